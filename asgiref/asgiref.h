@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+#include <glib-object.h>
+#include <gio/gio.h>
+
+#define ASGIREF_INSIDE
+# include "asgiref-version-macros.h"
+# include "asgiref-version.h"
+# include "asgiref-enums.h"
+# include "asgiref-enum-types.h"
+# include "asgiref-error.h"
+# include "asgiref-context.h"
+# include "asgiref-local.h"
+#undef ASGIREF_INSIDE
