@@ -21,6 +21,31 @@ void         _asgiref_context_replace_current_snapshot (AsgirefHamt *snapshot);
 AsgirefHamt *_asgiref_thread_peek_snapshot             (void);
 void         _asgiref_thread_replace_snapshot          (AsgirefHamt *snapshot);
 
+/* A strong reference to @self's snapshot, from any thread. */
+AsgirefHamt *_asgiref_context_dup_snapshot             (AsgirefContext *self);
+
+/* Applies to @self, which the calling thread has entered, what changed
+ * from @before to @after: how a bridge hop hands back the values its
+ * callee set. Thread-critical values stay behind. */
+void         _asgiref_context_apply_changes            (AsgirefContext    *self,
+                                                        const AsgirefHamt *before,
+                                                        const AsgirefHamt *after);
+
+/* Enters @self unless another thread has it entered. */
+gboolean     _asgiref_context_try_enter                (AsgirefContext *self);
+
+/*
+ * Whether the thread runs async code, which must not block: code run from
+ * a main-context dispatch, except that the bridge runs sync functions from
+ * dispatches (an executor's, for one) and starts async operations outside
+ * of any. Between a push and its pop, the thread counts as running sync
+ * (or async) code, until it dispatches a main context more deeply.
+ */
+void         _asgiref_thread_push_sync_frame           (void);
+void         _asgiref_thread_push_async_frame          (void);
+void         _asgiref_thread_pop_frame                 (void);
+gboolean     _asgiref_thread_in_async_code             (void);
+
 /* A number no other thread of the process has had, never 0. */
 guint64      _asgiref_thread_get_id                    (void);
 

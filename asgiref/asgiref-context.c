@@ -3,6 +3,7 @@
 
 #include "asgiref-context-private.h"
 #include "asgiref-i18n-private.h"
+#include "asgiref-local-store-private.h"
 #include "asgiref-lock-private.h"
 
 /**
@@ -40,12 +41,13 @@
  *
  * GLib has no hook that runs when a callback is queued, so the library
  * carries the context across its own hops, and three helpers carry it
- * across user callbacks: [func@Asgiref.context_bind_async_ready] (with the
- * [func@Asgiref.CONTEXT_ASYNC_READY] macro) for GIO callbacks,
- * [func@Asgiref.context_create_task] for tasks, and
- * [func@Asgiref.context_source_set_callback] for sources. Each captures a
- * copy of the current context when it is called and runs the callback in
- * it.
+ * across user callbacks: `asgiref_context_bind_async_ready()` (with the
+ * `ASGIREF_CONTEXT_ASYNC_READY()` macro) for GIO callbacks and
+ * [func@Asgiref.Context.create_task] for tasks run the callback in the
+ * context current when the operation started, itself, since the callback
+ * continues that work; [func@Asgiref.Context.source_set_callback] runs a
+ * source's dispatches in a copy taken when it is set, since a source is new
+ * work of its own, as Python's `loop.call_soon()` copies the context.
  *
  * A context may be entered any number of times by one thread, but by only
  * one thread at a time; copies are cheap, so give each thread its own.
@@ -75,6 +77,7 @@ typedef struct
   AsgirefContext *current;    /* strong; the root when nothing is entered */
   GPtrArray *outer;           /* contexts to restore on leave, strong */
   AsgirefHamt *thread_values; /* thread-critical values of a plain thread */
+  GArray *frame_depths;       /* see _asgiref_thread_in_async_code(), gint */
 } ThreadState;
 
 static void
@@ -96,6 +99,7 @@ thread_state_free (gpointer data)
   g_atomic_pointer_set (&state->current->entered_by, NULL);
   asgiref_context_unref (state->current);
   g_ptr_array_unref (state->outer);
+  g_array_unref (state->frame_depths);
   _asgiref_hamt_unref (state->thread_values);
   g_free (state);
 }
@@ -128,6 +132,7 @@ thread_state_get (void)
   state->current->entered_by = g_thread_self ();
   state->current->depth = 1;
   state->outer = g_ptr_array_new ();
+  state->frame_depths = g_array_new (FALSE, FALSE, sizeof (gint));
   g_private_set (&thread_state_key, state);
   return state;
 }
@@ -137,7 +142,7 @@ thread_state_get (void)
  *
  * Creates an empty context, as a new thread starts with.
  *
- * Most code wants [func@Asgiref.context_capture] instead, which keeps the
+ * Most code wants [func@Asgiref.Context.capture] instead, which keeps the
  * values of the current context.
  *
  * Returns: (transfer full): a new empty context
@@ -185,8 +190,8 @@ asgiref_context_unref (AsgirefContext *self)
   g_free (self);
 }
 
-static AsgirefHamt *
-context_dup_snapshot (AsgirefContext *self)
+AsgirefHamt *
+_asgiref_context_dup_snapshot (AsgirefContext *self)
 {
   AsgirefHamt *snapshot;
 
@@ -215,7 +220,7 @@ asgiref_context_copy (AsgirefContext *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
 
-  return context_alloc (context_dup_snapshot (self));
+  return context_alloc (_asgiref_context_dup_snapshot (self));
 }
 
 /**
@@ -263,27 +268,30 @@ asgiref_context_capture (void)
  *
  * Prefer [method@Asgiref.Context.run], which cannot be left unbalanced.
  */
-void
-asgiref_context_enter (AsgirefContext *self)
+gboolean
+_asgiref_context_try_enter (AsgirefContext *self)
 {
-  ThreadState *state;
+  ThreadState *state = thread_state_get ();
   GThread *self_thread = g_thread_self ();
-
-  g_return_if_fail (self != NULL);
-
-  state = thread_state_get ();
 
   if (g_atomic_pointer_get (&self->entered_by) != self_thread &&
       !g_atomic_pointer_compare_and_exchange (&self->entered_by, NULL, self_thread))
-    {
-      g_critical ("%s", _("Cannot enter a context that another thread has entered; "
-                          "give each thread a copy (asgiref_context_copy)"));
-      return;
-    }
+    return FALSE;
 
   self->depth++;
   g_ptr_array_add (state->outer, state->current);
   state->current = asgiref_context_ref (self);
+  return TRUE;
+}
+
+void
+asgiref_context_enter (AsgirefContext *self)
+{
+  g_return_if_fail (self != NULL);
+
+  if (!_asgiref_context_try_enter (self))
+    g_critical ("%s", _("Cannot enter a context that another thread has entered; "
+                        "give each thread a copy (asgiref_context_copy)"));
 }
 
 /**
@@ -361,7 +369,7 @@ asgiref_context_get_size (AsgirefContext *self)
 
   g_return_val_if_fail (self != NULL, 0);
 
-  snapshot = context_dup_snapshot (self);
+  snapshot = _asgiref_context_dup_snapshot (self);
   size = _asgiref_hamt_size (snapshot);
   _asgiref_hamt_unref (snapshot);
   return size;
@@ -422,16 +430,24 @@ typedef struct
  * @callback: (nullable): the callback to run later
  * @user_data: its data
  *
- * Captures the current context for @callback. Pass the result as the user
- * data of a GIO `_async` call whose callback is
- * [func@Asgiref.context_async_ready]; @callback then runs in the captured
- * context. The [func@Asgiref.CONTEXT_ASYNC_READY] macro writes both
- * arguments.
+ * Binds @callback to the current context. Pass the result as the user data
+ * of a GIO `_async` call whose callback is
+ * `asgiref_context_async_ready()`; @callback then runs in that very
+ * context, not a copy: a callback continues the work that started the
+ * operation, as code after an `await` continues a Python task, so values
+ * it sets are seen by whatever else runs in the context afterwards. The
+ * `ASGIREF_CONTEXT_ASYNC_READY()` macro writes both arguments.
+ *
+ * Should another thread have the context entered when the callback runs,
+ * the callback runs in a copy of it instead.
  *
  * The binding is freed when the callback has run, which a GIO async
  * operation guarantees happens exactly once. Bindings (Python, GJS) use
- * [func@Asgiref.context_capture] and [method@Asgiref.Context.run] instead,
- * through their `wrap` helpers.
+ * [func@Asgiref.Context.create_task] instead.
+ *
+ * A thread that entered no context runs in its own root context, which it
+ * keeps entered until it exits: while it lives, a callback bound there and
+ * run on another thread runs in a copy.
  *
  * Returns: (transfer full): the binding
  */
@@ -441,7 +457,7 @@ asgiref_context_bind_async_ready (GAsyncReadyCallback callback,
 {
   BoundCallback *bound = g_new (BoundCallback, 1);
 
-  bound->context = asgiref_context_capture ();
+  bound->context = asgiref_context_ref (asgiref_context_get_current ());
   bound->callback = callback;
   bound->user_data = user_data;
   return bound;
@@ -451,7 +467,7 @@ asgiref_context_bind_async_ready (GAsyncReadyCallback callback,
  * asgiref_context_async_ready: (skip)
  * @source_object: (nullable): the source object of the operation
  * @result: its result
- * @bound: (transfer full): what [func@Asgiref.context_bind_async_ready]
+ * @bound: (transfer full): what `asgiref_context_bind_async_ready()`
  *   returned
  *
  * The #GAsyncReadyCallback that runs a bound callback in its context.
@@ -467,9 +483,16 @@ asgiref_context_async_ready (GObject      *source_object,
 
   if (self->callback != NULL)
     {
-      asgiref_context_enter (self->context);
+      AsgirefContext *context = self->context;
+      g_autoptr(AsgirefContext) copy = NULL;
+
+      if (!_asgiref_context_try_enter (context))
+        {
+          context = copy = asgiref_context_copy (context);
+          asgiref_context_enter (context);
+        }
       self->callback (source_object, result, self->user_data);
-      asgiref_context_leave (self->context);
+      asgiref_context_leave (context);
     }
 
   asgiref_context_unref (self->context);
@@ -485,7 +508,8 @@ asgiref_context_async_ready (GObject      *source_object,
  *
  * Creates a #GTask, as [ctor@Gio.Task.new] does, whose @callback runs in
  * the context that is current now rather than in whatever context the
- * thread that completes the task happens to be in.
+ * thread that completes the task happens to be in; see
+ * `asgiref_context_bind_async_ready()`.
  *
  * Returns: (transfer full): the new task
  */
@@ -589,4 +613,64 @@ asgiref_context_source_set_callback (GSource        *source,
 
   /* The source takes the floating reference. */
   g_source_set_closure (source, closure);
+}
+
+void
+_asgiref_context_apply_changes (AsgirefContext    *self,
+                                const AsgirefHamt *before,
+                                const AsgirefHamt *after)
+{
+  AsgirefHamt *old;
+  AsgirefHamt *new;
+
+  g_assert (self->entered_by == g_thread_self ());
+
+  new = _asgiref_slots_apply_changes (self->snapshot, before, after);
+  _asgiref_mutex_lock (&self->lock);
+  old = self->snapshot;
+  self->snapshot = new;
+  _asgiref_mutex_unlock (&self->lock);
+  _asgiref_hamt_unref (old);
+}
+
+/*
+ * Async code is what runs from a main-context dispatch. Each frame records
+ * the dispatch depth from which on code counts as async again: a sync frame
+ * the current depth (only deeper dispatches are async), an async frame one
+ * less (code right here is async, dispatch or not).
+ */
+static void
+push_frame (gint depth)
+{
+  g_array_append_val (thread_state_get ()->frame_depths, depth);
+}
+
+void
+_asgiref_thread_push_sync_frame (void)
+{
+  push_frame (g_main_depth ());
+}
+
+void
+_asgiref_thread_push_async_frame (void)
+{
+  push_frame (g_main_depth () - 1);
+}
+
+void
+_asgiref_thread_pop_frame (void)
+{
+  ThreadState *state = thread_state_get ();
+
+  g_assert (state->frame_depths->len > 0);
+  g_array_set_size (state->frame_depths, state->frame_depths->len - 1);
+}
+
+gboolean
+_asgiref_thread_in_async_code (void)
+{
+  GArray *depths = thread_state_get ()->frame_depths;
+  gint base = depths->len > 0 ? g_array_index (depths, gint, depths->len - 1) : 0;
+
+  return g_main_depth () > base;
 }

@@ -79,7 +79,7 @@ void            asgiref_context_source_set_callback (GSource             *source
  *                             ASGIREF_CONTEXT_ASYNC_READY (on_loaded, self));
  * ```
  *
- * See [func@Asgiref.context_bind_async_ready].
+ * See `asgiref_context_bind_async_ready()`.
  */
 #define ASGIREF_CONTEXT_ASYNC_READY(callback, user_data) \
   asgiref_context_async_ready, asgiref_context_bind_async_ready ((callback), (user_data))

@@ -14,6 +14,13 @@ G_BEGIN_DECLS
  * @ASGIREF_ERROR_FAILED: a failure with no more specific code
  * @ASGIREF_ERROR_NOT_SET: a [class@Asgiref.Local] has no value under the
  *   requested name in the current context, thread or scope
+ * @ASGIREF_ERROR_DEADLOCK: waiting would never end: the work needs the
+ *   thread or main context that is waiting for it
+ * @ASGIREF_ERROR_WRONG_THREAD: the call was made from a thread it is not
+ *   allowed on, such as waiting on an [class@Asgiref.Executor] from a
+ *   thread that does not own it
+ * @ASGIREF_ERROR_FINISHED: the [class@Asgiref.Executor] no longer accepts
+ *   work, and no enclosing executor takes it over
  *
  * Error codes in the `ASGIREF_ERROR` domain.
  *
@@ -24,6 +31,9 @@ typedef enum
 {
   ASGIREF_ERROR_FAILED,
   ASGIREF_ERROR_NOT_SET,
+  ASGIREF_ERROR_DEADLOCK,
+  ASGIREF_ERROR_WRONG_THREAD,
+  ASGIREF_ERROR_FINISHED,
 } AsgirefError;
 
 /**
@@ -55,5 +65,21 @@ typedef enum
   ASGIREF_LOCAL_SCOPE_MAIN_CONTEXT,
   ASGIREF_LOCAL_SCOPE_CUSTOM,
 } AsgirefLocalScope;
+
+/**
+ * AsgirefSyncFlags:
+ * @ASGIREF_SYNC_FLAGS_NONE: thread-sensitive: the function runs on the one
+ *   thread where all thread-sensitive code of the process runs (see
+ *   [class@Asgiref.Bridge])
+ * @ASGIREF_SYNC_FLAGS_NOT_THREAD_SENSITIVE: the function may run on any
+ *   thread of the bridge's pool, concurrently with others
+ *
+ * How [method@Asgiref.Bridge.sync_to_async] runs a blocking function.
+ */
+typedef enum /*< flags >*/
+{
+  ASGIREF_SYNC_FLAGS_NONE = 0,
+  ASGIREF_SYNC_FLAGS_NOT_THREAD_SENSITIVE = 1 << 0,
+} AsgirefSyncFlags;
 
 G_END_DECLS

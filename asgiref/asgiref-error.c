@@ -6,7 +6,7 @@
 /**
  * asgiref_error_quark:
  *
- * The quark behind [const@Asgiref.ERROR].
+ * The quark behind %ASGIREF_ERROR.
  *
  * Returns: the error domain of asgiref-glib
  */

@@ -75,6 +75,12 @@ AsgirefSharedStore *_asgiref_shared_store_ref          (AsgirefSharedStore     *
 void                _asgiref_shared_store_unref        (gpointer                data);
 AsgirefHamt        *_asgiref_shared_store_dup_snapshot (AsgirefSharedStore     *store);
 
+/* @target with the changes from @before to @after applied, leaving out
+ * thread-critical values, which never cross threads (transfer full). */
+AsgirefHamt        *_asgiref_slots_apply_changes       (AsgirefHamt            *target,
+                                                        const AsgirefHamt      *before,
+                                                        const AsgirefHamt      *after);
+
 /* The store of the calling thread's thread-default main context. */
 AsgirefSharedStore *_asgiref_main_context_store_get    (void);
 /* The store attached to @object, created on first use. */

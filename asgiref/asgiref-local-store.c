@@ -211,3 +211,65 @@ _asgiref_scope_store_get (GObject *object)
     }
 }
 
+
+typedef struct
+{
+  AsgirefHamt *result;
+  const AsgirefHamt *other;
+} Changes;
+
+static void
+add_if_changed (AsgirefHamtEntry *entry,
+                gpointer          data)
+{
+  Changes *changes = data;
+  AsgirefSlot *slot = (AsgirefSlot *) entry;
+  AsgirefSlotKey key = { slot->local_id, slot->thread_tag, slot->name };
+  AsgirefHamt *result;
+
+  if (slot->thread_tag != 0 ||
+      _asgiref_hamt_lookup (changes->other, entry->hash, &key, _asgiref_slot_matches) == entry)
+    return;
+
+  result = _asgiref_hamt_insert (changes->result, _asgiref_hamt_entry_ref (entry),
+                                 &key, _asgiref_slot_matches);
+  _asgiref_hamt_unref (changes->result);
+  changes->result = result;
+}
+
+static void
+drop_if_removed (AsgirefHamtEntry *entry,
+                 gpointer          data)
+{
+  Changes *changes = data;
+  AsgirefSlot *slot = (AsgirefSlot *) entry;
+  AsgirefSlotKey key = { slot->local_id, slot->thread_tag, slot->name };
+  AsgirefHamt *result;
+
+  if (slot->thread_tag != 0 ||
+      _asgiref_hamt_lookup (changes->other, entry->hash, &key, _asgiref_slot_matches) != NULL)
+    return;
+
+  result = _asgiref_hamt_remove (changes->result, entry->hash, &key, _asgiref_slot_matches, NULL);
+  _asgiref_hamt_unref (changes->result);
+  changes->result = result;
+}
+
+AsgirefHamt *
+_asgiref_slots_apply_changes (AsgirefHamt       *target,
+                              const AsgirefHamt *before,
+                              const AsgirefHamt *after)
+{
+  Changes changes = { _asgiref_hamt_ref (target), NULL };
+
+  if (before == after)
+    return changes.result;
+
+  /* Entries are shared, never copied: an entry of @after that @before
+   * holds too, pointer for pointer, is unchanged. */
+  changes.other = before;
+  _asgiref_hamt_foreach (after, add_if_changed, &changes);
+  changes.other = after;
+  _asgiref_hamt_foreach (before, drop_if_removed, &changes);
+  return changes.result;
+}

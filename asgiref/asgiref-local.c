@@ -126,7 +126,7 @@ where_resolve (AsgirefLocal *self,
       break;
 
     case ASGIREF_LOCAL_SCOPE_THREAD_CRITICAL:
-      if (g_main_depth () > 0)
+      if (_asgiref_thread_in_async_code ())
         {
           where->kind = WHERE_CONTEXT;
           where->thread_tag = _asgiref_thread_get_id ();
@@ -718,6 +718,8 @@ asgiref_local_new_for_scope (AsgirefLocalScopeFunc  scope_func,
  * asgiref_local_get_scope:
  * @self: a Local
  *
+ * Gets the scope @self was constructed with.
+ *
  * Returns: where @self keeps its values
  */
 AsgirefLocalScope
@@ -894,6 +896,9 @@ asgiref_local_set_pointer (AsgirefLocal   *self,
  * asgiref_local_contains:
  * @self: a Local
  * @name: the name of a value
+ *
+ * Checks whether a value is set under @name in the caller's context,
+ * thread or scope.
  *
  * Returns: whether a value is set under @name for the caller
  */

@@ -11,6 +11,10 @@
 # include "asgiref-enums.h"
 # include "asgiref-enum-types.h"
 # include "asgiref-error.h"
+# include "asgiref-bridge.h"
 # include "asgiref-context.h"
+# include "asgiref-executor.h"
 # include "asgiref-local.h"
+# include "asgiref-thread-sensitive-context.h"
+# include "asgiref-timeout.h"
 #undef ASGIREF_INSIDE

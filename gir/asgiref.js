@@ -14,6 +14,7 @@
 //
 //     const ctx = new Asgiref.Context();
 //     const answer = ctx.run(() => 42);  // fn's value; exceptions propagate
+//     // runs in a copy of the context current now, taken now:
 //     GLib.idle_add(GLib.PRIORITY_DEFAULT, wrap(() => { ... }));
 //
 // Importing the module adds the methods to the prototypes of Asgiref.Local
@@ -174,15 +175,25 @@ if (!Asgiref.Context.prototype[marker]) {
 }
 
 /**
- * Returns a function that runs `fn` in the context current now: the
- * context is captured (copied) once, and every call of the returned function
- * runs in that same copy, so a value one call sets is seen by the next and
- * never by the caller of wrap(). Use it for GLib callbacks (idle, timeout,
- * GAsyncReadyCallback) so that each step of an async chain keeps its values.
+ * Returns a function that runs `fn` in a copy of the context current now.
+ * The current context is copied once, when wrap() is called, and every call
+ * of the returned function runs in that same copy, so a value one call sets
+ * is seen by the next. The copy is not the context wrap() was called in:
+ * values set there after wrap() are not seen by `fn`, and values `fn` sets
+ * are never seen there.
+ *
+ * This is the binding's counterpart of the C
+ * asgiref_context_source_set_callback(): use it for work of its own (idle
+ * and timeout callbacks), as asyncio's loop.call_soon() copies the context.
+ * Wrapped callbacks of a chain still carry the chain's values from hop to
+ * hop, each hop in a copy of the previous one. To have a
+ * GAsyncReadyCallback continue in the creating context itself instead (as
+ * code after an `await` does: it sees values set there after the operation
+ * started, and its writes stay there), create the GTask with
+ * `Asgiref.Context.create_task()`.
  *
  * @param {Function} fn
- * @returns {Function} the wrapper; its `context` property is the captured
- *   context
+ * @returns {Function} the wrapper; its `context` property is the copy
  */
 export function wrap(fn) {
     const context = Asgiref.Context.capture();

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * AsgirefContext: which context is current, what run/enter/leave do to it,
- * copies and captures, and the helpers that make GIO callbacks and
- * GSources run in the context that created them.
+ * copies and captures, and the helpers that carry the creator's context to
+ * callbacks: GIO callbacks run in the creating context itself (or a copy
+ * of it while another thread is inside it), GSources in a copy taken when
+ * their callback is set.
  *
  * Values are observed through a CONTEXT-scoped AsgirefLocal. Every test
  * works in contexts of its own (never in the main thread's root context),
@@ -535,10 +537,24 @@ test_leaving_a_context_that_is_not_current_is_refused (void)
  *
  * The fixture has a "creator" context, where the helper is called, and a
  * "loop" context, in which the main loop is iterated; both hold a "who"
- * value whose frees are counted. Callbacks must see the creator's value
- * as it was at the helper call, and their own writes must stay in the
- * captured copy. The teardown checks that every value was freed, so a
- * helper that leaks its captured context fails.
+ * value whose frees are counted.
+ *
+ * The two GIO helpers (ASGIREF_CONTEXT_ASYNC_READY and
+ * asgiref_context_create_task) run the callback in the creator context
+ * itself, by reference: a callback continues the work that started the
+ * operation, like the code after an `await` in a Python task. So it sees
+ * what the creator set after the call, and what it sets stays in the
+ * creator. Should another thread have the creator entered when the
+ * callback runs, the callback runs in a copy of it instead.
+ *
+ * asgiref_context_source_set_callback runs a source's dispatches in a copy
+ * captured at the call (new work of its own, like loop.call_soon): they
+ * see the creator's values as they were at the call, and their writes stay
+ * in the copy.
+ *
+ * Every callback writes a counted "written-by-callback" value, and the
+ * teardown checks that every counted value was freed, so a helper that
+ * leaks its context (or a copy of it) fails.
  */
 
 typedef struct
@@ -553,6 +569,10 @@ typedef struct
   guint           notified;
   GCancellable   *cancellable;
   GIOChannel     *channel;
+
+  /* Only for the tests where another thread holds the creator entered. */
+  gint            holder_entered;
+  gint            holder_may_leave;
 } Fixture;
 
 static void
@@ -591,9 +611,20 @@ fixture_teardown (Fixture       *f,
   g_assert_cmpint (g_atomic_int_get (&f->frees), ==, f->sets);
 }
 
-/* What every wrapped callback checks: it runs in a copy of the creator's
- * context as it was at the helper call, not in the context that iterates
- * the main loop. */
+/* What a GIO callback checks: it runs in the creator context itself, and
+ * sees what was set there after the helper call. */
+static void
+fixture_assert_in_creator_itself (Fixture *f)
+{
+  g_assert_cmpint (g_main_depth (), >, 0);
+  g_assert_true (asgiref_context_get_current () == f->creator);
+  g_assert_cmpstr (test_get_counted (f->local, "who"), ==, "creator");
+  g_assert_cmpstr (test_get_counted (f->local, "after-helper-call"), ==, "late");
+}
+
+/* What a source callback checks: it runs in a copy of the creator's
+ * context as it was at the helper call, not in the creator itself nor in
+ * the context that iterates the main loop. */
 static void
 fixture_assert_in_creator_copy (Fixture *f)
 {
@@ -603,6 +634,15 @@ fixture_assert_in_creator_copy (Fixture *f)
   g_assert_cmpstr (test_get_counted (f->local, "who"), ==, "creator");
   g_assert_false (asgiref_local_contains (f->local, "after-helper-call"));
   g_assert_true (current != f->loop_ctx);
+  g_assert_true (current != f->creator);
+}
+
+/* Every callback leaves a counted mark in the context it runs in. */
+static void
+fixture_callback_writes (Fixture *f)
+{
+  test_set_counted (f->local, "written-by-callback", "yes", &f->frees);
+  f->sets++;
 }
 
 static void
@@ -614,7 +654,7 @@ fixture_iterate_cb (gpointer data)
 }
 
 /* Iterates the main loop from inside the "loop" context, then checks that
- * the callback's writes reached neither context. */
+ * the callback's writes did not reach that context. */
 static void
 fixture_iterate_until_done (Fixture *f)
 {
@@ -624,10 +664,19 @@ fixture_iterate_until_done (Fixture *f)
   g_assert_cmpstr (test_get_counted (f->local, "who"), ==, "loop");
   g_assert_false (asgiref_local_contains (f->local, "written-by-callback"));
   asgiref_context_leave (f->loop_ctx);
+}
 
+/* Whether the callback's write is visible in the creator context now. */
+static void
+fixture_assert_creator_has_callback_write (Fixture  *f,
+                                           gboolean  expected)
+{
   asgiref_context_enter (f->creator);
   g_assert_cmpstr (test_get_counted (f->local, "who"), ==, "creator");
-  g_assert_false (asgiref_local_contains (f->local, "written-by-callback"));
+  if (expected)
+    g_assert_cmpstr (test_get_counted (f->local, "written-by-callback"), ==, "yes");
+  else
+    g_assert_false (asgiref_local_contains (f->local, "written-by-callback"));
   asgiref_context_leave (f->creator);
 }
 
@@ -653,8 +702,8 @@ query_info_done (GObject      *source,
   g_assert_no_error (error);
   g_assert_cmpint (g_file_info_get_size (info), >, 0);
 
-  fixture_assert_in_creator_copy (f);
-  test_set_string (f->local, "written-by-callback", "yes");
+  fixture_assert_in_creator_itself (f);
+  fixture_callback_writes (f);
   f->calls++;
   f->done = TRUE;
 }
@@ -674,6 +723,7 @@ test_async_ready_runs_callback_in_creating_context (Fixture       *f,
 
   fixture_iterate_until_done (f);
   g_assert_cmpuint (f->calls, ==, 1);
+  fixture_assert_creator_has_callback_write (f, TRUE);
 }
 
 static void
@@ -688,8 +738,8 @@ gtask_done (GObject      *source,
   g_assert_cmpint (g_task_propagate_int (G_TASK (result), &error), ==, 42);
   g_assert_no_error (error);
 
-  fixture_assert_in_creator_copy (f);
-  test_set_string (f->local, "written-by-callback", "yes");
+  fixture_assert_in_creator_itself (f);
+  fixture_callback_writes (f);
   f->calls++;
   f->done = TRUE;
 }
@@ -701,14 +751,37 @@ return_task_idle_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* The test data says which helper binds the callback of a GTask. */
+typedef enum
+{
+  BIND_ASYNC_READY,
+  BIND_CREATE_TASK,
+} BindHow;
+
+static GTask *
+fixture_new_bound_task (gconstpointer       data,
+                        GAsyncReadyCallback callback,
+                        gpointer            user_data)
+{
+  GTask *task;
+
+  if (GPOINTER_TO_INT (data) == BIND_CREATE_TASK)
+    task = asgiref_context_create_task (NULL, NULL, callback, user_data);
+  else
+    task = g_task_new (NULL, NULL, ASGIREF_CONTEXT_ASYNC_READY (callback, user_data));
+
+  g_assert_true (G_IS_TASK (task));
+  return task;
+}
+
 static void
-test_async_ready_with_gtask_runs_in_creating_context (Fixture       *f,
-                                                      gconstpointer  data)
+test_task_callback_runs_in_creating_context (Fixture       *f,
+                                             gconstpointer  data)
 {
   GTask *task;
 
   asgiref_context_enter (f->creator);
-  task = g_task_new (NULL, NULL, ASGIREF_CONTEXT_ASYNC_READY (gtask_done, f));
+  task = fixture_new_bound_task (data, gtask_done, f);
   fixture_write_after_helper_call (f);
   asgiref_context_leave (f->creator);
 
@@ -717,24 +790,7 @@ test_async_ready_with_gtask_runs_in_creating_context (Fixture       *f,
 
   fixture_iterate_until_done (f);
   g_assert_cmpuint (f->calls, ==, 1);
-}
-
-static void
-test_create_task_runs_callback_in_creating_context (Fixture       *f,
-                                                 gconstpointer  data)
-{
-  GTask *task;
-
-  asgiref_context_enter (f->creator);
-  task = asgiref_context_create_task (NULL, NULL, gtask_done, f);
-  g_assert_true (G_IS_TASK (task));
-  fixture_write_after_helper_call (f);
-  asgiref_context_leave (f->creator);
-
-  g_idle_add_full (G_PRIORITY_DEFAULT, return_task_idle_cb, task, g_object_unref);
-
-  fixture_iterate_until_done (f);
-  g_assert_cmpuint (f->calls, ==, 1);
+  fixture_assert_creator_has_callback_write (f, TRUE);
 }
 
 static gpointer
@@ -745,22 +801,219 @@ return_task_thread (gpointer data)
 }
 
 static void
-test_create_task_returned_from_another_thread_runs_in_creating_context (Fixture       *f,
-                                                                     gconstpointer  data)
+test_task_returned_from_another_thread_runs_in_creating_context (Fixture       *f,
+                                                                 gconstpointer  data)
 {
   g_autoptr(GTask) task = NULL;
 
   asgiref_context_enter (f->creator);
-  task = asgiref_context_create_task (NULL, NULL, gtask_done, f);
+  task = fixture_new_bound_task (data, gtask_done, f);
   fixture_write_after_helper_call (f);
   asgiref_context_leave (f->creator);
 
   /* The main thread keeps its reference, so the task (and whatever it
-   * holds) is released here and not on the other thread. */
+   * holds) is released here and not on the other thread. The callback is
+   * dispatched by the task's main context, on this thread. */
   g_thread_join (g_thread_new ("returner", return_task_thread, task));
 
   fixture_iterate_until_done (f);
   g_assert_cmpuint (f->calls, ==, 1);
+  fixture_assert_creator_has_callback_write (f, TRUE);
+}
+
+static void
+iterate_in_creator_cb (gpointer data)
+{
+  Fixture *f = data;
+
+  g_assert_true (asgiref_context_get_current () == f->creator);
+  test_iterate_until ("the bound callback", &f->done);
+
+  /* Still in the creator, which now holds what the callback wrote. */
+  g_assert_true (asgiref_context_get_current () == f->creator);
+  g_assert_cmpstr (test_get_counted (f->local, "written-by-callback"), ==, "yes");
+}
+
+static void
+test_task_callback_dispatched_inside_its_context_runs_in_it (Fixture       *f,
+                                                             gconstpointer  data)
+{
+  AsgirefContext *before = asgiref_context_get_current ();
+  GTask *task;
+
+  asgiref_context_enter (f->creator);
+  task = fixture_new_bound_task (data, gtask_done, f);
+  fixture_write_after_helper_call (f);
+  g_idle_add_full (G_PRIORITY_DEFAULT, return_task_idle_cb, task, g_object_unref);
+
+  /* The thread that started the operation waits for it from inside the
+   * same context: the callback re-enters it on this thread. */
+  asgiref_context_run (f->creator, iterate_in_creator_cb, f);
+  g_assert_true (asgiref_context_get_current () == f->creator);
+  asgiref_context_leave (f->creator);
+
+  g_assert_true (asgiref_context_get_current () == before);
+  g_assert_cmpuint (f->calls, ==, 1);
+  fixture_assert_creator_has_callback_write (f, TRUE);
+}
+
+static void
+first_of_two_done (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      data)
+{
+  Fixture *f = data;
+
+  g_assert_cmpint (g_task_propagate_int (G_TASK (result), NULL), ==, 42);
+  fixture_assert_in_creator_itself (f);
+  g_assert_cmpuint (f->calls, ==, 0);
+  g_assert_false (asgiref_local_contains (f->local, "written-by-callback"));
+  fixture_callback_writes (f);
+  f->calls++;
+}
+
+static void
+second_of_two_done (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      data)
+{
+  Fixture *f = data;
+
+  g_assert_cmpint (g_task_propagate_int (G_TASK (result), NULL), ==, 42);
+  fixture_assert_in_creator_itself (f);
+  g_assert_cmpuint (f->calls, ==, 1);
+
+  /* The first callback's write is a write to the shared context. */
+  g_assert_cmpstr (test_get_counted (f->local, "written-by-callback"), ==, "yes");
+  test_set_counted (f->local, "written-by-second", "yes", &f->frees);
+  f->sets++;
+  f->calls++;
+  f->done = TRUE;
+}
+
+static void
+test_task_callbacks_of_one_context_see_each_others_writes (Fixture       *f,
+                                                           gconstpointer  data)
+{
+  GTask *first;
+  GTask *second;
+
+  /* Both started before either completes; the second one bound with the
+   * other helper, so the two helpers share the context too. */
+  asgiref_context_enter (f->creator);
+  first = fixture_new_bound_task (data, first_of_two_done, f);
+  second = fixture_new_bound_task (GINT_TO_POINTER (GPOINTER_TO_INT (data) == BIND_CREATE_TASK ?
+                                                    BIND_ASYNC_READY : BIND_CREATE_TASK),
+                                   second_of_two_done, f);
+  fixture_write_after_helper_call (f);
+  asgiref_context_leave (f->creator);
+
+  /* Idles of one priority dispatch in the order they were added. */
+  g_idle_add_full (G_PRIORITY_DEFAULT, return_task_idle_cb, first, g_object_unref);
+  g_idle_add_full (G_PRIORITY_DEFAULT, return_task_idle_cb, second, g_object_unref);
+
+  fixture_iterate_until_done (f);
+  g_assert_cmpuint (f->calls, ==, 2);
+  fixture_assert_creator_has_callback_write (f, TRUE);
+
+  asgiref_context_enter (f->creator);
+  g_assert_cmpstr (test_get_counted (f->local, "written-by-second"), ==, "yes");
+  asgiref_context_leave (f->creator);
+}
+
+/* Enters the creator, sets a value there, says so, and stays inside
+ * until told to leave. */
+static gpointer
+holder_thread (gpointer data)
+{
+  Fixture *f = data;
+  gint64 deadline = g_get_monotonic_time () + TEST_GUARD_SECONDS * G_USEC_PER_SEC;
+
+  asgiref_context_enter (f->creator);
+  g_assert_true (asgiref_context_get_current () == f->creator);
+  test_set_counted (f->local, "set-by-holder", "yes", &f->frees);
+  g_atomic_int_set (&f->holder_entered, 1);
+
+  while (!g_atomic_int_get (&f->holder_may_leave))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out waiting to be told to leave the context");
+      g_thread_yield ();
+    }
+
+  /* The callback that ran meanwhile wrote to a copy, not to this
+   * context, which keeps this thread's value. */
+  g_assert_false (asgiref_local_contains (f->local, "written-by-callback"));
+  g_assert_cmpstr (test_get_counted (f->local, "set-by-holder"), ==, "yes");
+  asgiref_context_leave (f->creator);
+  return NULL;
+}
+
+static void
+gtask_done_in_copy (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      data)
+{
+  Fixture *f = data;
+  AsgirefContext *current = asgiref_context_get_current ();
+
+  g_assert_cmpint (g_task_propagate_int (G_TASK (result), NULL), ==, 42);
+
+  /* The other thread has the creator entered: a copy of it, taken now,
+   * with every value the creator holds now. */
+  g_assert_cmpint (g_main_depth (), >, 0);
+  g_assert_true (current != f->creator);
+  g_assert_true (current != f->loop_ctx);
+  g_assert_cmpstr (test_get_counted (f->local, "who"), ==, "creator");
+  g_assert_cmpstr (test_get_counted (f->local, "after-helper-call"), ==, "late");
+  g_assert_cmpstr (test_get_counted (f->local, "set-by-holder"), ==, "yes");
+
+  fixture_callback_writes (f);
+  g_assert_cmpstr (test_get_counted (f->local, "written-by-callback"), ==, "yes");
+  f->calls++;
+  f->done = TRUE;
+}
+
+static void
+test_task_callback_runs_in_a_copy_while_another_thread_is_inside (Fixture       *f,
+                                                                  gconstpointer  data)
+{
+  gint64 deadline = g_get_monotonic_time () + TEST_GUARD_SECONDS * G_USEC_PER_SEC;
+  AsgirefContext *before = asgiref_context_get_current ();
+  GThread *holder;
+  GTask *task;
+
+  asgiref_context_enter (f->creator);
+  task = fixture_new_bound_task (data, gtask_done_in_copy, f);
+  fixture_write_after_helper_call (f);
+  asgiref_context_leave (f->creator);
+
+  /* Counted here: the holder's value is freed with the creator. */
+  f->sets++;
+  holder = g_thread_new ("holder", holder_thread, f);
+  while (!g_atomic_int_get (&f->holder_entered))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out waiting for the holder to enter the context");
+      g_thread_yield ();
+    }
+
+  /* Dispatched while the holder is inside. No critical is logged (the
+   * tests run with G_DEBUG=fatal-warnings). */
+  g_idle_add_full (G_PRIORITY_DEFAULT, return_task_idle_cb, task, g_object_unref);
+  fixture_iterate_until_done (f);
+  g_assert_cmpuint (f->calls, ==, 1);
+  g_assert_true (asgiref_context_get_current () == before);
+
+  g_atomic_int_set (&f->holder_may_leave, 1);
+  g_thread_join (holder);
+
+  /* The creator has the holder's value and not the callback's, whose copy
+   * is gone (the teardown counts the frees). */
+  fixture_assert_creator_has_callback_write (f, FALSE);
+  asgiref_context_enter (f->creator);
+  g_assert_cmpstr (test_get_counted (f->local, "set-by-holder"), ==, "yes");
+  asgiref_context_leave (f->creator);
 }
 
 static void
@@ -777,7 +1030,7 @@ idle_source_cb (gpointer data)
   Fixture *f = data;
 
   fixture_assert_in_creator_copy (f);
-  test_set_string (f->local, "written-by-callback", "yes");
+  fixture_callback_writes (f);
   f->calls++;
   f->done = TRUE;
   return G_SOURCE_REMOVE;
@@ -797,6 +1050,7 @@ test_source_callback_idle_runs_in_captured_context (Fixture       *f,
   g_source_attach (source, NULL);
   fixture_iterate_until_done (f);
   g_assert_cmpuint (f->calls, ==, 1);
+  fixture_assert_creator_has_callback_write (f, FALSE);
 
   g_assert_true (g_source_is_destroyed (source));
   g_source_unref (source);
@@ -814,7 +1068,7 @@ timeout_source_cb (gpointer data)
   /* Each dispatch sees what the one before it wrote. */
   g_assert_cmpuint (GPOINTER_TO_UINT (asgiref_local_get_pointer (f->local, "dispatches")), ==, f->calls - 1);
   asgiref_local_set_pointer (f->local, "dispatches", GUINT_TO_POINTER (f->calls), NULL);
-  test_set_string (f->local, "written-by-callback", "yes");
+  fixture_callback_writes (f);
 
   if (f->calls < 4)
     return G_SOURCE_CONTINUE;
@@ -837,6 +1091,7 @@ test_source_callback_timeout_keeps_one_context_across_dispatches (Fixture       
   g_source_attach (source, NULL);
   fixture_iterate_until_done (f);
   g_assert_cmpuint (f->calls, ==, 4);
+  fixture_assert_creator_has_callback_write (f, FALSE);
 
   asgiref_context_enter (f->creator);
   g_assert_false (asgiref_local_contains (f->local, "dispatches"));
@@ -856,7 +1111,7 @@ cancellable_source_cb (GCancellable *cancellable,
   g_assert_true (cancellable == f->cancellable);
   g_assert_true (g_cancellable_is_cancelled (cancellable));
   fixture_assert_in_creator_copy (f);
-  test_set_string (f->local, "written-by-callback", "yes");
+  fixture_callback_writes (f);
   f->calls++;
   f->done = TRUE;
   return G_SOURCE_REMOVE;
@@ -890,6 +1145,7 @@ test_source_callback_cancellable_source_gets_its_arguments (Fixture       *f,
   g_idle_add (cancel_idle_cb, f);
   fixture_iterate_until_done (f);
   g_assert_cmpuint (f->calls, ==, 1);
+  fixture_assert_creator_has_callback_write (f, FALSE);
 
   g_source_unref (source);
   g_assert_cmpuint (f->notified, ==, 1);
@@ -905,7 +1161,7 @@ io_watch_cb (GIOChannel   *channel,
   g_assert_true (channel == f->channel);
   g_assert_true (condition & G_IO_IN);
   fixture_assert_in_creator_copy (f);
-  test_set_string (f->local, "written-by-callback", "yes");
+  fixture_callback_writes (f);
   f->calls++;
   f->done = TRUE;
   return G_SOURCE_REMOVE;
@@ -936,7 +1192,51 @@ test_source_callback_io_watch_gets_its_arguments (Fixture       *f,
 
   fixture_iterate_until_done (f);
   g_assert_cmpuint (f->calls, ==, 1);
+  fixture_assert_creator_has_callback_write (f, FALSE);
 
+  g_source_unref (source);
+  g_assert_cmpuint (f->notified, ==, 1);
+}
+
+static gboolean
+source_while_creator_entered_cb (gpointer data)
+{
+  Fixture *f = data;
+
+  /* Even when dispatched inside the creator itself, a source runs in
+   * its copy: it does not see the creator's later writes. */
+  fixture_assert_in_creator_copy (f);
+  fixture_callback_writes (f);
+  f->calls++;
+  f->done = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+iterate_in_creator_for_source_cb (gpointer data)
+{
+  Fixture *f = data;
+
+  test_iterate_until ("the source callback", &f->done);
+  g_assert_true (asgiref_context_get_current () == f->creator);
+  g_assert_false (asgiref_local_contains (f->local, "written-by-callback"));
+}
+
+static void
+test_source_callback_dispatched_inside_creator_still_runs_in_copy (Fixture       *f,
+                                                                   gconstpointer  data)
+{
+  GSource *source = g_idle_source_new ();
+
+  asgiref_context_enter (f->creator);
+  asgiref_context_source_set_callback (source, source_while_creator_entered_cb, f, count_notify);
+  fixture_write_after_helper_call (f);
+  g_source_attach (source, NULL);
+  asgiref_context_run (f->creator, iterate_in_creator_for_source_cb, f);
+  asgiref_context_leave (f->creator);
+
+  g_assert_cmpuint (f->calls, ==, 1);
+  fixture_assert_creator_has_callback_write (f, FALSE);
   g_source_unref (source);
   g_assert_cmpuint (f->notified, ==, 1);
 }
@@ -1007,6 +1307,29 @@ chain_start_step (Chain *chain)
   g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, complete_chain_task_cb, task, g_object_unref);
 }
 
+static const char *
+chain_own_key (Chain *chain)
+{
+  return g_str_equal (chain->name, "A") ? "only-A" : "only-B";
+}
+
+static const char *
+chain_other_key (Chain *chain)
+{
+  return g_str_equal (chain->name, "A") ? "only-B" : "only-A";
+}
+
+/* Records that @chain has completed its steps so far. Called after the
+ * next step was started, so that step sees a value set after its start. */
+static void
+chain_record_progress (Chain *chain)
+{
+  AsgirefLocal *local = chain->f->local;
+
+  /* "steps" holds the number of completed steps plus one (never NULL). */
+  asgiref_local_set_pointer (local, "steps", GUINT_TO_POINTER (chain->completed + 1), NULL);
+}
+
 static void
 chain_step_done (GObject      *source,
                  GAsyncResult *result,
@@ -1017,19 +1340,26 @@ chain_step_done (GObject      *source,
 
   g_assert_cmpint (g_task_propagate_int (G_TASK (result), NULL), ==, 7);
 
-  /* Its own chain's value, and the step count its previous step wrote. */
+  /* Each step continues its chain in the chain's own context... */
+  g_assert_true (asgiref_context_get_current () == chain->ctx);
   g_assert_cmpstr (test_get_counted (local, "chain"), ==, chain->name);
+  g_assert_true (asgiref_local_get_pointer (local, chain_own_key (chain)) == chain);
+  /* ...where the previous step recorded its progress after starting this
+   * one... */
   g_assert_cmpuint (GPOINTER_TO_UINT (asgiref_local_get_pointer (local, "steps")), ==, chain->completed + 1);
+  /* ...and nothing of the other chain nor of the loop's context shows. */
+  g_assert_false (asgiref_local_contains (local, chain_other_key (chain)));
   g_assert_false (asgiref_local_contains (local, "who"));
 
   chain->completed++;
-  asgiref_local_set_pointer (local, "steps", GUINT_TO_POINTER (chain->completed + 1), NULL);
   g_string_append (chain->order, chain->name);
 
   if (chain->completed < CHAIN_STEPS)
     chain_start_step (chain);
   else
     test_loop_release (chain->loop);
+
+  chain_record_progress (chain);
 }
 
 static void
@@ -1037,9 +1367,9 @@ chain_begin_cb (gpointer data)
 {
   Chain *chain = data;
 
-  /* "steps" holds the number of completed steps plus one (never NULL). */
-  asgiref_local_set_pointer (chain->f->local, "steps", GUINT_TO_POINTER (1), NULL);
   chain_start_step (chain);
+  asgiref_local_set_pointer (chain->f->local, chain_own_key (chain), chain, NULL);
+  chain_record_progress (chain);
 }
 
 static void
@@ -1093,15 +1423,23 @@ test_interleaved_task_chains_keep_separate_values (Fixture       *f,
   g_assert_nonnull (first_b);
   g_assert_true (first_b < last_a);
 
-  /* The steps' writes went to the captured copies, never to the chains'
-   * own contexts. */
+  /* The steps wrote to the chains' own contexts, each to its own; the
+   * loop's context saw none of it. */
   for (guint i = 0; i < 2; i++)
     {
       asgiref_context_enter (chains[i].ctx);
-      g_assert_cmpuint (GPOINTER_TO_UINT (asgiref_local_get_pointer (f->local, "steps")), ==, 1);
+      g_assert_cmpuint (GPOINTER_TO_UINT (asgiref_local_get_pointer (f->local, "steps")), ==, CHAIN_STEPS + 1);
+      g_assert_cmpstr (test_get_counted (f->local, "chain"), ==, chains[i].name);
+      g_assert_true (asgiref_local_get_pointer (f->local, chain_own_key (&chains[i])) == &chains[i]);
+      g_assert_false (asgiref_local_contains (f->local, chain_other_key (&chains[i])));
       asgiref_context_leave (chains[i].ctx);
       asgiref_context_unref (chains[i].ctx);
     }
+
+  asgiref_context_enter (f->loop_ctx);
+  g_assert_false (asgiref_local_contains (f->local, "steps"));
+  g_assert_false (asgiref_local_contains (f->local, "chain"));
+  asgiref_context_leave (f->loop_ctx);
 }
 
 /* }}} */
@@ -1148,12 +1486,45 @@ main (int   argc,
 
   ADD_FIXTURE_TEST ("/Asgiref/Context/async-ready-runs-callback-in-creating-context",
                     test_async_ready_runs_callback_in_creating_context);
-  ADD_FIXTURE_TEST ("/Asgiref/Context/async-ready-with-gtask-runs-in-creating-context",
-                    test_async_ready_with_gtask_runs_in_creating_context);
-  ADD_FIXTURE_TEST ("/Asgiref/Context/create-task-runs-callback-in-creating-context",
-                    test_create_task_runs_callback_in_creating_context);
-  ADD_FIXTURE_TEST ("/Asgiref/Context/create-task-returned-from-another-thread-runs-in-creating-context",
-                    test_create_task_returned_from_another_thread_runs_in_creating_context);
+
+  /* Every GTask test twice: bound with ASGIREF_CONTEXT_ASYNC_READY, and
+   * created with asgiref_context_create_task. */
+  {
+    static const struct
+    {
+      const char *name;
+      void (*func) (Fixture *, gconstpointer);
+    } task_tests[] = {
+      { "callback-runs-in-creating-context", test_task_callback_runs_in_creating_context },
+      { "returned-from-another-thread-runs-in-creating-context",
+        test_task_returned_from_another_thread_runs_in_creating_context },
+      { "callback-dispatched-inside-its-context-runs-in-it",
+        test_task_callback_dispatched_inside_its_context_runs_in_it },
+      { "callbacks-of-one-context-see-each-others-writes",
+        test_task_callbacks_of_one_context_see_each_others_writes },
+      { "callback-runs-in-a-copy-while-another-thread-is-inside",
+        test_task_callback_runs_in_a_copy_while_another_thread_is_inside },
+    };
+    static const struct
+    {
+      const char *prefix;
+      BindHow how;
+    } binders[] = {
+      { "async-ready-gtask", BIND_ASYNC_READY },
+      { "create-task", BIND_CREATE_TASK },
+    };
+
+    for (gsize b = 0; b < G_N_ELEMENTS (binders); b++)
+      for (gsize t = 0; t < G_N_ELEMENTS (task_tests); t++)
+        {
+          g_autofree char *path = g_strdup_printf ("/Asgiref/Context/%s/%s",
+                                                   binders[b].prefix, task_tests[t].name);
+
+          g_test_add (path, Fixture, GINT_TO_POINTER (binders[b].how),
+                      fixture_setup, task_tests[t].func, fixture_teardown);
+        }
+  }
+
   ADD_FIXTURE_TEST ("/Asgiref/Context/interleaved-task-chains-keep-separate-values",
                     test_interleaved_task_chains_keep_separate_values);
   ADD_FIXTURE_TEST ("/Asgiref/Context/source-callback-idle-runs-in-captured-context",
@@ -1164,6 +1535,8 @@ main (int   argc,
                     test_source_callback_cancellable_source_gets_its_arguments);
   ADD_FIXTURE_TEST ("/Asgiref/Context/source-callback-io-watch-gets-its-arguments",
                     test_source_callback_io_watch_gets_its_arguments);
+  ADD_FIXTURE_TEST ("/Asgiref/Context/source-callback-dispatched-inside-creator-still-runs-in-copy",
+                    test_source_callback_dispatched_inside_creator_still_runs_in_copy);
   ADD_FIXTURE_TEST ("/Asgiref/Context/source-callback-destroyed-before-dispatch-frees-everything",
                     test_source_callback_destroyed_before_dispatch_frees_everything);
 

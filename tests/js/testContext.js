@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // Asgiref.Context from GJS, through the helper module: isolation between
-// contexts, snapshots inherited by copies, run() and wrap().
+// contexts, snapshots inherited by copies, run(), wrap() (a copy) and
+// create_task() (the creating context itself).
 
 import Asgiref from 'gi://Asgiref?version=1.0';
 import Gio from 'gi://Gio';
@@ -182,6 +183,83 @@ test('two interleaved async chains on one main loop keep their own values', () =
         const mine = trace.filter(t => t[0] === name).map(t => [t[1], t[2]]);
         const expected = [...Array(steps).keys()].map(i => [i, i % 2 === 0 ? 'idle' : 'task']);
         assertDeepEqual(mine, expected, `chain ${name}`);
+    }
+    const firstB = trace.findIndex(t => t[0] === 'B');
+    const lastA = trace.map(t => t[0]).lastIndexOf('A');
+    assert(firstB < lastA, 'the chains interleaved');
+    assertEqual(local.has('requestId'), false, 'nothing leaked to the loop');
+});
+
+test('a create_task() callback continues in the creating context itself, unlike wrap()', () => {
+    const local = new Asgiref.Local();
+    const ctx = new Asgiref.Context();
+    const seen = [];
+
+    runLoop(done => {
+        const task = ctx.run(() => {
+            local.set('stage', 'started');
+            const t = Asgiref.Context.create_task(null, null, checked(done, (source, result) => {
+                assert(result.propagate_boolean(), 'task result');
+                seen.push(local.get('stage'));
+                local.set('stage', 'callback');
+                done();
+            }));
+            local.set('stage', 'after-create-task');
+            return t;
+        });
+        task.return_boolean(true);
+    });
+
+    assertDeepEqual(seen, ['after-create-task'], 'sees what was set after create_task()');
+    assertEqual(ctx.run(() => local.get('stage')), 'callback', 'its write stayed in ctx');
+    assertEqual(local.has('stage'), false, 'nothing leaked to the loop');
+});
+
+test('two interleaved create_task() chains each continue in their own context', () => {
+    const local = new Asgiref.Local();
+    const steps = 6;
+    const trace = [];
+    const contexts = {A: new Asgiref.Context(), B: new Asgiref.Context()};
+
+    runLoop(done => {
+        function startStep() {
+            const task = Asgiref.Context.create_task(null, null, checked(done, stepDone));
+            GLib.idle_add(GLib.PRIORITY_DEFAULT, () => {
+                task.return_boolean(true);
+                return GLib.SOURCE_REMOVE;
+            });
+        }
+
+        function stepDone(source, result) {
+            assert(result.propagate_boolean(), 'task result');
+            const name = local.get('requestId');
+            const other = name === 'A' ? 'B' : 'A';
+            assertEqual(local.get(`only${name}`), true, `chain ${name} sees its own value`);
+            assertEqual(local.has(`only${other}`), false, `chain ${name} never sees ${other}'s`);
+            trace.push([name, local.get('step')]);
+            if (local.get('step') + 1 < steps)
+                startStep();
+            // Set after the next step was started: that step still sees it.
+            local.set('step', local.get('step') + 1);
+            if (Object.values(contexts).every(c => c.run(() => local.get('step')) === steps))
+                done();
+        }
+
+        for (const name of ['A', 'B']) {
+            contexts[name].run(() => {
+                local.set('requestId', name);
+                startStep();
+                local.set(`only${name}`, true);
+                local.set('step', 0);
+            });
+        }
+    });
+
+    for (const name of ['A', 'B']) {
+        const mine = trace.filter(t => t[0] === name).map(t => t[1]);
+        assertDeepEqual(mine, [...Array(steps).keys()], `chain ${name}`);
+        assertEqual(contexts[name].run(() => local.get('step')), steps,
+            `the steps of ${name} accumulated in its context`);
     }
     const firstB = trace.findIndex(t => t[0] === 'B');
     const lastA = trace.map(t => t[0]).lastIndexOf('A');

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Asgiref.Context from Python: isolation, inheritance, run/with/wrap."""
+"""Asgiref.Context from Python: isolation, inheritance, run/with, wrap (a
+copy) and create_task (the creating context itself)."""
 
 import gc
 import os
@@ -233,7 +234,8 @@ def test_wrapped_exception_propagates():
 def test_two_interleaved_async_chains_on_one_main_loop(loop):
     """Two request chains hop through idle sources and GTasks on one main
     loop, interleaving step by step; each continuation is wrapped so it runs
-    in its chain's context, and each chain only ever sees its own values."""
+    in a copy of its chain's context taken by the previous hop, and each
+    chain only ever sees its own values."""
     local = Asgiref.Local()
     steps = 6
     trace = []
@@ -279,6 +281,92 @@ def test_two_interleaved_async_chains_on_one_main_loop(loop):
     assert first_b < last_a
     # And nothing leaked to the context that ran the loop.
     assert not hasattr(local, 'request_id')
+
+
+def test_create_task_callback_continues_in_the_creating_context(loop):
+    """Unlike wrap() (a copy), a callback given to Context.create_task runs
+    in the creating context itself, like the code after an ``await``: it
+    sees what was set there after the task was created, and what it sets
+    stays there."""
+    local = Asgiref.Local()
+    ctx = Asgiref.Context()
+    seen = []
+
+    def done(source, result, *user_data):
+        assert Gio.Task.is_valid(result, None)
+        assert result.propagate_boolean()
+        seen.append((Asgiref.Context.get_current() == ctx, local.stage,
+                     user_data))
+        local.stage = 'callback'
+        loop.quit()
+
+    def start():
+        local.stage = 'started'
+        task = Asgiref.Context.create_task(None, None, loop.check(done),
+                                           'data')
+        local.stage = 'after-create-task'
+        return task
+
+    task = ctx.run(start)
+    task.return_boolean(True)
+    loop.run()
+
+    assert seen == [(True, 'after-create-task', ('data',))]
+    assert ctx.run(get, local, 'stage') == 'callback'
+    assert not hasattr(local, 'stage')
+
+
+def test_two_interleaved_create_task_chains_continue_in_their_contexts(loop):
+    """Two chains of GTasks made with Context.create_task, interleaving on
+    one main loop: each step continues in its chain's own context, so each
+    chain's context accumulates its steps, and sees a value its previous
+    step set after starting it; neither sees the other's values."""
+    local = Asgiref.Local()
+    steps = 6
+    trace = []
+    contexts = {}
+
+    def start_step():
+        task = Asgiref.Context.create_task(None, None, loop.check(step_done),
+                                           None)
+        GLib.idle_add(loop.check(lambda: task.return_boolean(True)
+                                 or GLib.SOURCE_REMOVE))
+
+    def step_done(source, result, *user_data):
+        assert result.propagate_boolean()
+        name = local.request_id
+        assert Asgiref.Context.get_current() == contexts[name]
+        other = 'B' if name == 'A' else 'A'
+        assert not hasattr(local, 'only_' + other)
+        assert getattr(local, 'only_' + name) is True
+        trace.append((name, local.step))
+        if local.step + 1 < steps:
+            start_step()
+        # Set after the next step was started: that step still sees it.
+        local.step += 1
+        if all(c.run(get, local, 'step') == steps for c in contexts.values()):
+            loop.quit()
+
+    def begin(name):
+        local.request_id = name
+        start_step()
+        setattr(local, 'only_' + name, True)
+        local.step = 0
+
+    for name in 'AB':
+        contexts[name] = Asgiref.Context()
+        contexts[name].run(begin, name)
+    loop.run()
+
+    for name in 'AB':
+        assert [step for (who, step) in trace if who == name] == \
+            list(range(steps))
+        assert contexts[name].run(get, local, 'step') == steps
+    first_b = next(i for i, t in enumerate(trace) if t[0] == 'B')
+    last_a = max(i for i, t in enumerate(trace) if t[0] == 'A')
+    assert first_b < last_a
+    assert not hasattr(local, 'request_id')
+    assert not hasattr(local, 'step')
 
 
 def test_context_values_follow_work_to_a_thread_through_wrap():

@@ -20,7 +20,8 @@ name is a value of the Local.
     result = ctx.run(fn, 1, key='x')     # fn's value or its exception
     with ctx:
         ...
-    callback = Asgiref.Context.wrap(fn)  # runs fn in the context current now
+    callback = Asgiref.Context.wrap(fn)  # runs fn in a copy of the context
+                                         # current now, taken now
 """
 
 import functools
@@ -103,13 +104,28 @@ class Context(Asgiref.Context):
 
     @staticmethod
     def wrap(fn):
-        """Return a callable that runs ``fn`` in the context current now.
+        """Return a callable that runs ``fn`` in a copy of the context
+        current now.
 
-        The context is captured (copied) once, when ``wrap`` is called; every
-        call of the returned callable runs in that same captured context, so a
-        value one call sets is seen by the next one, and never by the caller
-        of ``wrap``. Use it for GLib callbacks (idle, timeout, GAsyncReady
-        callbacks) so that each continuation of a chain keeps its values.
+        The current context is copied once, when ``wrap`` is called (as
+        :func:`contextvars.copy_context` does); every call of the returned
+        callable runs in that same copy, so a value one call sets is seen by
+        the next one. The copy is not the context ``wrap`` was called in:
+        values set there after ``wrap`` are not seen by ``fn``, and values
+        ``fn`` sets are never seen there. The copy is the ``context``
+        attribute of the returned callable.
+
+        This is the binding's counterpart of the C
+        ``asgiref_context_source_set_callback()``: use it for work of its own
+        (idle and timeout callbacks, threads), as asyncio's
+        ``loop.call_soon()`` copies the context. A callback made with
+        ``wrap`` for a chain of GLib callbacks still carries the chain's
+        values from hop to hop, each hop in a copy of the previous one.
+
+        To have a GAsyncReadyCallback continue in the creating context itself
+        instead (as code after an ``await`` does: it sees values set there
+        after the operation started, and its own writes stay there), create
+        the GTask with ``Asgiref.Context.create_task()``.
         """
         ctx = Asgiref.Context.capture()
 
@@ -128,7 +144,8 @@ _get_current = Asgiref.Context.get_current
 
 
 def context_wrap(fn):
-    """Same as :meth:`Asgiref.Context.wrap`."""
+    """Same as :meth:`Asgiref.Context.wrap`: runs ``fn`` in a copy of the
+    context current now."""
     return Context.wrap(fn)
 
 

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "asgiref-bridge.h"
+#include "asgiref-sync-thread-private.h"
+
+G_BEGIN_DECLS
+
+/*
+ * A sync function running on a sync thread: work it starts knows that the
+ * thread is busy with its ancestor while running is set.
+ */
+typedef struct
+{
+  gatomicrefcount ref;
+  GThread *thread;
+  gint running;   /* atomic */
+} AsgirefSyncFrame;
+
+/*
+ * What the bridge needs to know about the work the current context belongs
+ * to. It lives in the context, so it follows the work across every hop and
+ * into wrapped callbacks, as asgiref keeps its executors in contextvars.
+ * Immutable once set: changing it means setting a copy.
+ */
+typedef struct
+{
+  gatomicrefcount ref;
+  /* The innermost async-to-sync wait this work serves, whose thread takes
+   * its thread-sensitive calls. */
+  AsgirefExecutor *executor;
+  /* The thread of the enclosing ThreadSensitiveContext. */
+  AsgirefSyncThread *thread_sensitive;
+  /* The sync function on a sync thread this work descends from. */
+  AsgirefSyncFrame *frame;
+  /* For sync code: the main context of the async code that called it,
+   * where its async-to-sync calls run, and the executor whose wait
+   * iterates that main context, if one does. */
+  GMainContext *origin;
+  AsgirefExecutor *origin_executor;
+  /* The cancellable of the innermost hop, used when none is given. */
+  GCancellable *cancellable;
+} AsgirefBridgeScope;
+
+AsgirefBridgeScope *_asgiref_bridge_scope_get_current (void);
+AsgirefBridgeScope *_asgiref_bridge_scope_copy        (const AsgirefBridgeScope *scope);
+AsgirefBridgeScope *_asgiref_bridge_scope_ref         (AsgirefBridgeScope       *scope);
+void                _asgiref_bridge_scope_unref       (AsgirefBridgeScope       *scope);
+/* Takes @scope; NULL removes it. */
+void                _asgiref_bridge_scope_set_current (AsgirefBridgeScope       *scope);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AsgirefBridgeScope, _asgiref_bridge_scope_unref)
+
+G_END_DECLS
