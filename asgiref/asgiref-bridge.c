@@ -268,6 +268,10 @@ sync_call_run (AsgirefExecutorJob *job)
       g_atomic_ref_count_inc (&frame->ref);
       scope->frame = frame;
       _asgiref_bridge_scope_set_current (scope);
+
+      /* The frame is the bridge's, not a value for the caller. */
+      _asgiref_hamt_unref (call->before);
+      call->before = _asgiref_context_dup_snapshot (call->callee);
     }
 
   _asgiref_thread_push_sync_frame ();

@@ -99,6 +99,15 @@ struct _AsgirefExecutor
   GSource *source;
 };
 
+enum {
+  PROP_0,
+  PROP_OUTER,
+  PROP_MAIN_CONTEXT,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
 G_DEFINE_FINAL_TYPE (AsgirefExecutor, asgiref_executor, G_TYPE_OBJECT)
 
 static void
@@ -228,12 +237,93 @@ asgiref_executor_finalize (GObject *object)
 }
 
 static void
+asgiref_executor_constructed (GObject *object)
+{
+  AsgirefExecutor *self = ASGIREF_EXECUTOR (object);
+
+  G_OBJECT_CLASS (asgiref_executor_parent_class)->constructed (object);
+
+  if (self->main_context == NULL)
+    self->main_context = g_main_context_ref_thread_default ();
+  g_source_attach (self->source, self->main_context);
+}
+
+static void
+asgiref_executor_get_property (GObject    *object,
+                               guint       prop_id,
+                               GValue     *value,
+                               GParamSpec *pspec)
+{
+  AsgirefExecutor *self = ASGIREF_EXECUTOR (object);
+
+  switch (prop_id)
+    {
+    case PROP_OUTER:
+      g_value_set_object (value, self->outer);
+      break;
+    case PROP_MAIN_CONTEXT:
+      g_value_set_boxed (value, self->main_context);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+asgiref_executor_set_property (GObject      *object,
+                               guint         prop_id,
+                               const GValue *value,
+                               GParamSpec   *pspec)
+{
+  AsgirefExecutor *self = ASGIREF_EXECUTOR (object);
+
+  switch (prop_id)
+    {
+    case PROP_OUTER:
+      self->outer = g_value_dup_object (value);
+      break;
+    case PROP_MAIN_CONTEXT:
+      self->main_context = g_value_dup_boxed (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 asgiref_executor_class_init (AsgirefExecutorClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  object_class->constructed = asgiref_executor_constructed;
   object_class->dispose = asgiref_executor_dispose;
   object_class->finalize = asgiref_executor_finalize;
+  object_class->get_property = asgiref_executor_get_property;
+  object_class->set_property = asgiref_executor_set_property;
+
+  /**
+   * AsgirefExecutor:outer:
+   *
+   * The executor of an enclosing wait, which takes over work submitted
+   * after this one finished.
+   */
+  properties[PROP_OUTER] =
+    g_param_spec_object ("outer", NULL, NULL,
+                         ASGIREF_TYPE_EXECUTOR,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * AsgirefExecutor:main-context:
+   *
+   * The main context whose iterations run the submitted work: the
+   * thread-default main context of the creating thread unless given.
+   */
+  properties[PROP_MAIN_CONTEXT] =
+    g_param_spec_boxed ("main-context", NULL, NULL,
+                        G_TYPE_MAIN_CONTEXT,
+                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
@@ -246,6 +336,7 @@ asgiref_executor_init (AsgirefExecutor *self)
   g_mutex_init (&shared->lock);
   g_queue_init (&shared->jobs);
   self->shared = shared;
+  self->owner = g_thread_ref (g_thread_self ());
 
   source = (ExecutorSource *) g_source_new (&executor_source_funcs, sizeof (ExecutorSource));
   source->shared = shared_ref (shared);
@@ -256,28 +347,19 @@ asgiref_executor_init (AsgirefExecutor *self)
   self->source = &source->source;
 }
 
-static AsgirefExecutor *
-executor_new (GMainContext    *main_context,
-              GThread         *owner,
-              AsgirefExecutor *outer)
-{
-  AsgirefExecutor *self = g_object_new (ASGIREF_TYPE_EXECUTOR, NULL);
-
-  self->main_context = g_main_context_ref (main_context);
-  self->owner = owner ? g_thread_ref (owner) : NULL;
-  self->outer = outer ? g_object_ref (outer) : NULL;
-  g_source_attach (self->source, self->main_context);
-  return self;
-}
-
 AsgirefExecutor *
 _asgiref_executor_new_unowned (GMainContext *main_context)
 {
-  return executor_new (main_context, NULL, NULL);
+  AsgirefExecutor *self;
+
+  self = g_object_new (ASGIREF_TYPE_EXECUTOR, "main-context", main_context, NULL);
+  /* The thread that first waits adopts it. */
+  g_clear_pointer (&self->owner, g_thread_unref);
+  return self;
 }
 
 /**
- * asgiref_executor_new:
+ * asgiref_executor_new: (constructor)
  * @outer: (nullable): the executor of an enclosing wait on another
  *   thread, which takes over work submitted after this one finished
  *
@@ -290,11 +372,9 @@ _asgiref_executor_new_unowned (GMainContext *main_context)
 AsgirefExecutor *
 asgiref_executor_new (AsgirefExecutor *outer)
 {
-  g_autoptr(GMainContext) main_context = g_main_context_ref_thread_default ();
-
   g_return_val_if_fail (outer == NULL || ASGIREF_IS_EXECUTOR (outer), NULL);
 
-  return executor_new (main_context, g_thread_self (), outer);
+  return g_object_new (ASGIREF_TYPE_EXECUTOR, "outer", outer, NULL);
 }
 
 /**

@@ -282,32 +282,50 @@ node_with_entry_added (const AsgirefHamt *node,
   return copy;
 }
 
-/* A copy of @node where the entry at @entry_bit became the child @child. */
+/*
+ * A copy of @node with the bitmaps given, in which the slot at @from is
+ * left out and @item (reference taken) sits at @to: how an entry moves down
+ * into a new child, or a child shrunk to one entry moves back up.
+ */
 static AsgirefHamt *
-node_with_entry_pushed_down (const AsgirefHamt *node,
-                             guint32            bit,
-                             AsgirefHamt       *child)
+node_with_slot_moved (const AsgirefHamt *node,
+                      guint32            entry_map,
+                      guint32            node_map,
+                      guint              from,
+                      guint              to,
+                      gpointer           item)
 {
-  AsgirefHamt *copy;
-  guint from = entry_index (node, bit);
+  AsgirefHamt *copy = node_alloc (entry_map, node_map, 0);
   guint n_entries = node_n_entries (node);
   guint n_slots = node_n_slots (node);
-  guint to;
 
-  copy = node_alloc (node->entry_map & ~bit, node->node_map | bit, 0);
-  to = child_index (copy, bit);
   for (guint i = 0, j = 0; i < n_slots; i++)
     {
       if (i == from)
         continue;
       if (j == to)
-        copy->slots[j++] = child;
+        copy->slots[j++] = item;
       copy->slots[j++] = i < n_entries ? (gpointer) _asgiref_hamt_entry_ref (node->slots[i])
                                        : (gpointer) _asgiref_hamt_ref (node->slots[i]);
     }
   if (to == n_slots - 1)
-    copy->slots[to] = child;
+    copy->slots[to] = item;
   return copy;
+}
+
+/* A copy of @node where the entry at @bit became the child @child. */
+static AsgirefHamt *
+node_with_entry_pushed_down (const AsgirefHamt *node,
+                             guint32            bit,
+                             AsgirefHamt       *child)
+{
+  guint32 entry_map = node->entry_map & ~bit;
+  guint32 node_map = node->node_map | bit;
+
+  return node_with_slot_moved (node, entry_map, node_map,
+                               entry_index (node, bit),
+                               popcount (entry_map) + popcount (node_map & (bit - 1)),
+                               child);
 }
 
 /* A copy of @node where the child at @bit became the entry @entry. */
@@ -316,26 +334,12 @@ node_with_child_pulled_up (const AsgirefHamt *node,
                            guint32            bit,
                            AsgirefHamtEntry  *entry)
 {
-  AsgirefHamt *copy;
-  guint from = child_index (node, bit);
-  guint n_entries = node_n_entries (node);
-  guint n_slots = node_n_slots (node);
-  guint to;
+  guint32 entry_map = node->entry_map | bit;
 
-  copy = node_alloc (node->entry_map | bit, node->node_map & ~bit, 0);
-  to = entry_index (copy, bit);
-  for (guint i = 0, j = 0; i < n_slots; i++)
-    {
-      if (i == from)
-        continue;
-      if (j == to)
-        copy->slots[j++] = entry;
-      copy->slots[j++] = i < n_entries ? (gpointer) _asgiref_hamt_entry_ref (node->slots[i])
-                                       : (gpointer) _asgiref_hamt_ref (node->slots[i]);
-    }
-  if (to == n_slots - 1)
-    copy->slots[to] = entry;
-  return copy;
+  return node_with_slot_moved (node, entry_map, node->node_map & ~bit,
+                               child_index (node, bit),
+                               popcount (entry_map & (bit - 1)),
+                               entry);
 }
 
 /* A copy of @node without the slot @index, whose position is @bit. */

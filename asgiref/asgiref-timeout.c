@@ -60,8 +60,9 @@
  * ## Threads and main contexts
  *
  * The deadline is watched by a #GSource on the thread-default
- * #GMainContext of the thread that created the timeout, so the timeout
- * expires only while that context is iterated, and it expires *there*:
+ * #GMainContext of the thread that created the timeout (the global default
+ * context if that thread has pushed none), so the timeout expires only
+ * while that context is iterated, and it expires *there*:
  * the cancellable's [signal@Gio.Cancellable::cancelled] handlers (and the
  * callbacks given to g_cancellable_connect()) run on that context's thread,
  * as does the emission of `notify::expired`. Create the timeout on a thread
@@ -490,8 +491,9 @@ asgiref_timeout_init (AsgirefTimeout *self)
  *   too, or %NULL
  *
  * Creates a timeout that expires @delay_us microseconds from now, on the
- * thread-default main context of the calling thread. A delay of zero or
- * less expires at the next iteration of that context.
+ * thread-default main context of the calling thread (see
+ * [class@Asgiref.Timeout] for what runs there). A delay of zero or less
+ * expires at the next iteration of that context.
  *
  * Returns: (transfer full): a new timeout
  */

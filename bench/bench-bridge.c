@@ -38,12 +38,15 @@ now_ns (void)
 
 /* ---- Round trips from a main loop --------------------------------------- */
 
-typedef struct
+typedef struct _Trips Trips;
+
+struct _Trips
 {
   GMainLoop *loop;
   guint remaining;
   AsgirefSyncFlags flags;
-} Trips;
+  void (*trip) (Trips *trips);
+};
 
 static void
 trivial_work (GTask        *task,
@@ -54,12 +57,10 @@ trivial_work (GTask        *task,
   g_task_return_boolean (task, TRUE);
 }
 
-static void bridge_trip (Trips *trips);
-
 static void
-bridge_trip_done (GObject      *source_object,
-                  GAsyncResult *result,
-                  gpointer      data)
+trip_done (GObject      *source_object,
+           GAsyncResult *result,
+           gpointer      data)
 {
   Trips *trips = data;
 
@@ -67,36 +68,20 @@ bridge_trip_done (GObject      *source_object,
   if (--trips->remaining == 0)
     g_main_loop_quit (trips->loop);
   else
-    bridge_trip (trips);
+    trips->trip (trips);
 }
 
 static void
 bridge_trip (Trips *trips)
 {
   asgiref_bridge_sync_to_async (asgiref_bridge_get_default (), trivial_work, NULL, NULL,
-                                trips->flags, NULL, bridge_trip_done, trips);
-}
-
-static void gtask_trip (Trips *trips);
-
-static void
-gtask_trip_done (GObject      *source_object,
-                 GAsyncResult *result,
-                 gpointer      data)
-{
-  Trips *trips = data;
-
-  g_task_propagate_boolean (G_TASK (result), NULL);
-  if (--trips->remaining == 0)
-    g_main_loop_quit (trips->loop);
-  else
-    gtask_trip (trips);
+                                trips->flags, NULL, trip_done, trips);
 }
 
 static void
 gtask_trip (Trips *trips)
 {
-  g_autoptr(GTask) task = g_task_new (NULL, NULL, gtask_trip_done, trips);
+  g_autoptr(GTask) task = g_task_new (NULL, NULL, trip_done, trips);
 
   g_task_run_in_thread (task, trivial_work);
 }
@@ -106,7 +91,7 @@ run_trips (void (*trip) (Trips *),
            guint            n,
            AsgirefSyncFlags flags)
 {
-  Trips trips = { g_main_loop_new (NULL, FALSE), n, flags };
+  Trips trips = { g_main_loop_new (NULL, FALSE), n, flags, trip };
 
   trip (&trips);
   g_main_loop_run (trips.loop);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
-// GJS helper for Asgiref: idiomatic Local and Context.
+// GJS helper for Asgiref: idiomatic Local and Context, and sync-to-async
+// that never lets a JS function run off the main thread.
 //
 //     import Asgiref from 'gi://Asgiref';
 //     import {wrap} from './asgiref.js';   // or the installed copy in
@@ -39,7 +40,10 @@
 //   Context.run() calls cannot use the introspected run(): run() here is
 //   enter() + leave().
 
+import GIRepository from 'gi://GIRepository';
+import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
+import Gio from 'gi://Gio';
 import Asgiref from 'gi://Asgiref?version=1.0';
 
 // A holder for the values GJS cannot put into a GValue by itself. Giving
@@ -204,4 +208,180 @@ export function wrap(fn) {
     return wrapper;
 }
 
-export default {wrap};
+
+// --------------------------------------------------------------------------
+// Bridge
+// --------------------------------------------------------------------------
+//
+// GJS 1.74 refuses to run a JS function on any thread but the main one: it
+// logs "Attempting to run a JS callback on a different thread ... it has
+// been blocked" and skips it. A JS function given as the GTaskThreadFunc of
+// Asgiref.Bridge.sync_to_async() would be called on a worker, so it would
+// never run and its task would never complete (the caller waits forever);
+// the same holds for Asgiref.Executor.run_task(), whose function runs on
+// the executor's owner thread, never the caller's. Importing this module
+// makes both throw a TypeError instead: from JS, use syncToAsync().
+//
+// JS code is single-threaded: a JS "sync function" can only run on the
+// main thread, so syncToAsync() of a JS function is necessarily
+// thread-sensitive to the main thread. Only C code can run on the bridge's
+// threads: syncToAsync() of a C-implemented sync function object runs it
+// there through Asgiref.Bridge.call_async(), when the library has it (see
+// runCAsync below).
+
+const guarded = Symbol.for('asgiref-glib.guarded');
+
+function refuse(what) {
+    return function () {
+        throw new TypeError(`${what} would call a JS function on another thread, ` +
+            'which GJS refuses (the call would never complete): use syncToAsync() ' +
+            'from asgiref.js');
+    };
+}
+
+if (!Asgiref.Bridge.prototype[guarded]) {
+    define(Asgiref.Bridge.prototype, {[guarded]: true});
+    Object.assign(Asgiref.Bridge.prototype, {
+        sync_to_async: refuse('Asgiref.Bridge.sync_to_async()'),
+    });
+    Object.assign(Asgiref.Executor.prototype, {
+        run_task: refuse('Asgiref.Executor.run_task()'),
+    });
+}
+
+function cancelledError() {
+    return new GLib.Error(Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED,
+        'Operation was cancelled');
+}
+
+// Whether the methods of `object` are implemented in C: false for
+// instances of classes defined in JS (GObject.registerClass), whose
+// virtual functions and signal handlers would be JS.
+function isCImplemented(object) {
+    const repository = GIRepository.Repository.get_default();
+    const jsClass = object.constructor;
+    // An instance of a C type, even one no typelib describes, gets the JS
+    // wrapper of its nearest introspected ancestor; a JS-defined class is
+    // its own wrapper, and no typelib describes it.
+    if (jsClass?.$gtype === undefined ||
+        repository.find_by_gtype(jsClass.$gtype) === null)
+        return false;
+    for (let type = object.constructor.$gtype; type; type = GObject.type_parent(type)) {
+        if (GObject.type_name(type).startsWith('Gjs_'))
+            return false;
+    }
+    return true;
+}
+
+function runJsSoon(fn, args, cancellable) {
+    // By reference: the function sees the caller's values, and what it sets
+    // is the caller's (it is the same thread, a little later).
+    const context = Asgiref.Context.get_current();
+    return new Promise((resolve, reject) => {
+        const source = GLib.idle_source_new();
+        source.set_priority(GLib.PRIORITY_DEFAULT);
+        source.set_name('[asgiref] syncToAsync (JS)');
+        source.set_callback(() => {
+            if (cancellable?.is_cancelled()) {
+                reject(cancelledError());
+                return GLib.SOURCE_REMOVE;
+            }
+            try {
+                resolve(context.run(() => fn(...args)));
+            } catch (e) {
+                reject(e);
+            }
+            return GLib.SOURCE_REMOVE;
+        });
+        source.attach(GLib.MainContext.ref_thread_default());
+    });
+}
+
+// Runs a C-implemented sync function object on the bridge's threads. Needs
+// the C API (not in libasgiref 1.0 yet):
+//
+//   AsgirefSyncFunction: GInterface with
+//     gboolean (*call) (AsgirefSyncFunction *self, GCancellable *cancellable,
+//                       GValue *result, GError **error);
+//   void     asgiref_bridge_call_async  (AsgirefBridge *self,
+//                                        AsgirefSyncFunction *function,
+//                                        AsgirefSyncFlags flags,
+//                                        GCancellable *cancellable,
+//                                        GAsyncReadyCallback callback,
+//                                        gpointer user_data);
+//   GValue  *asgiref_bridge_call_finish (AsgirefBridge *self,
+//                                        GAsyncResult *result,
+//                                        GError **error);  // transfer full
+//
+// `call` runs on the bridge's threads like a sync_to_async function; the
+// callback on the caller's thread-default main context (here: the main
+// thread).
+function runCAsync(fn, {threadSensitive, bridge, cancellable}) {
+    if (!isCImplemented(fn)) {
+        throw new TypeError(`syncToAsync(): ${fn} is implemented in JS, which ` +
+            'GJS cannot run off the main thread: pass a JS function instead');
+    }
+    if (Asgiref.SyncFunction !== undefined && !(fn instanceof Asgiref.SyncFunction))
+        throw new TypeError(`syncToAsync(): ${fn} is not an Asgiref.SyncFunction`);
+    if (typeof bridge.call_async !== 'function') {
+        throw new TypeError('syncToAsync(): this libasgiref cannot run C sync ' +
+            'functions for JS (no Asgiref.Bridge.call_async)');
+    }
+    const flags = threadSensitive
+        ? Asgiref.SyncFlags.NONE : Asgiref.SyncFlags.NOT_THREAD_SENSITIVE;
+    return new Promise((resolve, reject) => {
+        // The callback runs on this thread's thread-default main context.
+        bridge.call_async(fn, flags, cancellable, (source, result) => {
+            try {
+                resolve(bridge.call_finish(result));
+            } catch (e) {
+                reject(e);
+            }
+        });
+    });
+}
+
+/**
+ * Returns a function that starts `fn` and returns a Promise of its result,
+ * like asgiref's sync_to_async, for main-loop code that awaits.
+ *
+ * - `fn` a JS function: called with the arguments, on the main thread (the
+ *   only one JS runs on, so it is thread-sensitive to the main thread
+ *   whatever `threadSensitive` says), from an idle of the thread-default
+ *   main context, in the caller's current Asgiref.Context. It blocks the
+ *   loop while it runs. The promise resolves with its value or rejects
+ *   with its exception; with `cancellable` cancelled before it ran, it is
+ *   not called and the promise rejects with Gio.IOErrorEnum.CANCELLED.
+ * - `fn` a C-implemented sync function object (Asgiref.SyncFunction, when
+ *   the library has Asgiref.Bridge.call_async): runs on the bridge's
+ *   threads following its thread rules; takes no arguments (they are the
+ *   object's); the promise settles on the main thread with the GValue
+ *   result or the GError. Objects of classes defined in JS are refused.
+ *
+ * Never hands a JS function to the bridge's threads.
+ *
+ * @param {Function|GObject.Object} fn
+ * @param {object} [options]
+ * @param {boolean} [options.threadSensitive=true]
+ * @param {Asgiref.Bridge} [options.bridge] the default bridge if omitted
+ * @param {Gio.Cancellable} [options.cancellable]
+ * @returns {Function} (...args) => Promise
+ */
+export function syncToAsync(fn, {threadSensitive = true, bridge = null, cancellable = null} = {}) {
+    if (typeof fn === 'function')
+        return (...args) => runJsSoon(fn, args, cancellable);
+    if (fn instanceof GObject.Object) {
+        return (...args) => {
+            if (args.length)
+                throw new TypeError('syncToAsync(): a C sync function object takes no arguments');
+            return runCAsync(fn, {
+                threadSensitive,
+                bridge: bridge ?? Asgiref.Bridge.get_default(),
+                cancellable,
+            });
+        };
+    }
+    throw new TypeError(`syncToAsync() needs a function or a C sync function object, not ${fn}`);
+}
+
+export default {wrap, syncToAsync};

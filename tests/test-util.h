@@ -254,6 +254,64 @@ test_run_threads (const char  *name,
 
 /* }}} */
 
+/* Spins (yielding) until *@flag is non-zero: for a thread that must not
+ * iterate a main context, such as a sync function run by the bridge.
+ * Fails the test after TEST_GUARD_SECONDS. */
+static inline void
+test_spin_until (const char *what,
+                 const gint *flag)
+{
+  gint64 deadline = g_get_monotonic_time () + TEST_GUARD_SECONDS * G_USEC_PER_SEC;
+
+  while (!g_atomic_int_get (flag))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out after %d s spinning for %s", TEST_GUARD_SECONDS, what);
+      g_thread_yield ();
+    }
+}
+
+/* {{{ Waiting for an object to be finalized, on any thread */
+
+typedef struct
+{
+  gint          gone;
+  GMainContext *context;
+} TestFinalizeWatch;
+
+static inline void
+test_finalize_watch_notify (gpointer  data,
+                            GObject  *where_the_object_was)
+{
+  TestFinalizeWatch *watch = data;
+
+  g_atomic_int_set (&watch->gone, 1);
+  g_main_context_wakeup (watch->context);
+}
+
+/*
+ * test_unref_and_wait_finalized:
+ * @object: (transfer full): an object
+ *
+ * Drops the caller's reference to @object and iterates the thread-default
+ * main context until @object has been finalized, on whichever thread drops
+ * the last reference. Work that holds the object (tasks, calls) is freed
+ * by then, so this also shows that nothing it holds was leaked.
+ */
+static inline void
+test_unref_and_wait_finalized (const char *what,
+                               gpointer    object)
+{
+  TestFinalizeWatch watch = { 0, g_main_context_ref_thread_default () };
+
+  g_object_weak_ref (object, test_finalize_watch_notify, &watch);
+  g_object_unref (object);
+  test_iterate_until (what, &watch.gone);
+  g_main_context_unref (watch.context);
+}
+
+/* }}} */
+
 /* {{{ Values whose frees are counted */
 
 typedef struct

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""PyGObject override for Asgiref: idiomatic Context and Local.
+"""PyGObject override for Asgiref: idiomatic Context, Local and Bridge.
 
 ``Asgiref.Local`` reads and writes its values as attributes, as
 ``asgiref.local.Local`` and ``threading.local`` do::
@@ -22,6 +22,23 @@ name is a value of the Local.
         ...
     callback = Asgiref.Context.wrap(fn)  # runs fn in a copy of the context
                                          # current now, taken now
+
+The bridge reads like asgiref (see each function's documentation)::
+
+    @Asgiref.sync_to_async                 # blocking code, from a main loop
+    def query(sql):
+        return db.execute(sql)
+    query('SELECT 1').add_done_callback(lambda f: show(f.result()))
+
+    @Asgiref.async_to_sync                 # async code, from blocking code
+    def load(completion, path):
+        f = Gio.File.new_for_path(path)
+        f.load_contents_async(completion.cancellable,
+                              completion.ready(f.load_contents_finish))
+    load('/etc/hostname')                  # blocks; value or exception
+
+    with Asgiref.ThreadSensitiveContext():  # a thread of its own
+        ...
 """
 
 import functools
@@ -285,3 +302,515 @@ class Local(Asgiref.Local):
 
 Local = override(Local)
 __all__.append('Local')
+
+
+# --------------------------------------------------------------------------
+# Bridge: sync_to_async, async_to_sync, ThreadSensitiveContext
+# --------------------------------------------------------------------------
+#
+# Facts about PyGObject 3.42 this relies on or works around:
+# - Bridge.sync_to_async() takes its task_data as a tuple of extra arguments
+#   for the thread function ("expected tuple for callback user_data"
+#   otherwise); Bridge.async_to_sync() hands its task_data over as it is.
+#   The helpers pass () and None, and their thunks take *rest.
+# - Python callbacks called from the bridge's threads run under the GIL;
+#   calls into C (the wait in async_to_sync, a main loop) release it.
+# - Gio.Task.return_value() takes a GObject.Value; one of
+#   GObject.TYPE_PYOBJECT holds a reference to any Python object, and
+#   Gio.Task.propagate_value() gives (True, that very object) back.
+# - Gio.Task.return_error() takes a GLib.Error made in Python (any domain
+#   string and code).
+
+import threading
+from concurrent.futures import InvalidStateError
+
+#: The GError domain of the errors that carry a Python exception through a
+#: GTask (code 0, message "TypeName: message"). C code (and other bindings)
+#: see this GError; Python callers of the helpers get the exception object
+#: itself back.
+PYTHON_ERROR_DOMAIN = 'asgiref-python-exception-quark'
+__all__.append('PYTHON_ERROR_DOMAIN')
+
+_DEADLOCK = int(Asgiref.Error.DEADLOCK)
+
+
+def _task_value(value):
+    return GObject.Value(GObject.TYPE_PYOBJECT, value)
+
+
+class _Outcome:
+    """What a callee produced, as the Python side knows it: carries a Python
+    exception object through a GTask, which can only carry a GError."""
+
+    __slots__ = ('exc', 'error')
+
+    def __init__(self):
+        self.exc = None
+        self.error = None
+
+    def return_to(self, task, ok, value):
+        """Completes ``task`` with ``value`` (ok) or the exception
+        ``value``."""
+        if ok:
+            task.return_value(_task_value(value))
+            return
+        self.exc = value
+        if isinstance(value, GLib.Error):
+            error = value
+        else:
+            error = GLib.Error('%s: %s' % (type(value).__name__, value),
+                               PYTHON_ERROR_DOMAIN, 0)
+        self.error = (error.domain, error.code, error.message)
+        task.return_error(error)
+
+    def propagate(self, task):
+        """The value ``task`` was completed with, or raises its error: the
+        callee's exception object itself when the error is the one it
+        produced, else the GError (a bridge error such as DEADLOCK, or
+        G_IO_ERROR_CANCELLED)."""
+        try:
+            return task.propagate_value()[1]
+        except GLib.Error as error:
+            exc = self.exc
+            self.exc = None
+            if exc is not None and self.error == (error.domain, error.code, error.message):
+                try:
+                    raise exc
+                finally:
+                    del exc
+            raise
+
+
+# The cancellable of the hop the current code runs in, for get_cancellable().
+_hop = Asgiref.Local()
+_HOP_NAME = 'cancellable'
+
+
+def get_cancellable():
+    """Return the :class:`Gio.Cancellable` of the hop the calling code runs
+    in, or None.
+
+    In a function run by :func:`sync_to_async`, or an async function run by
+    :func:`async_to_sync`, this is the cancellable of that call: the one
+    given to the helper, or, when none was, the one of the enclosing hop
+    (the bridge hands it down, so cancelling the outermost operation reaches
+    the innermost one). Connect to its ``cancelled`` signal or poll
+    ``is_cancelled()`` to stop early.
+
+    It follows the :class:`Asgiref.Context`: async code continuing in
+    callbacks made with :meth:`Asgiref.Context.wrap` still sees it.
+    """
+    if not _hop.contains(_HOP_NAME):
+        return None
+    return _get_value(_hop, _HOP_NAME)[1]
+
+
+class _HopCancellable:
+    """Sets the hop's cancellable in the current context for a block and
+    puts the previous state back, so that it is not one of the values the
+    callee hands back to its caller."""
+
+    __slots__ = ('cancellable', 'had', 'previous')
+
+    def __init__(self, cancellable):
+        self.cancellable = cancellable
+
+    def __enter__(self):
+        self.had = _hop.contains(_HOP_NAME)
+        self.previous = _get_value(_hop, _HOP_NAME)[1] if self.had else None
+        if self.cancellable is None:
+            if self.had:
+                _remove(_hop, _HOP_NAME)
+        else:
+            _set_value(_hop, _HOP_NAME, self.cancellable)
+
+    def __exit__(self, *exc_info):
+        if self.had:
+            _set_value(_hop, _HOP_NAME, self.previous)
+        else:
+            _remove(_hop, _HOP_NAME)
+        return False
+
+
+__all__.append('get_cancellable')
+
+
+class Future:
+    """The result of a call started by :func:`sync_to_async`.
+
+    Completed on the caller's thread-default main context (the thread that
+    made the call, which must run a main loop there, as for any GIO async
+    call). The API is a subset of :class:`concurrent.futures.Future`:
+
+    - ``done()``: whether the call completed;
+    - ``result()``: the function's return value, or its exception raised
+      again (the very exception object), or a :class:`GLib.Error` from the
+      bridge (``Asgiref.Error.DEADLOCK``, ``Gio.IOErrorEnum.CANCELLED`` when
+      the cancellable was cancelled); raises
+      :class:`concurrent.futures.InvalidStateError` while not done (it never
+      blocks: blocking the caller's main loop would keep the result from
+      arriving);
+    - ``exception()``: the exception, or None;
+    - ``add_done_callback(fn)``: ``fn(future)`` runs on the caller's main
+      context when the call completes, in the caller's
+      :class:`Asgiref.Context` with the values the function set applied, or
+      at once when it already has;
+    - ``cancellable``: the :class:`Gio.Cancellable` given to the call, or
+      None.
+    """
+
+    def __init__(self, cancellable=None):
+        self.cancellable = cancellable
+        self._done = False
+        self._value = None
+        self._exc = None
+        self._callbacks = []
+
+    def done(self):
+        return self._done
+
+    def result(self):
+        if not self._done:
+            raise InvalidStateError('the call has not completed yet')
+        if self._exc is not None:
+            raise self._exc
+        return self._value
+
+    def exception(self):
+        if not self._done:
+            raise InvalidStateError('the call has not completed yet')
+        return self._exc
+
+    def add_done_callback(self, fn):
+        if self._done:
+            fn(self)
+        else:
+            self._callbacks.append(fn)
+
+    def _set(self, value, exc):
+        self._value, self._exc, self._done = value, exc, True
+        callbacks, self._callbacks = self._callbacks, []
+        for fn in callbacks:
+            fn(self)
+
+    def __repr__(self):
+        if not self._done:
+            state = 'pending'
+        elif self._exc is not None:
+            state = 'raised %r' % (self._exc,)
+        else:
+            state = 'returned %r' % (self._value,)
+        return '<Asgiref.Future %s>' % state
+
+
+__all__.append('Future')
+
+
+def _flags(thread_sensitive):
+    return (Asgiref.SyncFlags.NONE if thread_sensitive
+            else Asgiref.SyncFlags.NOT_THREAD_SENSITIVE)
+
+
+class SyncToAsync:
+    """A blocking function made callable from main-loop code; see
+    :func:`sync_to_async`."""
+
+    def __init__(self, fn, thread_sensitive=True, bridge=None, cancellable=None):
+        if not callable(fn):
+            raise TypeError('sync_to_async needs a callable, not %r' % (fn,))
+        self.func = fn
+        self.thread_sensitive = thread_sensitive
+        self.bridge = bridge
+        self.cancellable = cancellable
+        functools.update_wrapper(self, fn)
+
+    def __call__(self, *args, **kwargs):
+        fn = self.func
+        future = Future(self.cancellable)
+        outcome = _Outcome()
+
+        def thunk(task, _source, *_rest):
+            # On the thread the bridge chose, in a copy of the caller's
+            # context.
+            with _HopCancellable(task.get_cancellable()):
+                try:
+                    ok, value = True, fn(*args, **kwargs)
+                except BaseException as exc:  # noqa: B036: handed over
+                    ok, value = False, exc
+            try:
+                outcome.return_to(task, ok, value)
+            finally:
+                del value
+
+        def done(_bridge, result, *_user_data):
+            # On the caller's main context, in its context.
+            try:
+                value = outcome.propagate(result)
+            except BaseException as exc:  # noqa: B036: handed over
+                future._set(None, exc)
+            else:
+                future._set(value, None)
+
+        bridge = self.bridge or Asgiref.Bridge.get_default()
+        Asgiref.Bridge.sync_to_async(bridge, thunk, (), _flags(self.thread_sensitive),
+                                     self.cancellable, done)
+        return future
+
+    def __get__(self, instance, owner=None):
+        # Decorating a method binds it, as for a plain function.
+        if instance is None:
+            return self
+        return functools.partial(self.__call__, instance)
+
+    def __repr__(self):
+        return '<Asgiref.SyncToAsync %r%s>' % (
+            self.func, '' if self.thread_sensitive else ' not thread-sensitive')
+
+
+__all__.append('SyncToAsync')
+
+
+def sync_to_async(fn=None, *, thread_sensitive=True, bridge=None, cancellable=None):
+    """Make a blocking function callable from main-loop code, like
+    :func:`asgiref.sync.sync_to_async`.
+
+    Calling the result with any arguments starts ``fn(*args, **kwargs)`` on
+    another thread through :meth:`Asgiref.Bridge.sync_to_async` and returns
+    a :class:`Future` at once, completed on the caller's thread-default main
+    context::
+
+        @Asgiref.sync_to_async
+        def query(sql):
+            return legacy_db.execute(sql)      # blocks
+
+        def on_clicked(button):                # a main-loop callback
+            future = query('SELECT 1')
+            future.add_done_callback(lambda f: show(f.result()))
+
+    Which thread runs ``fn``: when ``thread_sensitive`` (the default), the
+    one thread of thread-sensitive code: the thread blocked in an enclosing
+    :func:`async_to_sync` call if there is one, else the thread of the
+    entered :class:`Asgiref.ThreadSensitiveContext`, else one shared sync
+    thread, never the main loop's. With ``thread_sensitive=False``, a thread
+    of the bridge's bounded pool, concurrently with other such calls.
+
+    ``fn``'s return value, whatever Python object it is, is the future's
+    result; an exception it raises is raised again by ``result()``, the
+    same object (C code sees a GError: :class:`GLib.Error` as it is, other
+    exceptions in the :data:`PYTHON_ERROR_DOMAIN` domain). ``fn`` runs in a
+    copy of the caller's :class:`Asgiref.Context`; values it sets are
+    visible to the caller when the future's callbacks run.
+
+    ``cancellable`` is handed to the call (``fn`` gets it with
+    :func:`Asgiref.get_cancellable`); when it is cancelled, the future
+    fails with ``Gio.IOErrorEnum.CANCELLED`` (``fn`` itself keeps running
+    until it returns). Without one, the call uses the cancellable of the
+    hop the caller runs in, if any. ``bridge`` defaults to
+    :meth:`Asgiref.Bridge.get_default`.
+
+    Usable as a decorator, bare or with keyword arguments
+    (``@Asgiref.sync_to_async(thread_sensitive=False)``).
+    """
+    def decorate(fn):
+        return SyncToAsync(fn, thread_sensitive=thread_sensitive, bridge=bridge,
+                           cancellable=cancellable)
+    if fn is None:
+        return decorate
+    return decorate(fn)
+
+
+__all__.append('sync_to_async')
+
+
+class Completion:
+    """What an async function run by :func:`async_to_sync` completes.
+
+    - ``return_value(value)``: the call returns ``value`` (any Python
+      object);
+    - ``return_error(exc)``: the call raises ``exc`` (any exception
+      instance; a :class:`GLib.Error` reaches C code as it is);
+    - ``ready(finish)``: a ``GAsyncReadyCallback`` for a GIO-style async
+      call, which completes this with ``finish(result)``'s value or error:
+      ``file.load_contents_async(c.cancellable, c.ready(file.load_contents_finish))``;
+    - ``cancellable``: the operation's :class:`Gio.Cancellable` (or None);
+    - ``task``: the underlying :class:`Gio.Task`;
+    - ``done()``: whether it was completed.
+
+    Completing it twice raises :class:`RuntimeError`. It may be completed
+    from any thread.
+    """
+
+    def __init__(self, task, cancellable, outcome):
+        self.task = task
+        self.cancellable = cancellable
+        self._outcome = outcome
+        self._lock = threading.Lock()
+        self._done = False
+
+    def done(self):
+        return self._done
+
+    def _complete(self, ok, value):
+        with self._lock:
+            if self._done:
+                raise RuntimeError('this async_to_sync call was already completed')
+            self._done = True
+        self._outcome.return_to(self.task, ok, value)
+
+    def return_value(self, value=None):
+        self._complete(True, value)
+
+    def return_error(self, exc):
+        if not isinstance(exc, BaseException):
+            raise TypeError('return_error() needs an exception, not %r' % (exc,))
+        self._complete(False, exc)
+
+    def ready(self, finish):
+        def callback(_source, result, *_user_data):
+            try:
+                value = finish(result)
+            except BaseException as exc:  # noqa: B036: handed over
+                self._complete(False, exc)
+            else:
+                self._complete(True, value)
+        return callback
+
+
+__all__.append('Completion')
+
+
+class AsyncToSync:
+    """An async function made callable from blocking code; see
+    :func:`async_to_sync`."""
+
+    def __init__(self, fn, bridge=None, cancellable=None):
+        if not callable(fn):
+            raise TypeError('async_to_sync needs a callable, not %r' % (fn,))
+        self.func = fn
+        self.bridge = bridge
+        self.cancellable = cancellable
+        functools.update_wrapper(self, fn)
+
+    def __call__(self, *args, **kwargs):
+        fn = self.func
+        outcome = _Outcome()
+
+        def thunk(task, _source, *rest):
+            # On the main context the operation belongs to, in a copy of the
+            # caller's context.
+            cancellable = rest[-1] if rest else task.get_cancellable()
+            completion = Completion(task, cancellable, outcome)
+            with _HopCancellable(cancellable):
+                try:
+                    fn(completion, *args, **kwargs)
+                except BaseException as exc:  # noqa: B036: handed over
+                    if completion.done():
+                        raise
+                    completion.return_error(exc)
+                finally:
+                    del completion
+
+        bridge = self.bridge or Asgiref.Bridge.get_default()
+        result = Asgiref.Bridge.async_to_sync(bridge, thunk, None, self.cancellable)
+        return outcome.propagate(result)
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        return functools.partial(self.__call__, instance)
+
+    def __repr__(self):
+        return '<Asgiref.AsyncToSync %r>' % (self.func,)
+
+
+__all__.append('AsyncToSync')
+
+
+def async_to_sync(fn=None, *, bridge=None, cancellable=None):
+    """Make an async function callable from blocking code, like
+    :func:`asgiref.sync.async_to_sync`.
+
+    An async function here is GLib-style: ``fn(completion, *args,
+    **kwargs)`` starts the work without blocking and returns; the work later
+    completes the :class:`Completion` it was given, with
+    ``completion.return_value(v)`` or ``completion.return_error(exc)``.
+    Calling the result with ``*args, **kwargs`` runs ``fn`` through
+    :meth:`Asgiref.Bridge.async_to_sync`, blocks until it is completed and
+    returns the value or raises the exception (the same object). An
+    exception ``fn`` raises before completing counts as its error::
+
+        @Asgiref.async_to_sync
+        def load(completion, path):
+            f = Gio.File.new_for_path(path)
+            f.load_contents_async(completion.cancellable,
+                                  completion.ready(f.load_contents_finish))
+
+        ok, data, etag = load('/etc/hostname')   # from a thread, or from a
+                                                 # function run by sync_to_async
+
+    Where ``fn`` runs: when the caller is a function that
+    :func:`sync_to_async` started from a main loop, on that loop's thread
+    (where the async code lives); otherwise (a plain thread, a script) on a
+    private main context that the calling thread iterates. Either way the
+    calling thread meanwhile runs the thread-sensitive calls the async code
+    makes.
+
+    Called from main-loop code (a thread dispatching a main loop, such as
+    any GLib source callback), it would block that loop: it raises
+    :class:`GLib.Error` ``Asgiref.Error.DEADLOCK`` at once without calling
+    ``fn`` (call the async function directly there). Errors of the bridge
+    and ``Gio.IOErrorEnum.CANCELLED`` (when the cancellable was cancelled)
+    are raised as :class:`GLib.Error`. ``fn`` runs in a copy of the
+    caller's :class:`Asgiref.Context`, and the values it sets before
+    completing are visible to the caller afterwards.
+
+    ``cancellable`` is the operation's (``completion.cancellable``, and
+    :func:`Asgiref.get_cancellable` inside ``fn``); without one, the
+    cancellable of the hop the caller runs in. ``bridge`` defaults to
+    :meth:`Asgiref.Bridge.get_default`. Usable as a decorator, bare or with
+    keyword arguments.
+    """
+    def decorate(fn):
+        return AsyncToSync(fn, bridge=bridge, cancellable=cancellable)
+    if fn is None:
+        return decorate
+    return decorate(fn)
+
+
+__all__.append('async_to_sync')
+
+
+def is_deadlock(error):
+    """Whether ``error`` is the bridge's ``Asgiref.Error.DEADLOCK``."""
+    return (isinstance(error, GLib.Error) and error.domain == _ERROR_DOMAIN
+            and error.code == _DEADLOCK)
+
+
+__all__.append('is_deadlock')
+
+
+class ThreadSensitiveContext(Asgiref.ThreadSensitiveContext):
+    """Gives the thread-sensitive calls made inside it (and by work started
+    inside it) a thread of their own, like
+    :class:`asgiref.sync.ThreadSensitiveContext`::
+
+        with Asgiref.ThreadSensitiveContext():
+            a = query('SELECT 1')   # both on the context's thread, not
+            b = query('SELECT 2')   # on the shared sync thread
+
+    It is entered in the current :class:`Asgiref.Context`. Nested ones use
+    the outer one's thread; leaving never blocks; the thread ends once the
+    object is gone and its calls are done.
+    """
+
+    def __enter__(self):
+        self.enter()
+        return self
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        self.leave()
+        return False
+
+
+ThreadSensitiveContext = override(ThreadSensitiveContext)
+__all__.append('ThreadSensitiveContext')
