@@ -149,11 +149,11 @@ _asgiref_bridge_scope_unref (AsgirefBridgeScope *scope)
   if (!g_atomic_ref_count_dec (&scope->ref))
     return;
 
-  g_clear_object (&scope->executor);
+  g_clear_pointer (&scope->executor, _asgiref_executor_unref);
   g_clear_pointer (&scope->thread_sensitive, _asgiref_sync_thread_unref);
   g_clear_pointer (&scope->frame, sync_frame_unref);
   g_clear_pointer (&scope->origin, g_main_context_unref);
-  g_clear_object (&scope->origin_executor);
+  g_clear_pointer (&scope->origin_executor, _asgiref_executor_unref);
   g_clear_object (&scope->cancellable);
   g_free (scope);
 }
@@ -203,9 +203,18 @@ typedef struct
   /* Whether the job runs on a sync thread, which the frame then marks. */
   gboolean on_sync_thread;
 
-  /* The worker and the callback each release one; the last frees. */
-  gint pending;
+  /* SYNC_CALL_* bits, atomic: which of the two ends are done. */
+  gint ends;
 } SyncCall;
+
+/*
+ * GTask calls back as soon as the function returns a result, possibly
+ * before the function itself returned, while it may still use task_data
+ * and write what the caller will read. So the caller's callback waits for
+ * both: whichever end comes second runs it, from the caller's main context.
+ */
+#define SYNC_CALL_RETURNED    (1 << 0)
+#define SYNC_CALL_CALLED_BACK (1 << 1)
 
 static void
 sync_call_free (SyncCall *call)
@@ -221,28 +230,74 @@ sync_call_free (SyncCall *call)
   g_free (call);
 }
 
-static gboolean
-sync_call_free_cb (gpointer data)
+/* On the caller's main context, once the function returned and GTask
+ * called back. */
+static void
+sync_call_complete (SyncCall *call)
 {
-  sync_call_free (data);
+  AsgirefContext *caller = call->caller;
+  g_autoptr(AsgirefContext) copy = NULL;
+  AsgirefHamt *after;
+
+  /* The caller continues in its own context, with what the callee set. */
+  if (!_asgiref_context_try_enter (caller))
+    {
+      caller = copy = asgiref_context_copy (caller);
+      asgiref_context_enter (caller);
+    }
+
+  after = _asgiref_context_dup_snapshot (call->callee);
+  _asgiref_context_apply_changes (caller, call->before, after);
+  _asgiref_hamt_unref (after);
+
+  if (call->callback != NULL)
+    call->callback (G_OBJECT (call->bridge), G_ASYNC_RESULT (call->task), call->user_data);
+
+  asgiref_context_leave (caller);
+  sync_call_free (call);
+}
+
+static gboolean
+sync_call_complete_cb (gpointer data)
+{
+  _asgiref_tsan_acquire (data);
+  sync_call_complete (data);
   return G_SOURCE_REMOVE;
 }
 
-/* The caller's data is freed on the caller's main context, never on a
- * worker: whichever of the two ends finishes last sends it there. */
+/* GTask's callback, on the caller's main context. */
 static void
-sync_call_release (SyncCall *call)
+sync_call_done (GObject      *source_object,
+                GAsyncResult *result,
+                gpointer      data)
+{
+  SyncCall *call = data;
+
+  if (g_atomic_int_or (&call->ends, SYNC_CALL_CALLED_BACK) & SYNC_CALL_RETURNED)
+    sync_call_complete (call);
+}
+
+/* The function returned, on whatever thread ran it. */
+static void
+sync_call_returned (SyncCall *call)
 {
   GMainContext *context;
+  GSource *source;
 
-  if (!g_atomic_int_dec_and_test (&call->pending))
+  if (!(g_atomic_int_or (&call->ends, SYNC_CALL_RETURNED) & SYNC_CALL_CALLED_BACK))
     return;
 
+  /* GTask called back first. Not g_main_context_invoke(): on a thread with
+   * no thread-default main context it runs the function here whenever the
+   * default one is idle. */
   context = g_task_get_context (call->task);
-  if (g_main_context_is_owner (context))
-    sync_call_free (call);
-  else
-    g_main_context_invoke (context, sync_call_free_cb, call);
+  _asgiref_tsan_release (call);
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_static_name (source, "[asgiref] sync_to_async callback");
+  g_source_set_callback (source, sync_call_complete_cb, call, NULL);
+  g_source_attach (source, context);
+  g_source_unref (source);
 }
 
 static void
@@ -250,6 +305,7 @@ sync_call_run (AsgirefExecutorJob *job)
 {
   SyncCall *call = (SyncCall *) job;
   AsgirefSyncFrame *frame = NULL;
+  AsgirefThreadFrame thread_frame;
 
   _asgiref_tsan_acquire (call);
 
@@ -274,12 +330,12 @@ sync_call_run (AsgirefExecutorJob *job)
       call->before = _asgiref_context_dup_snapshot (call->callee);
     }
 
-  _asgiref_thread_push_sync_frame ();
+  _asgiref_thread_push_sync_frame (&thread_frame);
   call->func (call->task,
               call->bridge,
               call->task_data,
               g_task_get_cancellable (call->task));
-  _asgiref_thread_pop_frame ();
+  _asgiref_thread_pop_frame (&thread_frame);
 
   if (frame != NULL)
     {
@@ -288,7 +344,7 @@ sync_call_run (AsgirefExecutorJob *job)
     }
 
   asgiref_context_leave (call->callee);
-  sync_call_release (call);
+  sync_call_returned (call);
 }
 
 static void
@@ -374,9 +430,9 @@ static void
 sync_call_fail (SyncCall *call,
                 GError   *error)
 {
-  /* The worker's end will never run. */
+  /* The function will never run. */
+  g_atomic_int_or (&call->ends, SYNC_CALL_RETURNED);
   g_task_return_error (call->task, error);
-  sync_call_release (call);
 }
 
 static void
@@ -396,34 +452,6 @@ pool_run (gpointer data,
   SyncCall *call = data;
 
   sync_call_run (&call->job);
-}
-
-static void
-sync_call_done (GObject      *source_object,
-                GAsyncResult *result,
-                gpointer      data)
-{
-  SyncCall *call = data;
-  AsgirefContext *caller = call->caller;
-  g_autoptr(AsgirefContext) copy = NULL;
-  AsgirefHamt *after;
-
-  /* The caller continues in its own context, with what the callee set. */
-  if (!_asgiref_context_try_enter (caller))
-    {
-      caller = copy = asgiref_context_copy (caller);
-      asgiref_context_enter (caller);
-    }
-
-  after = _asgiref_context_dup_snapshot (call->callee);
-  _asgiref_context_apply_changes (caller, call->before, after);
-  _asgiref_hamt_unref (after);
-
-  if (call->callback != NULL)
-    call->callback (source_object, result, call->user_data);
-
-  asgiref_context_leave (caller);
-  sync_call_release (call);
 }
 
 /**
@@ -491,7 +519,6 @@ asgiref_bridge_sync_to_async (AsgirefBridge       *self,
   call->caller_scope = caller_scope ? _asgiref_bridge_scope_ref (caller_scope) : NULL;
   call->callback = callback;
   call->user_data = user_data;
-  call->pending = 2;
 
   /* The task does not own task_data: it may be finalized on a worker. */
   call->task = g_task_new (self, cancellable, sync_call_done, call);
@@ -715,9 +742,11 @@ asgiref_bridge_async_to_sync (AsgirefBridge    *self,
   if (target == private_context)
     {
       /* Ours to run: start it here, as the async code it is. */
-      _asgiref_thread_push_async_frame ();
+      AsgirefThreadFrame thread_frame;
+
+      _asgiref_thread_push_async_frame (&thread_frame);
       async_call_start (&call);
-      _asgiref_thread_pop_frame ();
+      _asgiref_thread_pop_frame (&thread_frame);
     }
   else
     {
@@ -739,7 +768,7 @@ asgiref_bridge_async_to_sync (AsgirefBridge    *self,
   _asgiref_hamt_unref (before);
   _asgiref_hamt_unref (call.after);
   asgiref_context_unref (call.context);
-  g_object_unref (call.executor);
+  _asgiref_executor_unref (call.executor);
 
   return result;
 }

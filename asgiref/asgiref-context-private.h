@@ -41,9 +41,17 @@ gboolean     _asgiref_context_try_enter                (AsgirefContext *self);
  * of any. Between a push and its pop, the thread counts as running sync
  * (or async) code, until it dispatches a main context more deeply.
  */
-void         _asgiref_thread_push_sync_frame           (void);
-void         _asgiref_thread_push_async_frame          (void);
-void         _asgiref_thread_pop_frame                 (void);
+typedef struct _AsgirefThreadFrame AsgirefThreadFrame;
+
+struct _AsgirefThreadFrame
+{
+  AsgirefThreadFrame *outer;
+  gint depth;
+};
+
+void         _asgiref_thread_push_sync_frame           (AsgirefThreadFrame *frame);
+void         _asgiref_thread_push_async_frame          (AsgirefThreadFrame *frame);
+void         _asgiref_thread_pop_frame                 (AsgirefThreadFrame *frame);
 gboolean     _asgiref_thread_in_async_code             (void);
 
 /* A number no other thread of the process has had, never 0. */

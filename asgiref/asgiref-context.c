@@ -77,7 +77,7 @@ typedef struct
   AsgirefContext *current;    /* strong; the root when nothing is entered */
   GPtrArray *outer;           /* contexts to restore on leave, strong */
   AsgirefHamt *thread_values; /* thread-critical values of a plain thread */
-  GArray *frame_depths;       /* see _asgiref_thread_in_async_code(), gint */
+  AsgirefThreadFrame *frame;  /* innermost; see _asgiref_thread_in_async_code() */
 } ThreadState;
 
 static void
@@ -99,7 +99,6 @@ thread_state_free (gpointer data)
   g_atomic_pointer_set (&state->current->entered_by, NULL);
   asgiref_context_unref (state->current);
   g_ptr_array_unref (state->outer);
-  g_array_unref (state->frame_depths);
   _asgiref_hamt_unref (state->thread_values);
   g_free (state);
 }
@@ -114,6 +113,9 @@ context_alloc (AsgirefHamt *snapshot)
   g_atomic_ref_count_init (&self->ref);
   g_mutex_init (&self->lock);
   self->snapshot = snapshot;
+  /* New contexts are often handed to another thread through GLib (a source,
+   * a task), which TSan cannot see; entering acquires this. */
+  _asgiref_tsan_release (self);
   return self;
 }
 
@@ -132,7 +134,6 @@ thread_state_get (void)
   state->current->entered_by = g_thread_self ();
   state->current->depth = 1;
   state->outer = g_ptr_array_new ();
-  state->frame_depths = g_array_new (FALSE, FALSE, sizeof (gint));
   g_private_set (&thread_state_key, state);
   return state;
 }
@@ -278,6 +279,7 @@ _asgiref_context_try_enter (AsgirefContext *self)
       !g_atomic_pointer_compare_and_exchange (&self->entered_by, NULL, self_thread))
     return FALSE;
 
+  _asgiref_tsan_acquire (self);
   self->depth++;
   g_ptr_array_add (state->outer, state->current);
   state->current = asgiref_context_ref (self);
@@ -637,40 +639,45 @@ _asgiref_context_apply_changes (AsgirefContext    *self,
  * Async code is what runs from a main-context dispatch. Each frame records
  * the dispatch depth from which on code counts as async again: a sync frame
  * the current depth (only deeper dispatches are async), an async frame one
- * less (code right here is async, dispatch or not).
+ * less (code right here is async, dispatch or not). Frames live on the
+ * stack of the code that pushes them.
  */
 static void
-push_frame (gint depth)
-{
-  g_array_append_val (thread_state_get ()->frame_depths, depth);
-}
-
-void
-_asgiref_thread_push_sync_frame (void)
-{
-  push_frame (g_main_depth ());
-}
-
-void
-_asgiref_thread_push_async_frame (void)
-{
-  push_frame (g_main_depth () - 1);
-}
-
-void
-_asgiref_thread_pop_frame (void)
+push_frame (AsgirefThreadFrame *frame,
+            gint                depth)
 {
   ThreadState *state = thread_state_get ();
 
-  g_assert (state->frame_depths->len > 0);
-  g_array_set_size (state->frame_depths, state->frame_depths->len - 1);
+  frame->depth = depth;
+  frame->outer = state->frame;
+  state->frame = frame;
+}
+
+void
+_asgiref_thread_push_sync_frame (AsgirefThreadFrame *frame)
+{
+  push_frame (frame, g_main_depth ());
+}
+
+void
+_asgiref_thread_push_async_frame (AsgirefThreadFrame *frame)
+{
+  push_frame (frame, g_main_depth () - 1);
+}
+
+void
+_asgiref_thread_pop_frame (AsgirefThreadFrame *frame)
+{
+  ThreadState *state = thread_state_get ();
+
+  g_assert (state->frame == frame);
+  state->frame = frame->outer;
 }
 
 gboolean
 _asgiref_thread_in_async_code (void)
 {
-  GArray *depths = thread_state_get ()->frame_depths;
-  gint base = depths->len > 0 ? g_array_index (depths, gint, depths->len - 1) : 0;
+  AsgirefThreadFrame *frame = thread_state_get ()->frame;
 
-  return g_main_depth () > base;
+  return g_main_depth () > (frame != NULL ? frame->depth : 0);
 }

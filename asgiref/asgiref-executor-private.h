@@ -32,4 +32,9 @@ AsgirefExecutor *_asgiref_executor_new_unowned (GMainContext *main_context);
  * return NULL without an error. */
 void             _asgiref_executor_stop        (AsgirefExecutor *self);
 
+/* g_object_unref(), telling ThreadSanitizer that what this thread did with
+ * the executor happens before its finalization: it cannot see the atomics
+ * of the uninstrumented GObject. Used where executors cross threads. */
+void             _asgiref_executor_unref       (gpointer         executor);
+
 G_END_DECLS

@@ -227,6 +227,8 @@ asgiref_executor_finalize (GObject *object)
 {
   AsgirefExecutor *self = ASGIREF_EXECUTOR (object);
 
+  _asgiref_tsan_acquire (self);
+
   g_clear_pointer (&self->source, g_source_unref);
   g_clear_pointer (&self->shared, shared_unref);
   g_clear_object (&self->outer);
@@ -505,9 +507,10 @@ _asgiref_executor_submit (AsgirefExecutor    *self,
       return FALSE;
     }
   g_queue_push_tail (&self->shared->jobs, job);
-  _asgiref_mutex_unlock (&self->shared->lock);
-
+  /* Under the lock: once the owner can see the job, it may finish and free
+   * its main context, so this must be done by then. */
   g_source_set_ready_time (self->source, 0);
+  _asgiref_mutex_unlock (&self->shared->lock);
   return TRUE;
 }
 
@@ -534,9 +537,16 @@ asgiref_executor_set_result (AsgirefExecutor *self,
       return;
     }
   self->shared->result = g_object_ref (result);
-  _asgiref_mutex_unlock (&self->shared->lock);
-
+  /* Before the owner can see the result and go away. */
   g_source_set_ready_time (self->source, 0);
+  _asgiref_mutex_unlock (&self->shared->lock);
+}
+
+void
+_asgiref_executor_unref (gpointer executor)
+{
+  _asgiref_tsan_release (executor);
+  g_object_unref (executor);
 }
 
 void
@@ -544,9 +554,8 @@ _asgiref_executor_stop (AsgirefExecutor *self)
 {
   _asgiref_mutex_lock (&self->shared->lock);
   self->shared->stopped = TRUE;
-  _asgiref_mutex_unlock (&self->shared->lock);
-
   g_source_set_ready_time (self->source, 0);
+  _asgiref_mutex_unlock (&self->shared->lock);
 }
 
 /**

@@ -25,7 +25,7 @@ sync_thread_main (gpointer data)
   g_assert_no_error (error);
   g_main_context_pop_thread_default (main_context);
 
-  g_object_unref (executor);
+  _asgiref_executor_unref (executor);
   return NULL;
 }
 
@@ -57,7 +57,7 @@ _asgiref_sync_thread_unref (AsgirefSyncThread *self)
   _asgiref_executor_stop (self->executor);
 
   g_thread_unref (self->thread);
-  g_object_unref (self->executor);
+  _asgiref_executor_unref (self->executor);
   g_free (self);
 }
 

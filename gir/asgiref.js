@@ -39,6 +39,11 @@
 //   failed" (seen with Gio.ListStore.find_with_equal_func too), so nested
 //   Context.run() calls cannot use the introspected run(): run() here is
 //   enter() + leave().
+// - The same out-GValue problem hits Asgiref.SyncFunction.call() (a
+//   blocking call on this thread): it returns [true, value], but on failure
+//   GJS logs a CRITICAL and throws "Don't know how to convert GType (null)"
+//   instead of the GError. syncToAsync() uses call_async()/call_finish(),
+//   whose result is a return value, not an out argument.
 
 import GIRepository from 'gi://GIRepository';
 import GLib from 'gi://GLib';
@@ -225,9 +230,11 @@ export function wrap(fn) {
 // JS code is single-threaded: a JS "sync function" can only run on the
 // main thread, so syncToAsync() of a JS function is necessarily
 // thread-sensitive to the main thread. Only C code can run on the bridge's
-// threads: syncToAsync() of a C-implemented sync function object runs it
-// there through Asgiref.Bridge.call_async(), when the library has it (see
-// runCAsync below).
+// threads: syncToAsync() of a C-implemented Asgiref.SyncFunction runs it
+// there through Asgiref.SyncFunction.call_async() (see runCAsync below).
+// A class defined in JS could implement Asgiref.SyncFunction, but its
+// vfunc_call() would then be called on a bridge thread: importing this
+// module makes call_async() on such an object throw a TypeError too.
 
 const guarded = Symbol.for('asgiref-glib.guarded');
 
@@ -246,6 +253,23 @@ if (!Asgiref.Bridge.prototype[guarded]) {
     });
     Object.assign(Asgiref.Executor.prototype, {
         run_task: refuse('Asgiref.Executor.run_task()'),
+    });
+}
+
+if (!Asgiref.SyncFunction.prototype[guarded]) {
+    define(Asgiref.SyncFunction.prototype, {[guarded]: true});
+    // GJS looks interface methods up on the interface's prototype, so this
+    // covers every object implementing it.
+    const callAsync = Asgiref.SyncFunction.prototype.call_async;
+    Object.assign(Asgiref.SyncFunction.prototype, {
+        call_async(...args) {
+            if (!isCImplemented(this)) {
+                throw new TypeError(`Asgiref.SyncFunction.call_async(): ${this} is ` +
+                    'implemented in JS, and its call would run on another thread, ' +
+                    'which GJS refuses: use syncToAsync() of a JS function instead');
+            }
+            return callAsync.apply(this, args);
+        },
     });
 }
 
@@ -297,43 +321,23 @@ function runJsSoon(fn, args, cancellable) {
     });
 }
 
-// Runs a C-implemented sync function object on the bridge's threads. Needs
-// the C API (not in libasgiref 1.0 yet):
-//
-//   AsgirefSyncFunction: GInterface with
-//     gboolean (*call) (AsgirefSyncFunction *self, GCancellable *cancellable,
-//                       GValue *result, GError **error);
-//   void     asgiref_bridge_call_async  (AsgirefBridge *self,
-//                                        AsgirefSyncFunction *function,
-//                                        AsgirefSyncFlags flags,
-//                                        GCancellable *cancellable,
-//                                        GAsyncReadyCallback callback,
-//                                        gpointer user_data);
-//   GValue  *asgiref_bridge_call_finish (AsgirefBridge *self,
-//                                        GAsyncResult *result,
-//                                        GError **error);  // transfer full
-//
-// `call` runs on the bridge's threads like a sync_to_async function; the
-// callback on the caller's thread-default main context (here: the main
-// thread).
+// Runs a C-implemented Asgiref.SyncFunction on the bridge's threads, through
+// Asgiref.SyncFunction.call_async(): its call() runs there like a
+// sync_to_async function, and the callback on the caller's thread-default
+// main context (here: the main thread), in the caller's Asgiref.Context.
 function runCAsync(fn, {threadSensitive, bridge, cancellable}) {
+    if (!(fn instanceof Asgiref.SyncFunction))
+        throw new TypeError(`syncToAsync(): ${fn} is not an Asgiref.SyncFunction`);
     if (!isCImplemented(fn)) {
         throw new TypeError(`syncToAsync(): ${fn} is implemented in JS, which ` +
             'GJS cannot run off the main thread: pass a JS function instead');
     }
-    if (Asgiref.SyncFunction !== undefined && !(fn instanceof Asgiref.SyncFunction))
-        throw new TypeError(`syncToAsync(): ${fn} is not an Asgiref.SyncFunction`);
-    if (typeof bridge.call_async !== 'function') {
-        throw new TypeError('syncToAsync(): this libasgiref cannot run C sync ' +
-            'functions for JS (no Asgiref.Bridge.call_async)');
-    }
     const flags = threadSensitive
         ? Asgiref.SyncFlags.NONE : Asgiref.SyncFlags.NOT_THREAD_SENSITIVE;
     return new Promise((resolve, reject) => {
-        // The callback runs on this thread's thread-default main context.
-        bridge.call_async(fn, flags, cancellable, (source, result) => {
+        fn.call_async(bridge, flags, cancellable, (source, result) => {
             try {
-                resolve(bridge.call_finish(result));
+                resolve(fn.call_finish(result));
             } catch (e) {
                 reject(e);
             }
@@ -352,18 +356,23 @@ function runCAsync(fn, {threadSensitive, bridge, cancellable}) {
  *   loop while it runs. The promise resolves with its value or rejects
  *   with its exception; with `cancellable` cancelled before it ran, it is
  *   not called and the promise rejects with Gio.IOErrorEnum.CANCELLED.
- * - `fn` a C-implemented sync function object (Asgiref.SyncFunction, when
- *   the library has Asgiref.Bridge.call_async): runs on the bridge's
- *   threads following its thread rules; takes no arguments (they are the
- *   object's); the promise settles on the main thread with the GValue
- *   result or the GError. Objects of classes defined in JS are refused.
+ * - `fn` an Asgiref.SyncFunction implemented in C: its call() runs on the
+ *   bridge's threads following the bridge's thread rules (thread-sensitive:
+ *   the shared sync thread, or the thread of the enclosing
+ *   ThreadSensitiveContext; otherwise a pool thread), through
+ *   Asgiref.SyncFunction.call_async(); takes no arguments (they are the
+ *   object's); the promise settles on the main thread with the result
+ *   (the GValue's contents) or rejects with the GError
+ *   (Gio.IOErrorEnum.CANCELLED if `cancellable` was cancelled). Objects of
+ *   classes defined in JS are refused with a TypeError.
  *
  * Never hands a JS function to the bridge's threads.
  *
  * @param {Function|GObject.Object} fn
  * @param {object} [options]
  * @param {boolean} [options.threadSensitive=true]
- * @param {Asgiref.Bridge} [options.bridge] the default bridge if omitted
+ * @param {Asgiref.Bridge} [options.bridge] for a C function object: the
+ *   default bridge if omitted
  * @param {Gio.Cancellable} [options.cancellable]
  * @returns {Function} (...args) => Promise
  */
@@ -374,14 +383,10 @@ export function syncToAsync(fn, {threadSensitive = true, bridge = null, cancella
         return (...args) => {
             if (args.length)
                 throw new TypeError('syncToAsync(): a C sync function object takes no arguments');
-            return runCAsync(fn, {
-                threadSensitive,
-                bridge: bridge ?? Asgiref.Bridge.get_default(),
-                cancellable,
-            });
+            return runCAsync(fn, {threadSensitive, bridge, cancellable});
         };
     }
-    throw new TypeError(`syncToAsync() needs a function or a C sync function object, not ${fn}`);
+    throw new TypeError(`syncToAsync() needs a function or an Asgiref.SyncFunction, not ${fn}`);
 }
 
 export default {wrap, syncToAsync};

@@ -22,6 +22,8 @@
 
 #include <asgiref.h>
 
+#include "asgiref-lock-private.h"
+
 #include "test-util.h"
 
 /* How long a deadlock test's subprocess may take before it counts as a
@@ -983,6 +985,8 @@ invoke_in_captured_cb (gpointer data)
 {
   Captured *captured = data;
 
+  /* Handed over through GLib's main context, which TSan cannot see. */
+  _asgiref_tsan_acquire (captured);
   asgiref_context_run (captured->context, start_inner_call, captured->state);
   return G_SOURCE_REMOVE;
 }
@@ -1021,6 +1025,7 @@ waits_on_itself_func (GTask        *task,
 
       captured->state = state;
       captured->context = asgiref_context_capture ();
+      _asgiref_tsan_release (captured);
       g_main_context_invoke_full (g_main_context_default (), G_PRIORITY_DEFAULT,
                                   invoke_in_captured_cb, captured, captured_free);
     }
@@ -1328,6 +1333,7 @@ typedef struct
   AsgirefSyncFlags flags;
   GThread       *func_thread;
   GThread       *destroy_thread;
+  gint           func_returned; /* atomic */
   gint           callback_ran;  /* atomic */
   gint           destroyed;     /* atomic */
 } Destroy;
@@ -1342,9 +1348,10 @@ destroy_func (GTask        *task,
 
   store_thread (&state->func_thread);
   g_task_return_boolean (task, TRUE);
-  /* Let the callback run first, so that this end lets go last, while the
-   * caller's loop is no longer running. */
-  test_spin_until ("the callback", &state->callback_ran);
+  /* Still using task_data after returning: the caller's callback, and the
+   * freeing of task_data, must wait for this. */
+  g_thread_yield ();
+  g_atomic_int_set (&state->func_returned, 1);
 }
 
 static void
@@ -1364,6 +1371,8 @@ destroy_done_cb (GObject      *source_object,
   Destroy *state = user_data;
 
   g_assert_true (g_task_propagate_boolean (G_TASK (result), NULL));
+  g_assert_true (g_atomic_int_get (&state->func_returned));
+  g_assert_false (g_atomic_int_get (&state->destroyed));
   g_atomic_int_set (&state->callback_ran, 1);
   test_loop_release (state->loop);
 }
@@ -1384,17 +1393,13 @@ static void
 run_task_data_freed_on_the_caller_thread (AsgirefSyncFlags flags)
 {
   Destroy state = { 0, };
-  gint64 window;
 
   state.bridge = asgiref_bridge_new (2);
   state.flags = flags;
   test_loop_run ("a call", destroy_body, &state);
 
-  /* The loop stopped; the worker lets go of the call now. Give a wrong
-   * implementation a short window to free it on the worker. */
-  window = g_get_monotonic_time () + G_USEC_PER_SEC / 5;
-  while (!g_atomic_int_get (&state.destroyed) && g_get_monotonic_time () < window)
-    g_thread_yield ();
+  /* The callback ran after the function returned, and task_data went
+   * right after it, on this thread. */
   test_unref_and_wait_finalized ("the bridge", state.bridge);
 
   g_assert_true (g_atomic_int_get (&state.destroyed));
@@ -1416,48 +1421,168 @@ test_task_data_is_freed_on_the_caller_thread_not_sensitive (void)
 
 /* }}} */
 
+/* {{{ The bridge's bookkeeping stays out of the caller's context */
+
+typedef struct
+{
+  AsgirefBridge *bridge;
+  TestLoop      *loop;
+  GCancellable  *cancellable;
+  GCancellable  *second_saw;
+  gint           second_saw_set;
+} Leak;
+
+static void
+leak_first_func (GTask        *task,
+                 gpointer      source_object,
+                 gpointer      task_data,
+                 GCancellable *cancellable)
+{
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+leak_second_func (GTask        *task,
+                  gpointer      source_object,
+                  gpointer      task_data,
+                  GCancellable *cancellable)
+{
+  Leak *state = task_data;
+
+  g_atomic_pointer_set (&state->second_saw, cancellable);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+leak_second_done_cb (GObject      *source_object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  Leak *state = user_data;
+
+  g_assert_true (g_task_propagate_boolean (G_TASK (result), NULL));
+  test_loop_release (state->loop);
+}
+
+static void
+leak_first_done_cb (GObject      *source_object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  Leak *state = user_data;
+
+  g_assert_true (g_task_propagate_boolean (G_TASK (result), NULL));
+  /* A second call from the same caller, given no cancellable: it has
+   * none, the first call's was that call's alone. */
+  asgiref_bridge_sync_to_async (state->bridge, leak_second_func, state, NULL,
+                                ASGIREF_SYNC_FLAGS_NONE, NULL, leak_second_done_cb, state);
+}
+
+static void
+leak_body (TestLoop *loop,
+           gpointer  data)
+{
+  Leak *state = data;
+
+  state->loop = loop;
+  test_loop_hold (loop);
+  asgiref_bridge_sync_to_async (state->bridge, leak_first_func, state, NULL,
+                                ASGIREF_SYNC_FLAGS_NONE, state->cancellable,
+                                leak_first_done_cb, state);
+}
+
+static void
+test_a_call_leaves_no_bridge_state_in_the_caller_context (void)
+{
+  if (g_test_subprocess ())
+    {
+      Leak state = { 0, };
+      PlainCall call = { NULL, 3, };
+
+      state.bridge = asgiref_bridge_new (2);
+      state.cancellable = g_cancellable_new ();
+      test_loop_run ("two calls", leak_body, &state);
+      g_assert_null (g_atomic_pointer_get (&state.second_saw));
+
+      /* And, the loop gone, this thread's async_to_sync runs on its own
+       * private context rather than on the loop's context, where nothing
+       * would ever run it. */
+      call.bridge = state.bridge;
+      plain_caller_thread (&call);
+      assert_plain_call (&call);
+
+      g_object_unref (state.cancellable);
+      test_unref_and_wait_finalized ("the bridge", state.bridge);
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, SUBPROCESS_TIMEOUT, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
+/* }}} */
+
+/* Each test runs in a context of its own, so that nothing one leaves in
+ * the thread's context reaches the next. */
+static void
+run_in_own_context (gconstpointer data)
+{
+  void (*test) (void) = (void (*) (void)) data;
+  g_autoptr(AsgirefContext) context = asgiref_context_new ();
+
+  asgiref_context_enter (context);
+  test ();
+  asgiref_context_leave (context);
+}
+
+#define add_test(path, func) \
+  g_test_add_data_func ((path), (gconstpointer) (func), run_in_own_context)
+
 int
 main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
 
-  g_test_add_func ("/Asgiref/Bridge/sync-to-async-returns-the-value-while-the-loop-runs",
+  add_test ("/Asgiref/Bridge/sync-to-async-returns-the-value-while-the-loop-runs",
                    test_sync_to_async_returns_value_while_the_loop_runs);
-  g_test_add_func ("/Asgiref/Bridge/async-to-sync-works-from-a-thread-without-a-loop",
+  add_test ("/Asgiref/Bridge/async-to-sync-works-from-a-thread-without-a-loop",
                    test_async_to_sync_from_a_thread_without_a_loop);
-  g_test_add_func ("/Asgiref/Bridge/async-to-sync-works-from-several-threads",
+  add_test ("/Asgiref/Bridge/async-to-sync-works-from-several-threads",
                    test_async_to_sync_from_several_threads);
-  g_test_add_func ("/Asgiref/Bridge/async-to-sync-from-a-loop-callback-is-a-deadlock",
+  add_test ("/Asgiref/Bridge/async-to-sync-from-a-loop-callback-is-a-deadlock",
                    test_async_to_sync_from_a_loop_callback_is_a_deadlock);
-  g_test_add_func ("/Asgiref/Bridge/thread-sensitive-calls-run-on-the-outermost-sync-thread",
+  add_test ("/Asgiref/Bridge/thread-sensitive-calls-run-on-the-outermost-sync-thread",
                    test_thread_sensitive_calls_run_on_the_outermost_sync_thread);
-  g_test_add_func ("/Asgiref/Bridge/thread-sensitive-calls-from-a-loop-share-one-thread",
+  add_test ("/Asgiref/Bridge/thread-sensitive-calls-from-a-loop-share-one-thread",
                    test_thread_sensitive_calls_from_a_loop_share_one_thread);
-  g_test_add_func ("/Asgiref/Bridge/shared-thread-persists-across-calls",
+  add_test ("/Asgiref/Bridge/shared-thread-persists-across-calls",
                    test_shared_thread_persists_across_calls);
-  g_test_add_func ("/Asgiref/Bridge/not-thread-sensitive-calls-run-together-on-pool-threads",
+  add_test ("/Asgiref/Bridge/not-thread-sensitive-calls-run-together-on-pool-threads",
                    test_not_thread_sensitive_calls_run_together_on_pool_threads);
-  g_test_add_func ("/Asgiref/Bridge/default-bridge-is-shared",
+  add_test ("/Asgiref/Bridge/default-bridge-is-shared",
                    test_default_bridge_is_shared);
-  g_test_add_func ("/Asgiref/ThreadSensitiveContext/each-context-has-its-own-thread",
+  add_test ("/Asgiref/ThreadSensitiveContext/each-context-has-its-own-thread",
                    test_thread_sensitive_contexts_have_their_own_threads);
-  g_test_add_func ("/Asgiref/ThreadSensitiveContext/an-empty-one-is-fine",
+  add_test ("/Asgiref/ThreadSensitiveContext/an-empty-one-is-fine",
                    test_empty_thread_sensitive_context_is_fine);
-  g_test_add_func ("/Asgiref/ThreadSensitiveContext/leaving-does-not-block",
+  add_test ("/Asgiref/ThreadSensitiveContext/leaving-does-not-block",
                    test_leaving_a_thread_sensitive_context_does_not_block);
-  g_test_add_func ("/Asgiref/Bridge/call-waiting-on-itself-via-invoke-is-a-deadlock",
+  add_test ("/Asgiref/Bridge/call-waiting-on-itself-via-invoke-is-a-deadlock",
                    test_call_waiting_on_itself_via_invoke_is_a_deadlock);
-  g_test_add_func ("/Asgiref/Bridge/call-waiting-on-itself-via-context-source-is-a-deadlock",
+  add_test ("/Asgiref/Bridge/call-waiting-on-itself-via-context-source-is-a-deadlock",
                    test_call_waiting_on_itself_via_context_source_is_a_deadlock);
-  g_test_add_func ("/Asgiref/Bridge/work-outliving-a-plain-frame-can-still-call",
+  add_test ("/Asgiref/Bridge/work-outliving-a-plain-frame-can-still-call",
                    test_work_outliving_a_plain_frame_can_still_call);
-  g_test_add_func ("/Asgiref/Bridge/work-outliving-a-frame-on-the-loop-can-still-call",
+  add_test ("/Asgiref/Bridge/work-outliving-a-frame-on-the-loop-can-still-call",
                    test_work_outliving_a_frame_on_the_loop_can_still_call);
-  g_test_add_func ("/Asgiref/Bridge/task-data-is-freed-on-the-caller-thread",
+  add_test ("/Asgiref/Bridge/callback-and-task-data-free-follow-the-function-return",
                    test_task_data_is_freed_on_the_caller_thread);
-  g_test_add_func ("/Asgiref/Bridge/task-data-is-freed-on-the-caller-thread-when-not-thread-sensitive",
+  add_test ("/Asgiref/Bridge/callback-and-task-data-free-follow-the-function-return-when-not-thread-sensitive",
                    test_task_data_is_freed_on_the_caller_thread_not_sensitive);
+
+  add_test ("/Asgiref/Bridge/a-call-leaves-no-bridge-state-in-the-caller-context",
+            test_a_call_leaves_no_bridge_state_in_the_caller_context);
 
   return g_test_run ();
 }

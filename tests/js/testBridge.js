@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // The bridge from GJS, through the helper module: syncToAsync() of JS
-// functions (on the main thread, later, as a Promise), the C-function path
-// against a mock of the C API it needs, and the guarantee that no JS
+// functions (on the main thread, later, as a Promise), of C functions
+// (Asgiref.SyncFunction objects, run on the bridge's threads, end to end
+// with a C implementation from tests/lib), and the guarantee that no JS
 // function is handed to another thread (GJS would log "Attempting to run a
 // JS callback on a different thread" as a CRITICAL, fatal under
 // G_DEBUG=fatal-warnings, and the call would never complete).
 
 import Asgiref from 'gi://Asgiref?version=1.0';
+import AsgirefTest from 'gi://AsgirefTest?version=1.0';
 import GObject from 'gi://GObject';
 import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
@@ -158,81 +160,114 @@ test('Bridge.async_to_sync outside a loop runs its JS function on the main threa
 
 // ---- C sync function objects ---------------------------------------------
 //
-// libasgiref 1.0 has no introspectable way to run a C function on the
-// bridge from JS yet. These check the helper against a mock of the API it
-// needs (Asgiref.Bridge.call_async/call_finish running an
-// Asgiref.SyncFunction), standing in a C-implemented object for the
-// function.
+// AsgirefTest.ThreadFunction (tests/lib) is a C implementation of
+// Asgiref.SyncFunction whose call() returns "thread=<name>;main=<0|1>": the
+// name of the thread it ran on, and whether that is the process's main
+// thread. With `fail` set it fails with G_IO_ERROR_FAILED.
 
-class MockBridge {
-    constructor(outcome) {
-        this.outcome = outcome;
-        this.calls = [];
-    }
-
-    call_async(fn, flags, cancellable, callback) {
-        this.calls.push({fn, flags, cancellable});
-        const result = {outcome: this.outcome};
+test('await syncToAsync() of a C function runs it on the shared sync thread', () => {
+    const fn = new AsgirefTest.ThreadFunction();
+    let ticks = 0;
+    const outcome = settle(async () => {
+        // The loop keeps dispatching while the call runs elsewhere.
         GLib.idle_add(GLib.PRIORITY_DEFAULT, () => {
-            callback(this, result);
+            ticks++;
             return GLib.SOURCE_REMOVE;
         });
-    }
-
-    call_finish(result) {
-        if (result.outcome instanceof Error || result.outcome instanceof GLib.Error)
-            throw result.outcome;
-        return result.outcome;
-    }
-}
-
-const hasCApi = typeof Asgiref.Bridge.prototype.call_async === 'function';
-
-test('syncToAsync of a C function object goes through Bridge.call_async', () => {
-    const fn = new Gio.SimpleAction({name: 'stand-in'});  // C-implemented
-    const bridge = new MockBridge('value');
-    const cancellable = new Gio.Cancellable();
-    const outcome = settle(() => syncToAsync(fn, {bridge, cancellable})());
+        const first = await syncToAsync(fn)();
+        const second = await syncToAsync(fn)();
+        return [first, second];
+    });
     assert(outcome.ok, `rejected: ${outcome.error}`);
-    assertEqual(outcome.value, 'value');
-    assertEqual(bridge.calls.length, 1);
-    assertEqual(bridge.calls[0].fn, fn);
-    assertEqual(bridge.calls[0].flags, Asgiref.SyncFlags.NONE);
-    assertEqual(bridge.calls[0].cancellable, cancellable);
+    assertDeepEqual(outcome.value, ['thread=asgiref-sync;main=0', 'thread=asgiref-sync;main=0']);
+    assertEqual(fn.n_calls, 2);
+    assert(ticks >= 1, 'the loop dispatched meanwhile');
+    // Called directly, the same function runs here, on the main thread.
+    // (Its error path is unusable in GJS 1.74: see asgiref.js.)
+    assertDeepEqual(fn.call(null), [true, 'thread=gjs;main=1']);
+});
 
-    const other = new MockBridge(1);
-    settle(() => syncToAsync(fn, {bridge: other, threadSensitive: false})());
-    assertEqual(other.calls[0].flags, Asgiref.SyncFlags.NOT_THREAD_SENSITIVE);
-
-    assertThrows(() => syncToAsync(fn, {bridge})(1), e => e instanceof TypeError,
-        'a C function object takes no arguments');
+test('a NOT_THREAD_SENSITIVE C function runs on a pool thread', () => {
+    const fn = new AsgirefTest.ThreadFunction();
+    const bridge = new Asgiref.Bridge({max_threads: 2});
+    const outcome = settle(() => syncToAsync(fn, {threadSensitive: false, bridge})());
+    assert(outcome.ok, `rejected: ${outcome.error}`);
+    const [, thread, main] = /^thread=(.*);main=([01])$/.exec(outcome.value) ?? [];
+    assertEqual(main, '0', outcome.value);
+    assert(thread !== undefined && thread !== 'asgiref-sync', outcome.value);
+    assertEqual(fn.n_calls, 1);
 });
 
 test('a C function\'s GError rejects the promise', () => {
-    const error = new GLib.Error(Gio.IOErrorEnum, Gio.IOErrorEnum.NOT_FOUND, 'gone');
-    const outcome = settle(() => syncToAsync(new Gio.SimpleAction({name: 'x'}),
-        {bridge: new MockBridge(error)})());
+    const outcome = settle(() => syncToAsync(new AsgirefTest.ThreadFunction({fail: true}))());
     assert(!outcome.ok);
-    assert(outcome.error.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.NOT_FOUND), `${outcome.error}`);
+    assert(outcome.error instanceof GLib.Error, `${outcome.error}`);
+    assert(outcome.error.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.FAILED), `${outcome.error}`);
+    assertEqual(outcome.error.message, 'failed as asked');
 });
 
-test('objects of JS-defined classes are refused (their code would run off the main thread)', () => {
-    const JsAction = GObject.registerClass(class JsAction extends Gio.SimpleAction {});
-    const Plain = GObject.registerClass(class Plain extends GObject.Object {});
-    const bridge = new MockBridge(1);
-    for (const fn of [new JsAction({name: 'x'}), new Plain()])
-        assertThrows(() => syncToAsync(fn, {bridge})(), e => e instanceof TypeError);
-    assertEqual(bridge.calls.length, 0);
-    assertThrows(() => syncToAsync(42), e => e instanceof TypeError);
-});
-
-test('without the C API a C function object is refused, not run', () => {
-    if (hasCApi) {
-        print('# skip: Asgiref.Bridge.call_async exists');
-        return;
+test('a C function cancelled before it runs rejects with CANCELLED and is not run', () => {
+    const fn = new AsgirefTest.ThreadFunction();
+    const cancellable = new Gio.Cancellable();
+    cancellable.cancel();
+    for (const threadSensitive of [true, false]) {
+        const outcome = settle(() => syncToAsync(fn, {cancellable, threadSensitive})());
+        assert(!outcome.ok);
+        assert(outcome.error.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED), `${outcome.error}`);
     }
-    assertThrows(() => syncToAsync(new Gio.SimpleAction({name: 'x'}))(),
-        e => e instanceof TypeError && /call_async/.test(e.message));
+    assertEqual(fn.n_calls, 0);
+});
+
+test('a C function object takes no arguments', () => {
+    assertThrows(() => syncToAsync(new AsgirefTest.ThreadFunction())(1),
+        e => e instanceof TypeError);
+});
+
+test('objects that are not C sync functions are refused', () => {
+    for (const fn of [new Gio.SimpleAction({name: 'x'}), 42, null]) {
+        assertThrows(() => syncToAsync(fn)(), e => e instanceof TypeError,
+            `${fn} was not refused`);
+    }
+});
+
+test('JS classes implementing Asgiref.SyncFunction are refused (their call would run off the main thread)', () => {
+    let called = false;
+    const JsFunction = GObject.registerClass({
+        Implements: [Asgiref.SyncFunction],
+    }, class JsFunction extends GObject.Object {
+        vfunc_call() {
+            called = true;
+            return [true, 1];
+        }
+    });
+    const fn = new JsFunction();
+    assertThrows(() => syncToAsync(fn)(),
+        e => e instanceof TypeError && /implemented in JS/.test(e.message));
+    // Calling the binding directly is refused too.
+    assertThrows(() => fn.call_async(null, Asgiref.SyncFlags.NONE, null, () => {}),
+        e => e instanceof TypeError && /syncToAsync/.test(e.message));
+    assertThrows(() => Asgiref.SyncFunction.prototype.call_async.call(fn, null,
+        Asgiref.SyncFlags.NOT_THREAD_SENSITIVE, null, () => {}), e => e instanceof TypeError);
+    // Nothing was started: a bridge thread calling into JS would have
+    // logged a (fatal) CRITICAL by the time the loop ran a little.
+    runLoop(done => GLib.timeout_add(GLib.PRIORITY_DEFAULT, 50, () => {
+        done();
+        return GLib.SOURCE_REMOVE;
+    }));
+    assertEqual(called, false);
+});
+
+test('Asgiref.SyncFunction.call_async works directly on a C function', () => {
+    const fn = new AsgirefTest.ThreadFunction();
+    let value = null;
+    let source = null;
+    runLoop(done => fn.call_async(null, Asgiref.SyncFlags.NONE, null, (src, result) => {
+        source = src;
+        value = fn.call_finish(result);
+        done();
+    }));
+    assertEqual(source, fn);
+    assertEqual(value, 'thread=asgiref-sync;main=0');
 });
 
 run('bridge');
