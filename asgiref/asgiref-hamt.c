@@ -46,6 +46,10 @@ static inline guint32
 position_bit (guint hash,
               guint shift)
 {
+  /* Past the last level only collision nodes live; a lone entry left in
+   * one there is folded into its parent at once, whatever its position. */
+  if G_UNLIKELY (shift >= 32)
+    return 1u;
   return 1u << ((hash >> shift) & LEVEL_MASK);
 }
 

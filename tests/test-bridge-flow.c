@@ -1066,19 +1066,6 @@ test_mixed_calls_from_concurrent_callers (void)
 
 /* }}} */
 
-static void
-run_in_own_context (gconstpointer data)
-{
-  void (*test) (void) = (void (*) (void)) data;
-  g_autoptr(AsgirefContext) context = asgiref_context_new ();
-
-  asgiref_context_enter (context);
-  test ();
-  asgiref_context_leave (context);
-}
-
-#define add_test(path, func) \
-  g_test_add_data_func ((path), (gconstpointer) (func), run_in_own_context)
 
 int
 main (int   argc,
@@ -1086,38 +1073,38 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-  add_test ("/Asgiref/Bridge/chain-from-a-plain-thread-stays-on-it",
-            test_chain_from_a_plain_thread_stays_on_it);
-  add_test ("/Asgiref/Bridge/chain-from-a-loop-keeps-async-on-the-loop",
-            test_chain_from_a_loop_keeps_async_on_the_loop);
-  add_test ("/Asgiref/Bridge/async-to-sync-in-sync-code-runs-on-the-loop",
-            test_async_to_sync_in_sync_code_runs_on_the_loop);
-  add_test ("/Asgiref/Bridge/errors-pass-through-from-a-plain-thread",
-            test_errors_pass_through_from_a_plain_thread);
-  add_test ("/Asgiref/Bridge/errors-pass-through-from-a-loop",
-            test_errors_pass_through_from_a_loop);
-  add_test ("/Asgiref/Bridge/results-pass-through-unchanged",
-            test_results_pass_through_unchanged);
-  add_test ("/Asgiref/Bridge/context-values-flow-both-ways-from-a-plain-thread",
-            test_context_values_flow_both_ways_from_a_plain_thread);
-  add_test ("/Asgiref/Bridge/context-values-flow-both-ways-from-a-loop",
-            test_context_values_flow_both_ways_from_a_loop);
-  add_test ("/Asgiref/Bridge/callee-changes-reach-an-explicit-context-only",
-            test_callee_changes_reach_an_explicit_context_only);
-  add_test ("/Asgiref/Bridge/values-set-by-chained-async-callbacks-come-back",
-            test_values_set_by_chained_async_callbacks_come_back);
-  add_test ("/Asgiref/Bridge/thread-critical-values-do-not-cross-hops-from-a-loop",
-            test_thread_critical_values_do_not_cross_hops_from_a_loop);
-  add_test ("/Asgiref/Bridge/thread-critical-values-do-not-cross-hops-from-a-plain-thread",
-            test_thread_critical_values_do_not_cross_hops_from_a_plain_thread);
-  add_test ("/Asgiref/Bridge/thread-critical-values-are-per-plain-thread",
-            test_thread_critical_values_are_per_plain_thread);
-  add_test ("/Asgiref/Bridge/cancelling-a-loop-call-reaches-the-innermost-operation",
-            test_cancelling_a_loop_call_reaches_the_innermost_operation);
-  add_test ("/Asgiref/Bridge/cancelling-a-plain-call-reaches-the-innermost-operation",
-            test_cancelling_a_plain_call_reaches_the_innermost_operation);
-  add_test ("/Asgiref/Bridge/mixed-calls-from-concurrent-callers-complete",
-            test_mixed_calls_from_concurrent_callers);
+  test_add_in_own_context ("/Asgiref/Bridge/chain-from-a-plain-thread-stays-on-it",
+                           test_chain_from_a_plain_thread_stays_on_it);
+  test_add_in_own_context ("/Asgiref/Bridge/chain-from-a-loop-keeps-async-on-the-loop",
+                           test_chain_from_a_loop_keeps_async_on_the_loop);
+  test_add_in_own_context ("/Asgiref/Bridge/async-to-sync-in-sync-code-runs-on-the-loop",
+                           test_async_to_sync_in_sync_code_runs_on_the_loop);
+  test_add_in_own_context ("/Asgiref/Bridge/errors-pass-through-from-a-plain-thread",
+                           test_errors_pass_through_from_a_plain_thread);
+  test_add_in_own_context ("/Asgiref/Bridge/errors-pass-through-from-a-loop",
+                           test_errors_pass_through_from_a_loop);
+  test_add_in_own_context ("/Asgiref/Bridge/results-pass-through-unchanged",
+                           test_results_pass_through_unchanged);
+  test_add_in_own_context ("/Asgiref/Bridge/context-values-flow-both-ways-from-a-plain-thread",
+                           test_context_values_flow_both_ways_from_a_plain_thread);
+  test_add_in_own_context ("/Asgiref/Bridge/context-values-flow-both-ways-from-a-loop",
+                           test_context_values_flow_both_ways_from_a_loop);
+  test_add_in_own_context ("/Asgiref/Bridge/callee-changes-reach-an-explicit-context-only",
+                           test_callee_changes_reach_an_explicit_context_only);
+  test_add_in_own_context ("/Asgiref/Bridge/values-set-by-chained-async-callbacks-come-back",
+                           test_values_set_by_chained_async_callbacks_come_back);
+  test_add_in_own_context ("/Asgiref/Bridge/thread-critical-values-do-not-cross-hops-from-a-loop",
+                           test_thread_critical_values_do_not_cross_hops_from_a_loop);
+  test_add_in_own_context ("/Asgiref/Bridge/thread-critical-values-do-not-cross-hops-from-a-plain-thread",
+                           test_thread_critical_values_do_not_cross_hops_from_a_plain_thread);
+  test_add_in_own_context ("/Asgiref/Bridge/thread-critical-values-are-per-plain-thread",
+                           test_thread_critical_values_are_per_plain_thread);
+  test_add_in_own_context ("/Asgiref/Bridge/cancelling-a-loop-call-reaches-the-innermost-operation",
+                           test_cancelling_a_loop_call_reaches_the_innermost_operation);
+  test_add_in_own_context ("/Asgiref/Bridge/cancelling-a-plain-call-reaches-the-innermost-operation",
+                           test_cancelling_a_plain_call_reaches_the_innermost_operation);
+  test_add_in_own_context ("/Asgiref/Bridge/mixed-calls-from-concurrent-callers-complete",
+                           test_mixed_calls_from_concurrent_callers);
 
   return g_test_run ();
 }

@@ -1522,21 +1522,102 @@ test_a_call_leaves_no_bridge_state_in_the_caller_context (void)
 
 /* }}} */
 
-/* Each test runs in a context of its own, so that nothing one leaves in
- * the thread's context reaches the next. */
-static void
-run_in_own_context (gconstpointer data)
-{
-  void (*test) (void) = (void (*) (void)) data;
-  g_autoptr(AsgirefContext) context = asgiref_context_new ();
 
-  asgiref_context_enter (context);
-  test ();
-  asgiref_context_leave (context);
+
+/* {{{ A timeout reaches through nested hops */
+
+typedef struct
+{
+  TestLoop       *loop;
+  AsgirefTimeout *timeout;
+  GError         *inner_error;
+  gboolean        sync_saw_cancelled;
+  GError         *outer_error;
+} NestedTimeout;
+
+static void
+on_cancelled_return (GCancellable *cancellable,
+                     gpointer      data)
+{
+  GTask *task = data;
+
+  g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cut short");
 }
 
-#define add_test(path, func) \
-  g_test_add_data_func ((path), (gconstpointer) (func), run_in_own_context)
+/* Async code that completes only when its cancellable is cancelled. */
+static void
+waits_for_cancellation (GTask        *task,
+                        gpointer      source_object,
+                        gpointer      task_data,
+                        GCancellable *cancellable)
+{
+  g_assert_nonnull (cancellable);
+  g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled_return),
+                         g_object_ref (task), g_object_unref);
+}
+
+static void
+sync_waits_on_async (GTask        *task,
+                     gpointer      source_object,
+                     gpointer      task_data,
+                     GCancellable *cancellable)
+{
+  NestedTimeout *state = task_data;
+  g_autoptr(GAsyncResult) result = NULL;
+
+  /* No cancellable given: the hop's flows in. */
+  result = asgiref_bridge_async_to_sync (source_object, waits_for_cancellation, NULL, NULL, NULL);
+  g_task_propagate_boolean (G_TASK (result), &state->inner_error);
+  state->sync_saw_cancelled = g_cancellable_is_cancelled (cancellable);
+  g_task_return_error (task, g_error_copy (state->inner_error));
+}
+
+static void
+nested_timeout_done (GObject      *source_object,
+                     GAsyncResult *result,
+                     gpointer      data)
+{
+  NestedTimeout *state = data;
+
+  g_assert_false (g_task_propagate_boolean (G_TASK (result), &state->outer_error));
+  asgiref_timeout_translate_error (state->timeout, &state->outer_error);
+  test_loop_release (state->loop);
+}
+
+static void
+nested_timeout_body (TestLoop *loop,
+                     gpointer  data)
+{
+  NestedTimeout *state = data;
+
+  state->loop = loop;
+  test_loop_hold (loop);
+  /* The deadline is what the test is about, not a synchronisation. */
+  state->timeout = asgiref_timeout_new (20 * G_TIME_SPAN_MILLISECOND, NULL);
+  asgiref_bridge_sync_to_async (asgiref_bridge_get_default (), sync_waits_on_async,
+                                state, NULL, ASGIREF_SYNC_FLAGS_NONE,
+                                asgiref_timeout_get_cancellable (state->timeout),
+                                nested_timeout_done, state);
+}
+
+static void
+test_timeout_cuts_short_the_innermost_operation (void)
+{
+  NestedTimeout state = { 0, };
+
+  test_loop_run ("the timeout", nested_timeout_body, &state);
+
+  g_assert_true (asgiref_timeout_get_expired (state.timeout));
+  g_assert_error (state.inner_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_true (state.sync_saw_cancelled);
+  g_assert_error (state.outer_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+
+  g_clear_error (&state.inner_error);
+  g_clear_error (&state.outer_error);
+  g_clear_object (&state.timeout);
+}
+
+/* }}} */
 
 int
 main (int   argc,
@@ -1544,45 +1625,47 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-  add_test ("/Asgiref/Bridge/sync-to-async-returns-the-value-while-the-loop-runs",
-                   test_sync_to_async_returns_value_while_the_loop_runs);
-  add_test ("/Asgiref/Bridge/async-to-sync-works-from-a-thread-without-a-loop",
-                   test_async_to_sync_from_a_thread_without_a_loop);
-  add_test ("/Asgiref/Bridge/async-to-sync-works-from-several-threads",
-                   test_async_to_sync_from_several_threads);
-  add_test ("/Asgiref/Bridge/async-to-sync-from-a-loop-callback-is-a-deadlock",
-                   test_async_to_sync_from_a_loop_callback_is_a_deadlock);
-  add_test ("/Asgiref/Bridge/thread-sensitive-calls-run-on-the-outermost-sync-thread",
-                   test_thread_sensitive_calls_run_on_the_outermost_sync_thread);
-  add_test ("/Asgiref/Bridge/thread-sensitive-calls-from-a-loop-share-one-thread",
-                   test_thread_sensitive_calls_from_a_loop_share_one_thread);
-  add_test ("/Asgiref/Bridge/shared-thread-persists-across-calls",
-                   test_shared_thread_persists_across_calls);
-  add_test ("/Asgiref/Bridge/not-thread-sensitive-calls-run-together-on-pool-threads",
-                   test_not_thread_sensitive_calls_run_together_on_pool_threads);
-  add_test ("/Asgiref/Bridge/default-bridge-is-shared",
-                   test_default_bridge_is_shared);
-  add_test ("/Asgiref/ThreadSensitiveContext/each-context-has-its-own-thread",
-                   test_thread_sensitive_contexts_have_their_own_threads);
-  add_test ("/Asgiref/ThreadSensitiveContext/an-empty-one-is-fine",
-                   test_empty_thread_sensitive_context_is_fine);
-  add_test ("/Asgiref/ThreadSensitiveContext/leaving-does-not-block",
-                   test_leaving_a_thread_sensitive_context_does_not_block);
-  add_test ("/Asgiref/Bridge/call-waiting-on-itself-via-invoke-is-a-deadlock",
-                   test_call_waiting_on_itself_via_invoke_is_a_deadlock);
-  add_test ("/Asgiref/Bridge/call-waiting-on-itself-via-context-source-is-a-deadlock",
-                   test_call_waiting_on_itself_via_context_source_is_a_deadlock);
-  add_test ("/Asgiref/Bridge/work-outliving-a-plain-frame-can-still-call",
-                   test_work_outliving_a_plain_frame_can_still_call);
-  add_test ("/Asgiref/Bridge/work-outliving-a-frame-on-the-loop-can-still-call",
-                   test_work_outliving_a_frame_on_the_loop_can_still_call);
-  add_test ("/Asgiref/Bridge/callback-and-task-data-free-follow-the-function-return",
-                   test_task_data_is_freed_on_the_caller_thread);
-  add_test ("/Asgiref/Bridge/callback-and-task-data-free-follow-the-function-return-when-not-thread-sensitive",
-                   test_task_data_is_freed_on_the_caller_thread_not_sensitive);
+  test_add_in_own_context ("/Asgiref/Bridge/timeout-cuts-short-the-innermost-operation",
+                           test_timeout_cuts_short_the_innermost_operation);
+  test_add_in_own_context ("/Asgiref/Bridge/sync-to-async-returns-the-value-while-the-loop-runs",
+                           test_sync_to_async_returns_value_while_the_loop_runs);
+  test_add_in_own_context ("/Asgiref/Bridge/async-to-sync-works-from-a-thread-without-a-loop",
+                           test_async_to_sync_from_a_thread_without_a_loop);
+  test_add_in_own_context ("/Asgiref/Bridge/async-to-sync-works-from-several-threads",
+                           test_async_to_sync_from_several_threads);
+  test_add_in_own_context ("/Asgiref/Bridge/async-to-sync-from-a-loop-callback-is-a-deadlock",
+                           test_async_to_sync_from_a_loop_callback_is_a_deadlock);
+  test_add_in_own_context ("/Asgiref/Bridge/thread-sensitive-calls-run-on-the-outermost-sync-thread",
+                           test_thread_sensitive_calls_run_on_the_outermost_sync_thread);
+  test_add_in_own_context ("/Asgiref/Bridge/thread-sensitive-calls-from-a-loop-share-one-thread",
+                           test_thread_sensitive_calls_from_a_loop_share_one_thread);
+  test_add_in_own_context ("/Asgiref/Bridge/shared-thread-persists-across-calls",
+                           test_shared_thread_persists_across_calls);
+  test_add_in_own_context ("/Asgiref/Bridge/not-thread-sensitive-calls-run-together-on-pool-threads",
+                           test_not_thread_sensitive_calls_run_together_on_pool_threads);
+  test_add_in_own_context ("/Asgiref/Bridge/default-bridge-is-shared",
+                           test_default_bridge_is_shared);
+  test_add_in_own_context ("/Asgiref/ThreadSensitiveContext/each-context-has-its-own-thread",
+                           test_thread_sensitive_contexts_have_their_own_threads);
+  test_add_in_own_context ("/Asgiref/ThreadSensitiveContext/an-empty-one-is-fine",
+                           test_empty_thread_sensitive_context_is_fine);
+  test_add_in_own_context ("/Asgiref/ThreadSensitiveContext/leaving-does-not-block",
+                           test_leaving_a_thread_sensitive_context_does_not_block);
+  test_add_in_own_context ("/Asgiref/Bridge/call-waiting-on-itself-via-invoke-is-a-deadlock",
+                           test_call_waiting_on_itself_via_invoke_is_a_deadlock);
+  test_add_in_own_context ("/Asgiref/Bridge/call-waiting-on-itself-via-context-source-is-a-deadlock",
+                           test_call_waiting_on_itself_via_context_source_is_a_deadlock);
+  test_add_in_own_context ("/Asgiref/Bridge/work-outliving-a-plain-frame-can-still-call",
+                           test_work_outliving_a_plain_frame_can_still_call);
+  test_add_in_own_context ("/Asgiref/Bridge/work-outliving-a-frame-on-the-loop-can-still-call",
+                           test_work_outliving_a_frame_on_the_loop_can_still_call);
+  test_add_in_own_context ("/Asgiref/Bridge/callback-and-task-data-free-follow-the-function-return",
+                           test_task_data_is_freed_on_the_caller_thread);
+  test_add_in_own_context ("/Asgiref/Bridge/callback-and-task-data-free-follow-the-function-return-when-not-thread-sensitive",
+                           test_task_data_is_freed_on_the_caller_thread_not_sensitive);
 
-  add_test ("/Asgiref/Bridge/a-call-leaves-no-bridge-state-in-the-caller-context",
-            test_a_call_leaves_no_bridge_state_in_the_caller_context);
+  test_add_in_own_context ("/Asgiref/Bridge/a-call-leaves-no-bridge-state-in-the-caller-context",
+                           test_a_call_leaves_no_bridge_state_in_the_caller_context);
 
   return g_test_run ();
 }

@@ -392,4 +392,21 @@ test_allow_criticals (void)
 
 /* }}} */
 
+
+/* Runs a test in a context of its own, so that nothing one test leaves in
+ * the thread's context reaches the next. */
+static inline void
+test_run_in_own_context (gconstpointer data)
+{
+  void (*test) (void) = (void (*) (void)) data;
+  g_autoptr(AsgirefContext) context = asgiref_context_new ();
+
+  asgiref_context_enter (context);
+  test ();
+  asgiref_context_leave (context);
+}
+
+#define test_add_in_own_context(path, func) \
+  g_test_add_data_func ((path), (gconstpointer) (func), test_run_in_own_context)
+
 G_END_DECLS
