@@ -994,17 +994,21 @@ asgiref_local_list_names (AsgirefLocal *self)
 {
   AsgirefLocalPrivate *priv = asgiref_local_get_instance_private (self);
   CollectNames collect;
-  Found found;
+  const AsgirefHamt *snapshot;
+  Where where;
 
   g_return_val_if_fail (ASGIREF_IS_LOCAL (self), NULL);
 
-  /* Looking up the marker name-less key triggers initialisation. */
-  local_find (self, "", &found);
+  where_resolve (self, &where);
+  local_ensure_initialized (self, &where);
+
   collect.local_id = priv->id;
-  collect.thread_tag = found.where.thread_tag;
+  collect.thread_tag = where.thread_tag;
   collect.names = g_ptr_array_new ();
-  _asgiref_hamt_foreach (found.snapshot, collect_name, &collect);
-  found_clear (&found);
+  snapshot = where_peek_snapshot (&where);
+  _asgiref_hamt_foreach (snapshot, collect_name, &collect);
+  where_release_snapshot (&where, snapshot);
+  where_clear (&where);
 
   g_ptr_array_sort (collect.names, compare_names);
   g_ptr_array_add (collect.names, NULL);
