@@ -75,6 +75,10 @@ AsgirefSharedStore *_asgiref_shared_store_ref          (AsgirefSharedStore     *
 void                _asgiref_shared_store_unref        (gpointer                data);
 AsgirefHamt        *_asgiref_shared_store_dup_snapshot (AsgirefSharedStore     *store);
 
+/* Replaces *@map by a map that also holds @slot (a reference is taken). */
+void                _asgiref_slots_put                 (AsgirefHamt           **map,
+                                                        AsgirefSlot            *slot);
+
 /* @target with the changes from @before to @after applied, leaving out
  * thread-critical values, which never cross threads (transfer full). */
 AsgirefHamt        *_asgiref_slots_apply_changes       (AsgirefHamt            *target,

@@ -211,12 +211,46 @@ _asgiref_scope_store_get (GObject *object)
     }
 }
 
-
 typedef struct
 {
   AsgirefHamt *result;
   const AsgirefHamt *other;
 } Changes;
+
+void
+_asgiref_slots_put (AsgirefHamt **map,
+                    AsgirefSlot  *slot)
+{
+  AsgirefSlotKey key = { slot->local_id, slot->thread_tag, slot->name };
+  AsgirefHamt *result;
+
+  result = _asgiref_hamt_insert (*map, _asgiref_hamt_entry_ref (&slot->parent),
+                                 &key, _asgiref_slot_matches);
+  _asgiref_hamt_unref (*map);
+  *map = result;
+}
+
+static void
+slots_drop (AsgirefHamt **map,
+            AsgirefSlot  *slot)
+{
+  AsgirefSlotKey key = { slot->local_id, slot->thread_tag, slot->name };
+  AsgirefHamt *result;
+
+  result = _asgiref_hamt_remove (*map, slot->parent.hash, &key, _asgiref_slot_matches, NULL);
+  _asgiref_hamt_unref (*map);
+  *map = result;
+}
+
+/* The entry of the other map under @slot's key, if any. */
+static AsgirefHamtEntry *
+other_entry (const Changes *changes,
+             AsgirefSlot   *slot)
+{
+  AsgirefSlotKey key = { slot->local_id, slot->thread_tag, slot->name };
+
+  return _asgiref_hamt_lookup (changes->other, slot->parent.hash, &key, _asgiref_slot_matches);
+}
 
 static void
 add_if_changed (AsgirefHamtEntry *entry,
@@ -224,17 +258,9 @@ add_if_changed (AsgirefHamtEntry *entry,
 {
   Changes *changes = data;
   AsgirefSlot *slot = (AsgirefSlot *) entry;
-  AsgirefSlotKey key = { slot->local_id, slot->thread_tag, slot->name };
-  AsgirefHamt *result;
 
-  if (slot->thread_tag != 0 ||
-      _asgiref_hamt_lookup (changes->other, entry->hash, &key, _asgiref_slot_matches) == entry)
-    return;
-
-  result = _asgiref_hamt_insert (changes->result, _asgiref_hamt_entry_ref (entry),
-                                 &key, _asgiref_slot_matches);
-  _asgiref_hamt_unref (changes->result);
-  changes->result = result;
+  if (slot->thread_tag == 0 && other_entry (changes, slot) != entry)
+    _asgiref_slots_put (&changes->result, slot);
 }
 
 static void
@@ -243,16 +269,9 @@ drop_if_removed (AsgirefHamtEntry *entry,
 {
   Changes *changes = data;
   AsgirefSlot *slot = (AsgirefSlot *) entry;
-  AsgirefSlotKey key = { slot->local_id, slot->thread_tag, slot->name };
-  AsgirefHamt *result;
 
-  if (slot->thread_tag != 0 ||
-      _asgiref_hamt_lookup (changes->other, entry->hash, &key, _asgiref_slot_matches) != NULL)
-    return;
-
-  result = _asgiref_hamt_remove (changes->result, entry->hash, &key, _asgiref_slot_matches, NULL);
-  _asgiref_hamt_unref (changes->result);
-  changes->result = result;
+  if (slot->thread_tag == 0 && other_entry (changes, slot) == NULL)
+    slots_drop (&changes->result, slot);
 }
 
 AsgirefHamt *

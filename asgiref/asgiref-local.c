@@ -354,15 +354,9 @@ keep_other_locals (AsgirefHamtEntry *entry,
 {
   FilterLocal *filter = data;
   AsgirefSlot *slot = (AsgirefSlot *) entry;
-  AsgirefSlotKey key = { slot->local_id, slot->thread_tag, slot->name };
-  AsgirefHamt *kept;
 
-  if (slot->local_id == filter->local_id)
-    return;
-
-  kept = _asgiref_hamt_insert (filter->kept, _asgiref_hamt_entry_ref (entry), &key, _asgiref_slot_matches);
-  _asgiref_hamt_unref (filter->kept);
-  filter->kept = kept;
+  if (slot->local_id != filter->local_id)
+    _asgiref_slots_put (&filter->kept, slot);
 }
 
 static AsgirefHamt *
