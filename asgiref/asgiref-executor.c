@@ -537,8 +537,11 @@ asgiref_executor_set_result (AsgirefExecutor *self,
       return;
     }
   self->shared->result = g_object_ref (result);
-  /* Before the owner can see the result and go away. */
-  g_source_set_ready_time (self->source, 0);
+  /* Before the owner can see the result and go away. The owner itself
+   * hands it in from a dispatch of its own wait, which looks for it next
+   * anyway: no need to wake it. */
+  if (g_atomic_pointer_get (&self->owner) != g_thread_self ())
+    g_source_set_ready_time (self->source, 0);
   _asgiref_mutex_unlock (&self->shared->lock);
 }
 
