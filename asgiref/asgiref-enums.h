@@ -21,6 +21,11 @@ G_BEGIN_DECLS
  *   thread that does not own it
  * @ASGIREF_ERROR_FINISHED: the [class@Asgiref.Executor] no longer accepts
  *   work, and no enclosing executor takes it over
+ * @ASGIREF_ERROR_INVALID_MESSAGE: an ASGI message does not follow the ASGI
+ *   3.0 specification: it is not an `a{sv}` dictionary, its `type` is
+ *   missing or unknown, a required key is missing, a value has the wrong
+ *   type or is out of range, or a header is malformed (see
+ *   [func@Asgiref.message_validate])
  *
  * Error codes in the `ASGIREF_ERROR` domain.
  *
@@ -34,6 +39,7 @@ typedef enum
   ASGIREF_ERROR_DEADLOCK,
   ASGIREF_ERROR_WRONG_THREAD,
   ASGIREF_ERROR_FINISHED,
+  ASGIREF_ERROR_INVALID_MESSAGE,
 } AsgirefError;
 
 /**

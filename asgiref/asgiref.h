@@ -15,6 +15,7 @@
 # include "asgiref-context.h"
 # include "asgiref-executor.h"
 # include "asgiref-local.h"
+# include "asgiref-message.h"
 # include "asgiref-sync-function.h"
 # include "asgiref-thread-sensitive-context.h"
 # include "asgiref-timeout.h"
