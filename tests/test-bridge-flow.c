@@ -160,14 +160,31 @@ inner_complete_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static gboolean
+typedef struct
+{
+  GTask *task;  /* released when the cancellation returns it */
+} PendingTask;
+
+static void
+pending_task_free (gpointer data)
+{
+  PendingTask *pending = data;
+
+  g_clear_object (&pending->task);
+  g_free (pending);
+}
+
+static void
 inner_cancelled_cb (GCancellable *cancellable,
                     gpointer      data)
 {
-  GTask *task = data;
+  PendingTask *pending = data;
+  g_autoptr(GTask) task = g_steal_pointer (&pending->task);
 
+  /* On whichever thread cancelled: GTask takes the result home. The
+   * handler stays connected until the cancellable goes, so it must not
+   * keep the task (and with it the bridge) alive. */
   g_assert_true (g_task_return_error_if_cancelled (task));
-  return G_SOURCE_REMOVE;
 }
 
 static gboolean
@@ -184,6 +201,7 @@ chain_innermost_async (Chain        *chain,
                        GTask        *task,
                        GCancellable *cancellable)
 {
+  PendingTask *pending;
   GSource *source;
 
   if (chain->inner != INNER_WAITS_FOR_CANCEL)
@@ -200,11 +218,12 @@ chain_innermost_async (Chain        *chain,
    * cancels: the loop from one of its sources, a plain caller from
    * another thread. */
   g_assert_nonnull (cancellable);
-  source = g_cancellable_source_new (cancellable);
-  g_source_set_callback (source, (GSourceFunc) (void (*) (void)) inner_cancelled_cb,
-                         g_object_ref (task), g_object_unref);
-  g_source_attach (source, g_main_context_get_thread_default ());
-  g_source_unref (source);
+  /* Not a GCancellableSource: GLib 2.74 can leak one that is cancelled
+   * from another thread while it dispatches. */
+  pending = g_new (PendingTask, 1);
+  pending->task = g_object_ref (task);
+  g_cancellable_connect (cancellable, G_CALLBACK (inner_cancelled_cb),
+                         pending, pending_task_free);
 
   if (chain->loop_outermost)
     g_idle_add (cancel_outermost_cb, chain);
