@@ -8,6 +8,7 @@
 #include "asgiref-i18n-private.h"
 #include "asgiref-local.h"
 #include "asgiref-lock-private.h"
+#include "asgiref-task-private.h"
 
 /**
  * AsgirefBridge:
@@ -260,7 +261,7 @@ sync_call_complete (SyncCall *call)
 static gboolean
 sync_call_complete_cb (gpointer data)
 {
-  _asgiref_tsan_acquire (data);
+  _asgiref_main_context_received (data);
   sync_call_complete (data);
   return G_SOURCE_REMOVE;
 }
@@ -281,23 +282,13 @@ sync_call_done (GObject      *source_object,
 static void
 sync_call_returned (SyncCall *call)
 {
-  GMainContext *context;
-  GSource *source;
-
   if (!(g_atomic_int_or (&call->ends, SYNC_CALL_RETURNED) & SYNC_CALL_CALLED_BACK))
     return;
 
-  /* GTask called back first. Not g_main_context_invoke(): on a thread with
-   * no thread-default main context it runs the function here whenever the
-   * default one is idle. */
-  context = g_task_get_context (call->task);
-  _asgiref_tsan_release (call);
-  source = g_idle_source_new ();
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_static_name (source, "[asgiref] sync_to_async callback");
-  g_source_set_callback (source, sync_call_complete_cb, call, NULL);
-  g_source_attach (source, context);
-  g_source_unref (source);
+  /* GTask called back first. */
+  _asgiref_main_context_post (g_task_get_context (call->task),
+                              "[asgiref] sync_to_async callback",
+                              sync_call_complete_cb, call);
 }
 
 static void
@@ -611,7 +602,7 @@ async_call_start (gpointer data)
   AsyncCall *call = data;
   GTask *task;
 
-  _asgiref_tsan_acquire (call);
+  _asgiref_main_context_received (call);
 
   asgiref_context_enter (call->context);
   task = g_task_new (call->bridge, call->cancellable, async_call_done, call);
@@ -688,7 +679,6 @@ asgiref_bridge_async_to_sync (AsgirefBridge    *self,
   AsgirefBridgeScope *operation_scope;
   g_autoptr(GMainContext) private_context = NULL;
   GMainContext *target;
-  GSource *start;
   AsyncCall call = { 0 };
   AsgirefHamt *before;
   GAsyncResult *result;
@@ -749,15 +739,8 @@ asgiref_bridge_async_to_sync (AsgirefBridge    *self,
       _asgiref_thread_pop_frame (&thread_frame);
     }
   else
-    {
-      _asgiref_tsan_release (&call);
-      start = g_idle_source_new ();
-      g_source_set_priority (start, G_PRIORITY_DEFAULT);
-      g_source_set_static_name (start, "[asgiref] async_to_sync start");
-      g_source_set_callback (start, async_call_start, &call, NULL);
-      g_source_attach (start, target);
-      g_source_unref (start);
-    }
+    _asgiref_main_context_post (target, "[asgiref] async_to_sync start",
+                                async_call_start, &call);
 
   result = asgiref_executor_wait (call.executor, &error);
   g_assert_no_error (error);

@@ -457,38 +457,48 @@ local_find (AsgirefLocal *self,
     }
 }
 
+/* Stores a copy of @value, or else @data with @destroy, under @name. */
 static void
-local_store (AsgirefLocal *self,
-             const char   *name,
-             AsgirefSlot         *slot)
+local_store (AsgirefLocal   *self,
+             const char     *name,
+             const GValue   *value,
+             gpointer        data,
+             GDestroyNotify  destroy)
 {
   AsgirefLocalPrivate *priv = asgiref_local_get_instance_private (self);
-  Where where;
+  const AsgirefHamt *snapshot;
   AsgirefSlotKey key;
+  AsgirefSlot *slot;
+  gboolean present;
+  Where where;
 
   where_resolve (self, &where);
-  key = (AsgirefSlotKey) { priv->id, where.thread_tag, name };
-
   if (where.kind == WHERE_NOWHERE)
     {
       g_warning ("%s", _("A Local with a custom scope was written outside of any scope; the value is dropped"));
-      _asgiref_slot_free (slot);
+      if (value == NULL && destroy != NULL)
+        destroy (data);
       return;
     }
 
-  _asgiref_hamt_entry_init (&slot->parent, _asgiref_slot_hash (&key), _asgiref_slot_free);
-  slot->local_id = key.local_id;
-  slot->thread_tag = key.thread_tag;
-  slot->name = g_strdup (name);
+  key = (AsgirefSlotKey) { priv->id, where.thread_tag, name };
+  slot = _asgiref_slot_new (&key);
+  if (value != NULL)
+    {
+      g_value_init (&slot->value, G_VALUE_TYPE (value));
+      g_value_copy (value, &slot->value);
+    }
+  else
+    {
+      slot->data = data;
+      slot->destroy = destroy;
+    }
 
-  {
-    const AsgirefHamt *snapshot = where_peek_snapshot (&where);
-    gboolean present = _asgiref_hamt_lookup (snapshot, slot->parent.hash, &key, _asgiref_slot_matches) != NULL;
-
-    where_release_snapshot (&where, snapshot);
-    if (!present)
-      local_ensure_initialized (self, &where);
-  }
+  snapshot = where_peek_snapshot (&where);
+  present = _asgiref_hamt_lookup (snapshot, slot->parent.hash, &key, _asgiref_slot_matches) != NULL;
+  where_release_snapshot (&where, snapshot);
+  if (!present)
+    local_ensure_initialized (self, &where);
 
   where_insert (&where, &key, slot, FALSE);
   where_clear (&where);
@@ -846,16 +856,11 @@ asgiref_local_set_value (AsgirefLocal *self,
                          const char   *name,
                          const GValue *value)
 {
-  AsgirefSlot *slot;
-
   g_return_if_fail (ASGIREF_IS_LOCAL (self));
   g_return_if_fail (name != NULL);
   g_return_if_fail (G_IS_VALUE (value));
 
-  slot = g_new0 (AsgirefSlot, 1);
-  g_value_init (&slot->value, G_VALUE_TYPE (value));
-  g_value_copy (value, &slot->value);
-  local_store (self, name, slot);
+  local_store (self, name, value, NULL, NULL);
 }
 
 /**
@@ -875,15 +880,10 @@ asgiref_local_set_pointer (AsgirefLocal   *self,
                            gpointer        data,
                            GDestroyNotify  destroy)
 {
-  AsgirefSlot *slot;
-
   g_return_if_fail (ASGIREF_IS_LOCAL (self));
   g_return_if_fail (name != NULL);
 
-  slot = g_new0 (AsgirefSlot, 1);
-  slot->data = data;
-  slot->destroy = destroy;
-  local_store (self, name, slot);
+  local_store (self, name, NULL, data, destroy);
 }
 
 /**

@@ -6,6 +6,20 @@
 G_BEGIN_DECLS
 
 /*
+ * Runs @func (@data) once, from an idle source of @context, whichever
+ * thread calls this: not g_main_context_invoke(), which on a thread with no
+ * thread-default main context runs it right here whenever the default one
+ * is idle. @data is handed over as ThreadSanitizer sees it.
+ */
+void _asgiref_main_context_post (GMainContext *context,
+                                 const char   *name,
+                                 GSourceFunc   func,
+                                 gpointer      data);
+
+/* In a function run by _asgiref_main_context_post(): takes over @data. */
+void _asgiref_main_context_received (gpointer data);
+
+/*
  * Drops a reference to @task on the main context its callback belongs to:
  * at once when the calling thread owns that context, otherwise from an idle
  * source there. The last reference to a task frees its task data and

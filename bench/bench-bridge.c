@@ -19,22 +19,13 @@
  * Usage: bench-bridge [ITERATIONS [REPS]]   (defaults: 20000, 5)
  */
 #include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
 
 #include <asgiref.h>
 
+#include "bench-util.h"
+
 static guint iterations = 20000;
 static guint reps = 5;
-
-static gint64
-now_ns (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (gint64) ts.tv_sec * G_GINT64_CONSTANT (1000000000) + ts.tv_nsec;
-}
 
 /* ---- Round trips from a main loop --------------------------------------- */
 
@@ -246,23 +237,6 @@ base_sync_wrapper (guint n)
 
 /* ---- Measuring ---------------------------------------------------------- */
 
-static int
-compare_doubles (const void *a,
-                 const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
-static double
-median (double *v,
-        guint   n)
-{
-  qsort (v, n, sizeof *v, compare_doubles);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static void
 measure (const char *entry,
          void      (*ours) (guint),
@@ -279,18 +253,18 @@ measure (const char *entry,
     {
       gint64 t0, t1, t2;
 
-      t0 = now_ns ();
+      t0 = bench_now_ns ();
       ours (iterations);
-      t1 = now_ns ();
+      t1 = bench_now_ns ();
       baseline (iterations);
-      t2 = now_ns ();
+      t2 = bench_now_ns ();
 
       ours_us[r] = (double) (t1 - t0) / iterations / 1000.;
       base_us[r] = (double) (t2 - t1) / iterations / 1000.;
     }
 
-  o = median (ours_us, reps);
-  b = median (base_us, reps);
+  o = bench_median (ours_us, reps);
+  b = bench_median (base_us, reps);
   printf ("%s\t%.2f\t%.2f\tus/op\t%.2f\n", entry, o, b, o / b);
   fflush (stdout);
 }

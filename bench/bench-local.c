@@ -15,10 +15,10 @@
  * Usage: bench-local [ITERATIONS [REPS]]   (defaults: 1000000, 7)
  */
 #include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
 
 #include <asgiref.h>
+
+#include "bench-util.h"
 
 #define N_NAMES 8
 
@@ -36,15 +36,6 @@ static volatile gsize sink;
 static GPrivate table_key = G_PRIVATE_INIT ((GDestroyNotify) g_hash_table_unref);
 
 static AsgirefLocal *local;
-
-static gint64
-now_ns (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (gint64) ts.tv_sec * G_GINT64_CONSTANT (1000000000) + ts.tv_nsec;
-}
 
 /* Each loop body cycles over the 8 names, so that neither side benefits
  * from asking for the same entry every time. */
@@ -140,23 +131,6 @@ ours_context_run (guint n)
   return acc;
 }
 
-static int
-compare_doubles (const void *a,
-                 const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
-static double
-median (double *v,
-        guint   n)
-{
-  qsort (v, n, sizeof *v, compare_doubles);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 typedef gsize (*LoopFunc) (guint n);
 
 static void
@@ -176,18 +150,18 @@ measure (const char *entry,
     {
       gint64 t0, t1, t2;
 
-      t0 = now_ns ();
+      t0 = bench_now_ns ();
       sink += ours (iterations);
-      t1 = now_ns ();
+      t1 = bench_now_ns ();
       sink += baseline (iterations);
-      t2 = now_ns ();
+      t2 = bench_now_ns ();
 
       ours_ns[r] = (double) (t1 - t0) / iterations;
       base_ns[r] = (double) (t2 - t1) / iterations;
     }
 
-  o = median (ours_ns, reps);
-  b = median (base_ns, reps);
+  o = bench_median (ours_ns, reps);
+  b = bench_median (base_ns, reps);
   printf ("%s\t%.1f\t%.1f\tns/op\t%.2f\n", entry, o, b, o / b);
   fflush (stdout);
 }
