@@ -26,6 +26,9 @@ G_BEGIN_DECLS
  *   missing or unknown, a required key is missing, a value has the wrong
  *   type or is out of range, or a header is malformed (see
  *   [func@Asgiref.message_validate])
+ * @ASGIREF_ERROR_PROTOCOL: an ASGI application sent a valid message that
+ *   its protocol does not allow at that point, such as a response body
+ *   before the response start (see [class@Asgiref.Channel])
  *
  * Error codes in the `ASGIREF_ERROR` domain.
  *
@@ -40,6 +43,7 @@ typedef enum
   ASGIREF_ERROR_WRONG_THREAD,
   ASGIREF_ERROR_FINISHED,
   ASGIREF_ERROR_INVALID_MESSAGE,
+  ASGIREF_ERROR_PROTOCOL,
 } AsgirefError;
 
 /**

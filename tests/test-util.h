@@ -393,6 +393,20 @@ test_allow_criticals (void)
 /* }}} */
 
 
+/* Sends @message, which it takes over (the builders return full
+ * references), as asgiref_channel_send_async() does. */
+static inline void
+test_channel_send (AsgirefChannel      *channel,
+                   GVariant            *message,
+                   GCancellable        *cancellable,
+                   GAsyncReadyCallback  callback,
+                   gpointer             user_data)
+{
+  g_autoptr(GVariant) owned = g_variant_take_ref (message);
+
+  asgiref_channel_send_async (channel, owned, cancellable, callback, user_data);
+}
+
 /* Runs a test in a context of its own, so that nothing one test leaves in
  * the thread's context reaches the next. */
 static inline void

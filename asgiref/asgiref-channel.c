@@ -1,0 +1,934 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "asgiref-channel-private.h"
+#include "asgiref-context.h"
+#include "asgiref-enums.h"
+#include "asgiref-error.h"
+#include "asgiref-i18n-private.h"
+#include "asgiref-lock-private.h"
+#include "asgiref-message.h"
+#include "asgiref-protocol-private.h"
+#include "asgiref-task-private.h"
+
+/**
+ * AsgirefChannel:
+ *
+ * The two message streams between one ASGI application instance and its
+ * server: what asgiref passes as `receive` and `send`.
+ *
+ * The application reads the server's messages with
+ * [method@Asgiref.Channel.receive_async] and answers with
+ * [method@Asgiref.Channel.send_async]. The server (or an
+ * [class@Asgiref.Communicator]) feeds it with
+ * [method@Asgiref.Channel.put_input] and collects what it sends with
+ * [method@Asgiref.Channel.take_output_async]:
+ *
+ * ```c
+ * static void
+ * on_request (GObject      *source,
+ *             GAsyncResult *result,
+ *             gpointer      user_data)
+ * {
+ *   AsgirefChannel *channel = ASGIREF_CHANNEL (source);
+ *   g_autoptr(GTask) task = user_data;
+ *   g_autoptr(GVariant) request = NULL;
+ *   g_autoptr(GVariant) start = NULL;
+ *   g_autoptr(GVariant) body = NULL;
+ *   g_autoptr(GBytes) hello = g_bytes_new_static ("Hello", 5);
+ *   g_autoptr(GError) error = NULL;
+ *
+ *   request = asgiref_channel_receive_finish (channel, result, &error);
+ *   if (request == NULL)
+ *     {
+ *       g_task_return_error (task, g_steal_pointer (&error));
+ *       return;
+ *     }
+ *
+ *   // Sends are delivered in order; only the last one needs a callback.
+ *   start = asgiref_message_new_http_response_start (200, NULL, FALSE);
+ *   asgiref_channel_send_async (channel, start, NULL, NULL, NULL);
+ *   body = asgiref_message_new_http_response_body (hello, FALSE);
+ *   asgiref_channel_send_async (channel, body, NULL, on_sent, g_steal_pointer (&task));
+ * }
+ * ```
+ *
+ * Every message the application sends is checked twice before the server
+ * sees it: against the specification ([func@Asgiref.message_validate],
+ * failing with %ASGIREF_ERROR_INVALID_MESSAGE) and against the protocol
+ * of the channel's scope, failing with %ASGIREF_ERROR_PROTOCOL: an
+ * `http.response.body` before `http.response.start`, a second
+ * `http.response.start`, anything after the final body, a `websocket.send`
+ * before `websocket.accept`, a lifespan answer to a question the
+ * application was not asked, or a message of another protocol. So a server
+ * never has to handle an out-of-order message, and the application learns
+ * of its mistake where it made it.
+ *
+ * A send completes when the server has taken the message, which gives the
+ * application back-pressure: a server that takes the next body chunk only
+ * when the previous one is written keeps a streaming application from
+ * running ahead of the network. Sends and receives are delivered in the
+ * order they were made; nothing is dropped.
+ *
+ * When the server is gone it calls [method@Asgiref.Channel.close]: sends
+ * then fail with %G_IO_ERROR_CLOSED, and receives too once the messages
+ * already put have been received. When the instance is cancelled (the
+ * #GCancellable given to [method@Asgiref.Application.call_async]), every
+ * pending and later receive and send fails with %G_IO_ERROR_CANCELLED, so an
+ * application waiting for a message that will never come ends.
+ *
+ * Every method may be called from any thread; callbacks run on the
+ * thread-default main context of the thread that started the operation,
+ * in the [struct@Asgiref.Context] that was current then.
+ */
+
+/* An operation waiting in one of the channel's queues. */
+typedef struct
+{
+  gatomicrefcount ref;
+  AsgirefChannel *channel;  /* unowned: the task's source object keeps it */
+  GTask *task;
+  GVariant *message;        /* for a send: what it sends */
+  GCancellable *cancellable;
+  /* Under the channel's lock. */
+  gulong handler;
+  GQueue *queue;            /* the queue it is in; NULL once out of it */
+  GList link;
+  gboolean cancelled;
+} Pending;
+
+struct _AsgirefChannel
+{
+  GObject parent_instance;
+
+  /* Fixed at construction. */
+  GVariant *scope;
+
+  GMutex lock;
+  /* Under lock. */
+  GQueue inputs;            /* GVariant: put and not yet received */
+  GQueue receives;          /* Pending: receives waiting for an input */
+  GQueue sends;             /* Pending: sends waiting to be taken */
+  GQueue takes;             /* Pending: takes waiting for a send */
+  AsgirefProtocolState protocol;
+  gboolean closed;
+  gboolean output_ended;
+  gboolean instance_cancelled;
+  GCancellable *instance_cancellable;
+  gulong instance_handler;
+};
+
+G_DEFINE_FINAL_TYPE (AsgirefChannel, asgiref_channel, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_SCOPE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static Pending *
+pending_new (AsgirefChannel *channel,
+             GTask          *task,
+             GVariant       *message)
+{
+  Pending *p = g_new0 (Pending, 1);
+
+  g_atomic_ref_count_init (&p->ref);
+  p->channel = channel;
+  p->task = task;
+  p->message = message;
+  p->cancellable = g_task_get_cancellable (task);
+  p->link.data = p;
+  return p;
+}
+
+static Pending *
+pending_ref (Pending *p)
+{
+  g_atomic_ref_count_inc (&p->ref);
+  return p;
+}
+
+static void
+pending_unref (gpointer data)
+{
+  Pending *p = data;
+
+  if (!g_atomic_ref_count_dec (&p->ref))
+    return;
+
+  g_clear_pointer (&p->message, g_variant_unref);
+  _asgiref_task_unref_on_its_context (p->task);
+  g_free (p);
+}
+
+/* With the lock held: takes @p out of the queue it waits in. Returns the
+ * cancellable handler to disconnect once the lock is released. */
+static gulong
+pending_unlink_locked (Pending *p)
+{
+  gulong handler = p->handler;
+
+  g_queue_unlink (p->queue, &p->link);
+  p->queue = NULL;
+  p->handler = 0;
+  return handler;
+}
+
+static Pending *
+pending_pop_locked (GQueue *queue,
+                    gulong *handler)
+{
+  GList *link = g_queue_peek_head_link (queue);
+  Pending *p;
+
+  if (link == NULL)
+    return NULL;
+
+  p = link->data;
+  *handler = pending_unlink_locked (p);
+  return p;
+}
+
+/* Without the lock: the pending operation left its queue. Disconnecting
+ * from a cancellable that is being cancelled would wait for the handler,
+ * which may be this very thread; a handler that runs late finds the
+ * operation out of its queue and does nothing. */
+static void
+pending_release (Pending *p,
+                 gulong   handler)
+{
+  if (handler != 0 && !g_cancellable_is_cancelled (p->cancellable))
+    g_cancellable_disconnect (p->cancellable, handler);
+  pending_unref (p);
+}
+
+static gboolean
+pending_return_cancelled (gpointer data)
+{
+  Pending *p = data;
+
+  _asgiref_main_context_received (p);
+  g_task_return_new_error (p->task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                           _("Operation was cancelled"));
+  /* Out of any cancellation handler now, so this cannot wait for itself. */
+  if (p->handler != 0)
+    g_cancellable_disconnect (p->cancellable, p->handler);
+  pending_unref (p);
+  return G_SOURCE_REMOVE;
+}
+
+/* Completes @p, out of its queue, with G_IO_ERROR_CANCELLED from an idle
+ * of its context: a cancellation handler must not run user callbacks,
+ * which could disconnect from the cancellable being cancelled. Takes over
+ * the queue's reference; @handler is disconnected there. */
+static void
+pending_post_cancelled (Pending *p,
+                        gulong   handler)
+{
+  p->handler = handler;
+  _asgiref_main_context_post (g_task_get_context (p->task),
+                              "[asgiref] channel operation cancelled",
+                              pending_return_cancelled, p);
+}
+
+static void
+pending_on_cancelled (GCancellable *cancellable,
+                      gpointer      data)
+{
+  Pending *p = data;
+  AsgirefChannel *self = p->channel;
+  gboolean waiting;
+  gulong handler = 0;
+
+  _asgiref_mutex_lock (&self->lock);
+  p->cancelled = TRUE;
+  waiting = p->queue != NULL;
+  if (waiting)
+    handler = pending_unlink_locked (p);
+  _asgiref_mutex_unlock (&self->lock);
+
+  /* The queue's reference goes with the completion. */
+  if (waiting)
+    pending_post_cancelled (p, handler);
+}
+
+static gulong
+pending_watch (Pending *p)
+{
+  if (p->cancellable == NULL)
+    return 0;
+
+  return g_cancellable_connect (p->cancellable, G_CALLBACK (pending_on_cancelled),
+                                pending_ref (p), pending_unref);
+}
+
+/* With the lock held: puts @p at the end of @queue, unless its
+ * cancellable fired while it was being set up. Returns FALSE then. */
+static gboolean
+pending_wait_locked (Pending *p,
+                     GQueue  *queue,
+                     gulong   handler)
+{
+  if (p->cancelled)
+    return FALSE;
+
+  p->queue = queue;
+  p->handler = handler;
+  g_queue_push_tail_link (queue, &p->link);
+  return TRUE;
+}
+
+static void
+return_closed (GTask *task)
+{
+  g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CLOSED,
+                           _("The ASGI channel is closed"));
+}
+
+static void
+return_cancelled (GTask *task)
+{
+  g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                           _("Operation was cancelled"));
+}
+
+static void
+asgiref_channel_dispose (GObject *object)
+{
+  AsgirefChannel *self = ASGIREF_CHANNEL (object);
+
+  /* Nothing can be waiting: every pending operation's task holds the
+   * channel as its source object. */
+  if (self->instance_handler != 0)
+    g_cancellable_disconnect (self->instance_cancellable, self->instance_handler);
+  self->instance_handler = 0;
+  g_clear_object (&self->instance_cancellable);
+
+  G_OBJECT_CLASS (asgiref_channel_parent_class)->dispose (object);
+}
+
+static void
+asgiref_channel_finalize (GObject *object)
+{
+  AsgirefChannel *self = ASGIREF_CHANNEL (object);
+
+  g_queue_clear_full (&self->inputs, (GDestroyNotify) g_variant_unref);
+  g_clear_pointer (&self->scope, g_variant_unref);
+  g_mutex_clear (&self->lock);
+
+  G_OBJECT_CLASS (asgiref_channel_parent_class)->finalize (object);
+}
+
+static void
+asgiref_channel_get_property (GObject    *object,
+                              guint       prop_id,
+                              GValue     *value,
+                              GParamSpec *pspec)
+{
+  AsgirefChannel *self = ASGIREF_CHANNEL (object);
+
+  switch (prop_id)
+    {
+    case PROP_SCOPE:
+      g_value_set_variant (value, self->scope);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+asgiref_channel_set_property (GObject      *object,
+                              guint         prop_id,
+                              const GValue *value,
+                              GParamSpec   *pspec)
+{
+  AsgirefChannel *self = ASGIREF_CHANNEL (object);
+
+  switch (prop_id)
+    {
+    case PROP_SCOPE:
+      self->scope = g_value_dup_variant (value);
+      if (self->scope == NULL)
+        self->scope = g_variant_ref_sink (g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0));
+      _asgiref_protocol_init (&self->protocol, self->scope);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+asgiref_channel_class_init (AsgirefChannelClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = asgiref_channel_dispose;
+  object_class->finalize = asgiref_channel_finalize;
+  object_class->get_property = asgiref_channel_get_property;
+  object_class->set_property = asgiref_channel_set_property;
+
+  /**
+   * AsgirefChannel:scope:
+   *
+   * The scope of the application instance the channel serves, an `a{sv}`
+   * dictionary. Its `type` (`http`, `websocket` or `lifespan`) says which
+   * protocol the channel holds the application to; a channel of another
+   * scope type checks only that messages are valid.
+   */
+  properties[PROP_SCOPE] =
+    g_param_spec_variant ("scope", NULL, NULL,
+                          G_VARIANT_TYPE_VARDICT, NULL,
+                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                          G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+asgiref_channel_init (AsgirefChannel *self)
+{
+  g_mutex_init (&self->lock);
+}
+
+/**
+ * asgiref_channel_new:
+ * @scope: the instance's scope, an `a{sv}` dictionary (consumed if floating)
+ *
+ * Creates the channel for one application instance of @scope.
+ *
+ * Returns: (transfer full): a new #AsgirefChannel
+ */
+AsgirefChannel *
+asgiref_channel_new (GVariant *scope)
+{
+  g_autoptr(GVariant) owned = NULL;
+
+  g_return_val_if_fail (scope != NULL, NULL);
+  g_return_val_if_fail (g_variant_is_of_type (scope, G_VARIANT_TYPE_VARDICT), NULL);
+
+  owned = g_variant_ref_sink (scope);
+  return g_object_new (ASGIREF_TYPE_CHANNEL, "scope", owned, NULL);
+}
+
+/**
+ * asgiref_channel_get_scope:
+ * @self: a #AsgirefChannel
+ *
+ * Gets the scope of the instance @self serves.
+ *
+ * Returns: (transfer none): the scope, an `a{sv}` dictionary
+ */
+GVariant *
+asgiref_channel_get_scope (AsgirefChannel *self)
+{
+  g_return_val_if_fail (ASGIREF_IS_CHANNEL (self), NULL);
+
+  return self->scope;
+}
+
+/**
+ * asgiref_channel_receive_async:
+ * @self: a #AsgirefChannel
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called with the next message
+ * @user_data: (closure callback): data for @callback
+ *
+ * Receives the next message the server put, waiting for one if none is
+ * there yet: asgiref's `await receive()`. Receives complete in the order
+ * they were started, each with its own message.
+ *
+ * Fails with %G_IO_ERROR_CLOSED once the server closed the channel and
+ * every message it put has been received, and with
+ * %G_IO_ERROR_CANCELLED when @cancellable or the instance is cancelled.
+ */
+void
+asgiref_channel_receive_async (AsgirefChannel      *self,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  GVariant *message = NULL;
+  Pending *p;
+  gulong handler;
+  gboolean waiting = FALSE;
+  gboolean closed = FALSE;
+  gboolean cancelled;
+
+  g_return_if_fail (ASGIREF_IS_CHANNEL (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = asgiref_context_create_task (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, asgiref_channel_receive_async);
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  p = pending_new (self, g_object_ref (task), NULL);
+  handler = pending_watch (p);
+
+  _asgiref_mutex_lock (&self->lock);
+  cancelled = p->cancelled || self->instance_cancelled;
+  if (!cancelled)
+    {
+      message = g_queue_pop_head (&self->inputs);
+      if (message != NULL)
+        _asgiref_protocol_note_received (&self->protocol, message);
+      else if (self->closed)
+        closed = TRUE;
+      else
+        waiting = pending_wait_locked (p, &self->receives, handler);
+    }
+  _asgiref_mutex_unlock (&self->lock);
+
+  if (waiting)
+    return;
+
+  if (message != NULL)
+    g_task_return_pointer (task, message, (GDestroyNotify) g_variant_unref);
+  else if (closed)
+    return_closed (task);
+  else
+    return_cancelled (task);
+  pending_release (p, handler);
+}
+
+/**
+ * asgiref_channel_receive_finish:
+ * @self: a #AsgirefChannel
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Asgiref.Channel.receive_async].
+ *
+ * Returns: (transfer full): the message, or %NULL with @error set
+ */
+GVariant *
+asgiref_channel_receive_finish (AsgirefChannel  *self,
+                                GAsyncResult    *result,
+                                GError         **error)
+{
+  g_return_val_if_fail (ASGIREF_IS_CHANNEL (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == asgiref_channel_receive_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * asgiref_channel_send_async:
+ * @self: a #AsgirefChannel
+ * @message: the message to send (consumed if floating)
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async) (nullable): called when the server took the
+ *   message
+ * @user_data: (closure callback): data for @callback
+ *
+ * Sends @message to the server: asgiref's `await send(message)`.
+ *
+ * The message is checked first: if it is not a valid ASGI message the send
+ * fails with %ASGIREF_ERROR_INVALID_MESSAGE, and if the protocol does not
+ * allow it now (see [class@Asgiref.Channel]) with %ASGIREF_ERROR_PROTOCOL;
+ * either way the server never sees it. Otherwise the send completes when
+ * the server takes the message, or fails with %G_IO_ERROR_CLOSED if the
+ * server closed the channel first, or %G_IO_ERROR_CANCELLED. A message
+ * whose send was cancelled before the server took it is not delivered, but
+ * the protocol counts it as sent.
+ */
+void
+asgiref_channel_send_async (AsgirefChannel      *self,
+                            GVariant            *message,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GVariant) owned = NULL;
+  g_autoptr(GError) error = NULL;
+  Pending *p;
+  Pending *take = NULL;
+  gulong handler;
+  gulong take_handler = 0;
+  gboolean waiting = FALSE;
+  gboolean closed = FALSE;
+  gboolean cancelled = FALSE;
+  gboolean ended = FALSE;
+
+  g_return_if_fail (ASGIREF_IS_CHANNEL (self));
+  g_return_if_fail (message != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  owned = g_variant_ref_sink (message);
+  task = asgiref_context_create_task (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, asgiref_channel_send_async);
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  if (!asgiref_message_validate (owned, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  p = pending_new (self, g_object_ref (task), g_steal_pointer (&owned));
+  handler = pending_watch (p);
+
+  _asgiref_mutex_lock (&self->lock);
+  if (p->cancelled || self->instance_cancelled)
+    cancelled = TRUE;
+  else if (self->closed)
+    closed = TRUE;
+  else if (self->output_ended)
+    ended = TRUE;
+  else if (_asgiref_protocol_check_send (&self->protocol, p->message, &error))
+    {
+      take = pending_pop_locked (&self->takes, &take_handler);
+      if (take == NULL)
+        waiting = pending_wait_locked (p, &self->sends, handler);
+    }
+  _asgiref_mutex_unlock (&self->lock);
+
+  if (waiting)
+    return;
+
+  if (take != NULL)
+    {
+      g_task_return_pointer (take->task, g_variant_ref (p->message),
+                             (GDestroyNotify) g_variant_unref);
+      pending_release (take, take_handler);
+      g_task_return_boolean (task, TRUE);
+    }
+  else if (error != NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else if (closed)
+    return_closed (task);
+  else if (ended)
+    g_task_return_new_error (task, ASGIREF_ERROR, ASGIREF_ERROR_FINISHED,
+                             _("The ASGI application instance has already returned"));
+  else
+    {
+      g_assert (cancelled);
+      return_cancelled (task);
+    }
+  pending_release (p, handler);
+}
+
+/**
+ * asgiref_channel_send_finish:
+ * @self: a #AsgirefChannel
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Asgiref.Channel.send_async].
+ *
+ * Returns: %TRUE once the server took the message, %FALSE with @error set
+ */
+gboolean
+asgiref_channel_send_finish (AsgirefChannel  *self,
+                             GAsyncResult    *result,
+                             GError         **error)
+{
+  g_return_val_if_fail (ASGIREF_IS_CHANNEL (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == asgiref_channel_send_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * asgiref_channel_put_input:
+ * @self: a #AsgirefChannel
+ * @message: the message for the application (consumed if floating)
+ * @error: return location for a #GError
+ *
+ * Gives @message to the application: the oldest waiting
+ * [method@Asgiref.Channel.receive_async] completes with it, or the next
+ * one will. Messages are received in the order they were put; the queue
+ * has no bound, so this never waits.
+ *
+ * Fails with %ASGIREF_ERROR_INVALID_MESSAGE if @message is not a valid
+ * ASGI message and with %G_IO_ERROR_CLOSED after
+ * [method@Asgiref.Channel.close].
+ *
+ * Returns: %TRUE if the message was queued or delivered
+ */
+gboolean
+asgiref_channel_put_input (AsgirefChannel  *self,
+                           GVariant        *message,
+                           GError         **error)
+{
+  g_autoptr(GVariant) owned = NULL;
+  Pending *receive = NULL;
+  gulong handler = 0;
+  gboolean closed;
+
+  g_return_val_if_fail (ASGIREF_IS_CHANNEL (self), FALSE);
+  g_return_val_if_fail (message != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  owned = g_variant_ref_sink (message);
+  if (!asgiref_message_validate (owned, error))
+    return FALSE;
+
+  _asgiref_mutex_lock (&self->lock);
+  closed = self->closed;
+  if (!closed)
+    {
+      receive = pending_pop_locked (&self->receives, &handler);
+      if (receive != NULL)
+        _asgiref_protocol_note_received (&self->protocol, owned);
+      else
+        g_queue_push_tail (&self->inputs, g_steal_pointer (&owned));
+    }
+  _asgiref_mutex_unlock (&self->lock);
+
+  if (closed)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED,
+                           _("The ASGI channel is closed"));
+      return FALSE;
+    }
+
+  if (receive != NULL)
+    {
+      g_task_return_pointer (receive->task, g_steal_pointer (&owned),
+                             (GDestroyNotify) g_variant_unref);
+      pending_release (receive, handler);
+    }
+  return TRUE;
+}
+
+/**
+ * asgiref_channel_take_output_async:
+ * @self: a #AsgirefChannel
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called with the next message the application
+ *   sent
+ * @user_data: (closure callback): data for @callback
+ *
+ * Takes the next message the application sent, waiting for one if need
+ * be; taking it completes the application's send. Messages come in the
+ * order they were sent, already checked against the specification and
+ * the protocol.
+ *
+ * Fails with %G_IO_ERROR_CLOSED after [method@Asgiref.Channel.close] and
+ * with %G_IO_ERROR_CANCELLED when @cancellable is cancelled.
+ */
+void
+asgiref_channel_take_output_async (AsgirefChannel      *self,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Pending *p;
+  Pending *send = NULL;
+  gulong handler;
+  gulong send_handler = 0;
+  gboolean waiting = FALSE;
+  gboolean closed = FALSE;
+
+  g_return_if_fail (ASGIREF_IS_CHANNEL (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = asgiref_context_create_task (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, asgiref_channel_take_output_async);
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  p = pending_new (self, g_object_ref (task), NULL);
+  handler = pending_watch (p);
+
+  _asgiref_mutex_lock (&self->lock);
+  if (!p->cancelled)
+    {
+      send = pending_pop_locked (&self->sends, &send_handler);
+      if (send == NULL && (self->closed || self->output_ended))
+        closed = TRUE;
+      else if (send == NULL)
+        waiting = pending_wait_locked (p, &self->takes, handler);
+    }
+  _asgiref_mutex_unlock (&self->lock);
+
+  if (waiting)
+    return;
+
+  if (send != NULL)
+    {
+      g_task_return_pointer (task, g_variant_ref (send->message),
+                             (GDestroyNotify) g_variant_unref);
+      g_task_return_boolean (send->task, TRUE);
+      pending_release (send, send_handler);
+    }
+  else if (closed)
+    return_closed (task);
+  else
+    return_cancelled (task);
+  pending_release (p, handler);
+}
+
+/**
+ * asgiref_channel_take_output_finish:
+ * @self: a #AsgirefChannel
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Asgiref.Channel.take_output_async].
+ *
+ * Returns: (transfer full): the message the application sent, or %NULL
+ *   with @error set
+ */
+GVariant *
+asgiref_channel_take_output_finish (AsgirefChannel  *self,
+                                    GAsyncResult    *result,
+                                    GError         **error)
+{
+  g_return_val_if_fail (ASGIREF_IS_CHANNEL (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == asgiref_channel_take_output_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* Steals every operation of @queue into @into, with its handler. */
+static void
+steal_queue_locked (GQueue *queue,
+                    GQueue *into)
+{
+  Pending *p;
+  gulong handler;
+
+  while ((p = pending_pop_locked (queue, &handler)) != NULL)
+    {
+      g_queue_push_tail (into, p);
+      g_queue_push_tail (into, GSIZE_TO_POINTER (handler));
+    }
+}
+
+typedef void (*ReturnFunc) (GTask *task);
+
+static void
+return_all (GQueue     *stolen,
+            ReturnFunc  func)
+{
+  Pending *p;
+
+  while ((p = g_queue_pop_head (stolen)) != NULL)
+    {
+      gulong handler = GPOINTER_TO_SIZE (g_queue_pop_head (stolen));
+
+      func (p->task);
+      pending_release (p, handler);
+    }
+}
+
+/**
+ * asgiref_channel_close:
+ * @self: a #AsgirefChannel
+ *
+ * Tells the application that the server is gone: pending and later sends
+ * and takes fail with %G_IO_ERROR_CLOSED, and so do receives once the
+ * messages already put are received. Messages sent and not taken yet are
+ * dropped. Closing twice does nothing.
+ */
+void
+asgiref_channel_close (AsgirefChannel *self)
+{
+  GQueue stolen = G_QUEUE_INIT;
+
+  g_return_if_fail (ASGIREF_IS_CHANNEL (self));
+
+  _asgiref_mutex_lock (&self->lock);
+  if (!self->closed)
+    {
+      self->closed = TRUE;
+      steal_queue_locked (&self->sends, &stolen);
+      steal_queue_locked (&self->takes, &stolen);
+      steal_queue_locked (&self->receives, &stolen);
+    }
+  _asgiref_mutex_unlock (&self->lock);
+
+  return_all (&stolen, return_closed);
+}
+
+/**
+ * asgiref_channel_is_closed:
+ * @self: a #AsgirefChannel
+ *
+ * Whether [method@Asgiref.Channel.close] was called.
+ *
+ * Returns: %TRUE if @self is closed
+ */
+gboolean
+asgiref_channel_is_closed (AsgirefChannel *self)
+{
+  gboolean closed;
+
+  g_return_val_if_fail (ASGIREF_IS_CHANNEL (self), FALSE);
+
+  _asgiref_mutex_lock (&self->lock);
+  closed = self->closed;
+  _asgiref_mutex_unlock (&self->lock);
+  return closed;
+}
+
+static void
+on_instance_cancelled (GCancellable *cancellable,
+                       gpointer      data)
+{
+  AsgirefChannel *self = data;
+  GQueue stolen = G_QUEUE_INIT;
+  Pending *p;
+
+  _asgiref_mutex_lock (&self->lock);
+  self->instance_cancelled = TRUE;
+  steal_queue_locked (&self->sends, &stolen);
+  steal_queue_locked (&self->receives, &stolen);
+  _asgiref_mutex_unlock (&self->lock);
+
+  while ((p = g_queue_pop_head (&stolen)) != NULL)
+    pending_post_cancelled (p, GPOINTER_TO_SIZE (g_queue_pop_head (&stolen)));
+}
+
+void
+_asgiref_channel_cancel_with (AsgirefChannel *self,
+                              GCancellable   *cancellable)
+{
+  gulong handler;
+
+  g_return_if_fail (self->instance_cancellable == NULL);
+
+  self->instance_cancellable = g_object_ref (cancellable);
+  /* The channel outlives the connection: dispose disconnects it. */
+  handler = g_cancellable_connect (cancellable, G_CALLBACK (on_instance_cancelled),
+                                   self, NULL);
+  self->instance_handler = handler;
+}
+
+void
+_asgiref_channel_end_output (AsgirefChannel *self)
+{
+  GQueue stolen = G_QUEUE_INIT;
+
+  _asgiref_mutex_lock (&self->lock);
+  self->output_ended = TRUE;
+  /* A take waits only while nothing is queued, so these saw everything. */
+  steal_queue_locked (&self->takes, &stolen);
+  _asgiref_mutex_unlock (&self->lock);
+
+  return_all (&stolen, return_closed);
+}
+
+gboolean
+_asgiref_channel_has_input (AsgirefChannel *self)
+{
+  gboolean has_input;
+
+  _asgiref_mutex_lock (&self->lock);
+  has_input = !g_queue_is_empty (&self->inputs);
+  _asgiref_mutex_unlock (&self->lock);
+  return has_input;
+}

@@ -1,0 +1,610 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * AsgirefChannel: both sides' queues (order, waiting, back-pressure,
+ * close, cancellation, another thread feeding it) and one test per
+ * protocol-order rule of the http, websocket and lifespan scopes.
+ */
+
+#include <asgiref.h>
+
+#include <string.h>
+
+#include "test-util.h"
+
+/* {{{ Helpers */
+
+static AsgirefChannel *
+channel_for (const char *scope_type)
+{
+  GVariantDict dict;
+
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "type", "s", scope_type);
+  return asgiref_channel_new (g_variant_dict_end (&dict));
+}
+
+static void
+store_result (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  g_assert_null (*out);
+  *out = g_object_ref (result);
+}
+
+/* Iterates the thread-default main context until *@result is set. */
+static void
+wait_for (GAsyncResult **result)
+{
+  GMainContext *context = g_main_context_get_thread_default ();
+  gint64 deadline = g_get_monotonic_time () + TEST_GUARD_SECONDS * G_USEC_PER_SEC;
+
+  while (*result == NULL)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (context, TRUE);
+    }
+}
+
+/* Sends @message (floating) while the server side takes; returns whether
+ * the send succeeded (and then the server got @message), with @error set
+ * otherwise (and then the server got nothing). */
+static gboolean
+send_and_take (AsgirefChannel  *channel,
+               GVariant        *message,
+               GError         **error)
+{
+  g_autoptr(GVariant) owned = g_variant_take_ref (message);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) sent = NULL;
+  g_autoptr(GAsyncResult) taken = NULL;
+  g_autoptr(GVariant) took = NULL;
+  g_autoptr(GError) take_error = NULL;
+  gboolean ok;
+
+  asgiref_channel_send_async (channel, owned, NULL, store_result, &sent);
+  asgiref_channel_take_output_async (channel, cancellable, store_result, &taken);
+  wait_for (&sent);
+  ok = asgiref_channel_send_finish (channel, sent, error);
+  if (!ok)
+    g_cancellable_cancel (cancellable);
+
+  wait_for (&taken);
+  took = asgiref_channel_take_output_finish (channel, taken, &take_error);
+  if (ok)
+    {
+      g_assert_no_error (take_error);
+      g_assert_true (g_variant_equal (took, owned));
+    }
+  else
+    {
+      g_assert_error (take_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    }
+  return ok;
+}
+
+static void
+assert_sends (AsgirefChannel *channel,
+              GVariant       *message)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (send_and_take (channel, message, &error));
+  g_assert_no_error (error);
+}
+
+static void
+assert_refused (AsgirefChannel *channel,
+                GVariant       *message,
+                const char     *words)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (send_and_take (channel, message, &error));
+  g_assert_error (error, ASGIREF_ERROR, ASGIREF_ERROR_PROTOCOL);
+  if (strstr (error->message, words) == NULL)
+    g_error ("“%s” does not say “%s”", error->message, words);
+}
+
+static GVariant *
+receive (AsgirefChannel *channel)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GVariant *message;
+
+  asgiref_channel_receive_async (channel, NULL, store_result, &result);
+  wait_for (&result);
+  message = asgiref_channel_receive_finish (channel, result, &error);
+  g_assert_no_error (error);
+  return message;
+}
+
+/* Puts @message, which it takes over. */
+static void
+put (AsgirefChannel *channel,
+     GVariant       *message)
+{
+  g_autoptr(GVariant) owned = g_variant_take_ref (message);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (asgiref_channel_put_input (channel, owned, &error));
+  g_assert_no_error (error);
+}
+
+static GVariant *
+body (const char *text,
+      gboolean    more_body)
+{
+  g_autoptr(GBytes) bytes = g_bytes_new (text, strlen (text));
+
+  return asgiref_message_new_http_response_body (bytes, more_body);
+}
+
+static GVariant *
+start (gboolean trailers)
+{
+  return asgiref_message_new_http_response_start (200, NULL, trailers);
+}
+
+static GVariant *
+trailers (gboolean more_trailers)
+{
+  GVariantDict dict;
+
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "type", "s", "http.response.trailers");
+  g_variant_dict_insert_value (&dict, "headers", g_variant_new_array (G_VARIANT_TYPE ("(ayay)"), NULL, 0));
+  g_variant_dict_insert (&dict, "more_trailers", "b", more_trailers);
+  return g_variant_dict_end (&dict);
+}
+
+static GVariant *
+ws_text (const char *text)
+{
+  return asgiref_message_new_websocket_send (NULL, text);
+}
+
+/* }}} */
+
+/* {{{ Queues */
+
+static void
+test_receive_in_order (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+
+  for (int i = 0; i < 3; i++)
+    put (channel, asgiref_message_new_http_request (NULL, i < 2));
+
+  for (int i = 0; i < 3; i++)
+    {
+      g_autoptr(GVariant) message = receive (channel);
+
+      g_assert_cmpstr (asgiref_message_get_type_name (message), ==, "http.request");
+      g_assert_cmpint (asgiref_message_get_more_body (message), ==, i < 2);
+    }
+}
+
+static void
+test_receive_waits_for_input (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+  g_autoptr(GAsyncResult) first = NULL;
+  g_autoptr(GAsyncResult) second = NULL;
+  g_autoptr(GVariant) one = NULL;
+  g_autoptr(GVariant) two = NULL;
+
+  asgiref_channel_receive_async (channel, NULL, store_result, &first);
+  asgiref_channel_receive_async (channel, NULL, store_result, &second);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_null (first);
+
+  put (channel, asgiref_message_new ("http.disconnect"));
+  put (channel, asgiref_message_new_http_request (NULL, FALSE));
+  wait_for (&first);
+  wait_for (&second);
+  one = asgiref_channel_receive_finish (channel, first, NULL);
+  two = asgiref_channel_receive_finish (channel, second, NULL);
+  g_assert_cmpstr (asgiref_message_get_type_name (one), ==, "http.disconnect");
+  g_assert_cmpstr (asgiref_message_get_type_name (two), ==, "http.request");
+}
+
+static void
+test_put_rejects_invalid (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+  g_autoptr(GError) error = NULL;
+
+  g_autoptr(GVariant) nonsense = asgiref_message_new ("http.nonsense");
+
+  g_assert_false (asgiref_channel_put_input (channel, nonsense, &error));
+  g_assert_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE);
+}
+
+static void
+test_send_rejects_invalid (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GVariantDict dict;
+
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "type", "s", "http.response.start");
+  g_variant_dict_insert (&dict, "status", "i", 42);
+  test_channel_send (channel, g_variant_dict_end (&dict), NULL, store_result, &result);
+  wait_for (&result);
+  g_assert_false (asgiref_channel_send_finish (channel, result, &error));
+  g_assert_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE);
+
+  /* It never counted: a valid start is still the first. */
+  assert_sends (channel, start (FALSE));
+}
+
+static void
+test_send_completes_when_taken (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+  g_autoptr(GAsyncResult) sent_start = NULL;
+  g_autoptr(GAsyncResult) sent_body = NULL;
+  g_autoptr(GAsyncResult) taken = NULL;
+  g_autoptr(GVariant) message = NULL;
+
+  test_channel_send (channel, start (FALSE), NULL, store_result, &sent_start);
+  test_channel_send (channel, body ("x", FALSE), NULL, store_result, &sent_body);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_null (sent_start);
+  g_assert_null (sent_body);
+
+  asgiref_channel_take_output_async (channel, NULL, store_result, &taken);
+  wait_for (&taken);
+  message = asgiref_channel_take_output_finish (channel, taken, NULL);
+  g_assert_cmpstr (asgiref_message_get_type_name (message), ==, "http.response.start");
+  wait_for (&sent_start);
+  g_assert_true (asgiref_channel_send_finish (channel, sent_start, NULL));
+  g_assert_null (sent_body);
+
+  g_clear_object (&taken);
+  g_clear_pointer (&message, g_variant_unref);
+  asgiref_channel_take_output_async (channel, NULL, store_result, &taken);
+  wait_for (&taken);
+  message = asgiref_channel_take_output_finish (channel, taken, NULL);
+  g_assert_cmpstr (asgiref_message_get_type_name (message), ==, "http.response.body");
+  wait_for (&sent_body);
+  g_assert_true (asgiref_channel_send_finish (channel, sent_body, NULL));
+}
+
+static void
+test_close (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+  g_autoptr(GAsyncResult) sent = NULL;
+  g_autoptr(GAsyncResult) received = NULL;
+  g_autoptr(GVariant) message = NULL;
+  g_autoptr(GError) error = NULL;
+
+  put (channel, asgiref_message_new ("http.disconnect"));
+  test_channel_send (channel, start (FALSE), NULL, store_result, &sent);
+  asgiref_channel_close (channel);
+  g_assert_true (asgiref_channel_is_closed (channel));
+  asgiref_channel_close (channel);
+
+  wait_for (&sent);
+  g_assert_false (asgiref_channel_send_finish (channel, sent, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  g_clear_error (&error);
+
+  /* What was put before is still received, then the end. */
+  message = receive (channel);
+  g_assert_cmpstr (asgiref_message_get_type_name (message), ==, "http.disconnect");
+  asgiref_channel_receive_async (channel, NULL, store_result, &received);
+  wait_for (&received);
+  g_assert_null (asgiref_channel_receive_finish (channel, received, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  g_clear_error (&error);
+
+  g_clear_pointer (&message, g_variant_unref);
+  message = asgiref_message_new ("http.disconnect");
+  g_assert_false (asgiref_channel_put_input (channel, message, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+}
+
+static void
+test_cancel_receive (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GVariant) message = NULL;
+  g_autoptr(GError) error = NULL;
+
+  asgiref_channel_receive_async (channel, cancellable, store_result, &result);
+  g_cancellable_cancel (cancellable);
+  g_assert_null (result);  /* never from inside the cancellation */
+  wait_for (&result);
+  g_assert_null (asgiref_channel_receive_finish (channel, result, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+  /* The message the cancelled receive did not get is not lost. */
+  put (channel, asgiref_message_new ("http.disconnect"));
+  message = receive (channel);
+  g_assert_cmpstr (asgiref_message_get_type_name (message), ==, "http.disconnect");
+}
+
+#define FEED_COUNT 2000
+
+static gpointer
+feed_thread (gpointer data)
+{
+  AsgirefChannel *channel = data;
+
+  for (int i = 0; i < FEED_COUNT; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("%d", i);
+
+      put (channel, asgiref_message_new_websocket_receive (NULL, text));
+    }
+  return NULL;
+}
+
+static void
+test_fed_from_another_thread (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for ("websocket");
+  GThread *thread = g_thread_new ("feed", feed_thread, channel);
+
+  for (int i = 0; i < FEED_COUNT; i++)
+    {
+      g_autoptr(GVariant) message = receive (channel);
+      g_autofree char *expected = g_strdup_printf ("%d", i);
+
+      g_assert_cmpstr (asgiref_message_get_text (message), ==, expected);
+    }
+  g_thread_join (thread);
+}
+
+/* }}} */
+
+/* {{{ HTTP order */
+
+static void
+test_http_full_response (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+
+  assert_sends (channel, start (TRUE));
+  assert_sends (channel, body ("a", TRUE));
+  assert_sends (channel, body ("b", FALSE));
+  assert_sends (channel, trailers (TRUE));
+  assert_sends (channel, trailers (FALSE));
+  assert_refused (channel, body ("c", FALSE), "after the final");
+}
+
+static void
+test_http_body_before_start (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+
+  assert_refused (channel, body ("a", FALSE), "before “http.response.start”");
+}
+
+static void
+test_http_second_start (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+
+  assert_sends (channel, start (FALSE));
+  assert_refused (channel, start (FALSE), "twice");
+}
+
+static void
+test_http_after_final_body (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+
+  assert_sends (channel, start (FALSE));
+  assert_sends (channel, body ("a", FALSE));
+  assert_refused (channel, body ("b", TRUE), "after the final");
+  assert_refused (channel, start (FALSE), "twice");
+}
+
+static void
+test_http_trailers_not_announced (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+
+  assert_sends (channel, start (FALSE));
+  assert_sends (channel, body ("a", FALSE));
+  assert_refused (channel, trailers (FALSE), "did not announce trailers");
+}
+
+static void
+test_http_trailers_before_final_body (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+
+  assert_refused (channel, trailers (FALSE), "before “http.response.start”");
+  assert_sends (channel, start (TRUE));
+  assert_sends (channel, body ("a", TRUE));
+  assert_refused (channel, trailers (FALSE), "before the final");
+}
+
+static void
+test_http_after_final_trailers (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+
+  assert_sends (channel, start (TRUE));
+  assert_sends (channel, body ("a", FALSE));
+  assert_sends (channel, trailers (FALSE));
+  assert_refused (channel, trailers (FALSE), "after the final");
+}
+
+static void
+test_http_input_message (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+
+  assert_refused (channel, asgiref_message_new_http_request (NULL, FALSE), "in a “http” scope");
+  assert_refused (channel, ws_text ("x"), "in a “http” scope");
+}
+
+/* }}} */
+
+/* {{{ WebSocket order */
+
+static void
+test_websocket_conversation (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for ("websocket");
+
+  assert_sends (channel, asgiref_message_new_websocket_accept ("chat", NULL));
+  assert_sends (channel, ws_text ("hello"));
+  assert_sends (channel, ws_text ("again"));
+  assert_sends (channel, asgiref_message_new_websocket_close (1000, NULL));
+}
+
+static void
+test_websocket_send_before_accept (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for ("websocket");
+
+  assert_refused (channel, ws_text ("early"), "before “websocket.accept”");
+}
+
+static void
+test_websocket_second_accept (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for ("websocket");
+
+  assert_sends (channel, asgiref_message_new_websocket_accept (NULL, NULL));
+  assert_refused (channel, asgiref_message_new_websocket_accept (NULL, NULL),
+                  "after “websocket.accept”");
+}
+
+static void
+test_websocket_after_close (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for ("websocket");
+
+  /* A close before accepting denies the connection. */
+  assert_sends (channel, asgiref_message_new_websocket_close (1000, NULL));
+  assert_refused (channel, asgiref_message_new_websocket_accept (NULL, NULL), "closed");
+  assert_refused (channel, ws_text ("late"), "closed");
+  assert_refused (channel, asgiref_message_new_websocket_close (1000, NULL), "closed");
+}
+
+static void
+test_websocket_input_message (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for ("websocket");
+
+  assert_refused (channel, asgiref_message_new_websocket_receive (NULL, "x"),
+                  "in a “websocket” scope");
+  assert_refused (channel, start (FALSE), "in a “websocket” scope");
+}
+
+/* }}} */
+
+/* {{{ Lifespan order */
+
+static void
+test_lifespan_conversation (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for ("lifespan");
+  g_autoptr(GVariant) startup = NULL;
+  g_autoptr(GVariant) shutdown = NULL;
+
+  put (channel, asgiref_message_new ("lifespan.startup"));
+  startup = receive (channel);
+  assert_sends (channel, asgiref_message_new ("lifespan.startup.complete"));
+  put (channel, asgiref_message_new ("lifespan.shutdown"));
+  shutdown = receive (channel);
+  assert_sends (channel, asgiref_message_new_lifespan_shutdown_failed ("disk full"));
+}
+
+static void
+test_lifespan_answer_before_question (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for ("lifespan");
+
+  /* Put is not enough: the application has to have received it. */
+  put (channel, asgiref_message_new ("lifespan.startup"));
+  assert_refused (channel, asgiref_message_new ("lifespan.startup.complete"), "has not received");
+  assert_refused (channel, asgiref_message_new ("lifespan.shutdown.complete"), "has not received");
+}
+
+static void
+test_lifespan_second_answer (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for ("lifespan");
+  g_autoptr(GVariant) startup = NULL;
+
+  put (channel, asgiref_message_new ("lifespan.startup"));
+  startup = receive (channel);
+  assert_sends (channel, asgiref_message_new_lifespan_startup_failed ("no database"));
+  assert_refused (channel, asgiref_message_new ("lifespan.startup.complete"), "already answered");
+}
+
+static void
+test_lifespan_input_message (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for ("lifespan");
+
+  assert_refused (channel, asgiref_message_new ("lifespan.startup"), "in a “lifespan” scope");
+}
+
+static void
+test_other_scope_checks_validity_only (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for ("x-custom");
+
+  assert_sends (channel, body ("a", FALSE));
+  assert_sends (channel, body ("b", FALSE));
+}
+
+/* }}} */
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/Asgiref/Channel/receive-gets-inputs-in-order", test_receive_in_order);
+  g_test_add_func ("/Asgiref/Channel/receive-waits-for-input", test_receive_waits_for_input);
+  g_test_add_func ("/Asgiref/Channel/put-input-rejects-invalid-message", test_put_rejects_invalid);
+  g_test_add_func ("/Asgiref/Channel/send-rejects-invalid-message", test_send_rejects_invalid);
+  g_test_add_func ("/Asgiref/Channel/send-completes-when-taken", test_send_completes_when_taken);
+  g_test_add_func ("/Asgiref/Channel/close-fails-sends-after-draining-receives", test_close);
+  g_test_add_func ("/Asgiref/Channel/cancelled-receive-loses-nothing", test_cancel_receive);
+  g_test_add_func ("/Asgiref/Channel/fed-from-another-thread-in-order", test_fed_from_another_thread);
+
+  g_test_add_func ("/Asgiref/Channel/http/full-response-with-trailers", test_http_full_response);
+  g_test_add_func ("/Asgiref/Channel/http/body-before-start", test_http_body_before_start);
+  g_test_add_func ("/Asgiref/Channel/http/second-start", test_http_second_start);
+  g_test_add_func ("/Asgiref/Channel/http/nothing-after-final-body", test_http_after_final_body);
+  g_test_add_func ("/Asgiref/Channel/http/trailers-not-announced", test_http_trailers_not_announced);
+  g_test_add_func ("/Asgiref/Channel/http/trailers-before-final-body", test_http_trailers_before_final_body);
+  g_test_add_func ("/Asgiref/Channel/http/nothing-after-final-trailers", test_http_after_final_trailers);
+  g_test_add_func ("/Asgiref/Channel/http/no-messages-of-other-directions-or-protocols", test_http_input_message);
+
+  g_test_add_func ("/Asgiref/Channel/websocket/conversation", test_websocket_conversation);
+  g_test_add_func ("/Asgiref/Channel/websocket/send-before-accept", test_websocket_send_before_accept);
+  g_test_add_func ("/Asgiref/Channel/websocket/second-accept", test_websocket_second_accept);
+  g_test_add_func ("/Asgiref/Channel/websocket/nothing-after-close", test_websocket_after_close);
+  g_test_add_func ("/Asgiref/Channel/websocket/no-messages-of-other-directions-or-protocols", test_websocket_input_message);
+
+  g_test_add_func ("/Asgiref/Channel/lifespan/conversation", test_lifespan_conversation);
+  g_test_add_func ("/Asgiref/Channel/lifespan/answer-before-question", test_lifespan_answer_before_question);
+  g_test_add_func ("/Asgiref/Channel/lifespan/second-answer", test_lifespan_second_answer);
+  g_test_add_func ("/Asgiref/Channel/lifespan/no-messages-of-other-directions", test_lifespan_input_message);
+  g_test_add_func ("/Asgiref/Channel/other-scope-checks-validity-only", test_other_scope_checks_validity_only);
+
+  return g_test_run ();
+}
