@@ -16,6 +16,7 @@
 # include "asgiref-executor.h"
 # include "asgiref-local.h"
 # include "asgiref-message.h"
+# include "asgiref-scope.h"
 # include "asgiref-sync-function.h"
 # include "asgiref-thread-sensitive-context.h"
 # include "asgiref-timeout.h"
