@@ -1315,15 +1315,15 @@ validate_extensions (GVariant  *scope,
   g_variant_iter_init (&iter, extensions);
   while (g_variant_iter_next (&iter, "{&sv}", &name, &info))
     {
-      g_autoptr(GVariant) owned_info = info;
-
       if (!g_variant_is_of_type (info, G_VARIANT_TYPE_VARDICT))
         {
           g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
                        _("Extension “%s” of the ASGI scope “%s” must be of type “a{sv}”, not “%s”"),
                        name, type, g_variant_get_type_string (info));
+          g_variant_unref (info);
           return FALSE;
         }
+      g_variant_unref (info);
     }
 
   return TRUE;
