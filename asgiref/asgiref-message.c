@@ -7,6 +7,7 @@
 #include "asgiref-error.h"
 #include "asgiref-i18n-private.h"
 #include "asgiref-message.h"
+#include "asgiref-message-private.h"
 
 /**
  * asgiref_message_new:
@@ -101,6 +102,21 @@ asgiref_message_new_http_response_body (GBytes   *body,
   return new_body_message ("http.response.body", body, more_body);
 }
 
+/* Fills @dict with what http.response.start and its WebSocket Denial
+ * Response twin share; @headers (nullable, floating or not) is consumed
+ * as g_variant_dict_insert_value() does. */
+static void
+response_start_dict_init (GVariantDict *dict,
+                          const char   *type,
+                          int           status,
+                          GVariant     *headers)
+{
+  g_variant_dict_init (dict, NULL);
+  g_variant_dict_insert (dict, "type", "s", type);
+  g_variant_dict_insert (dict, "status", "i", status);
+  g_variant_dict_insert_value (dict, "headers", headers != NULL ? headers : empty_headers ());
+}
+
 /**
  * asgiref_message_new_http_response_start:
  * @status: the HTTP status code, from 100 to 599
@@ -128,11 +144,37 @@ asgiref_message_new_http_response_start (int       status,
   g_return_val_if_fail (headers == NULL ||
                         g_variant_is_of_type (headers, G_VARIANT_TYPE ("a(ayay)")), NULL);
 
-  g_variant_dict_init (&dict, NULL);
-  g_variant_dict_insert (&dict, "type", "s", "http.response.start");
-  g_variant_dict_insert (&dict, "status", "i", status);
-  g_variant_dict_insert_value (&dict, "headers", headers != NULL ? headers : empty_headers ());
+  response_start_dict_init (&dict, "http.response.start", status, headers);
   g_variant_dict_insert (&dict, "trailers", "b", trailers);
+  return g_variant_ref_sink (g_variant_dict_end (&dict));
+}
+
+/**
+ * asgiref_message_new_http_response_trailers:
+ * @headers: (nullable): the trailing headers, of type `a(ayay)`, as
+ *   [func@Asgiref.headers_new] builds them; %NULL for none. A floating
+ *   reference is consumed.
+ * @more_trailers: whether more `http.response.trailers` messages follow
+ *
+ * Builds an `http.response.trailers` message: headers sent after the last
+ * chunk of the body, by an application that announced them with
+ * `trailers` in `http.response.start`.
+ *
+ * Returns: (transfer full): the message, of type `a{sv}`
+ */
+GVariant *
+asgiref_message_new_http_response_trailers (GVariant *headers,
+                                            gboolean  more_trailers)
+{
+  GVariantDict dict;
+
+  g_return_val_if_fail (headers == NULL ||
+                        g_variant_is_of_type (headers, G_VARIANT_TYPE ("a(ayay)")), NULL);
+
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "type", "s", "http.response.trailers");
+  g_variant_dict_insert_value (&dict, "headers", headers != NULL ? headers : empty_headers ());
+  g_variant_dict_insert (&dict, "more_trailers", "b", more_trailers);
   return g_variant_ref_sink (g_variant_dict_end (&dict));
 }
 
@@ -308,6 +350,54 @@ asgiref_message_new_websocket_disconnect (int code)
 }
 
 /**
+ * asgiref_message_new_websocket_http_response_start:
+ * @status: the HTTP status code of the denial, from 100 to 599
+ * @headers: (nullable): the response headers, of type `a(ayay)`; %NULL
+ *   for none. A floating reference is consumed.
+ *
+ * Builds a `websocket.http.response.start` message, from the WebSocket
+ * Denial Response extension: instead of `websocket.close`, an application
+ * rejects the handshake with an HTTP response of its own, started by this
+ * message and followed by `websocket.http.response.body` messages.
+ *
+ * Only send it when the scope's `extensions` announce
+ * `websocket.http.response`, and before `websocket.accept`.
+ *
+ * Returns: (transfer full): the message, of type `a{sv}`
+ */
+GVariant *
+asgiref_message_new_websocket_http_response_start (int       status,
+                                                   GVariant *headers)
+{
+  GVariantDict dict;
+
+  g_return_val_if_fail (headers == NULL ||
+                        g_variant_is_of_type (headers, G_VARIANT_TYPE ("a(ayay)")), NULL);
+
+  response_start_dict_init (&dict, "websocket.http.response.start", status, headers);
+  return g_variant_ref_sink (g_variant_dict_end (&dict));
+}
+
+/**
+ * asgiref_message_new_websocket_http_response_body:
+ * @body: (nullable): the denial response's body, or this chunk of it;
+ *   %NULL for none
+ * @more_body: whether more chunks of the body follow
+ *
+ * Builds a `websocket.http.response.body` message, from the WebSocket
+ * Denial Response extension: a chunk of the body of the response that
+ * `websocket.http.response.start` started.
+ *
+ * Returns: (transfer full): the message, of type `a{sv}`
+ */
+GVariant *
+asgiref_message_new_websocket_http_response_body (GBytes   *body,
+                                                  gboolean  more_body)
+{
+  return new_body_message ("websocket.http.response.body", body, more_body);
+}
+
+/**
  * asgiref_headers_new:
  * @names: (array zero-terminated=1): the header names
  * @values: (array zero-terminated=1): the header values, as many as
@@ -410,7 +500,8 @@ asgiref_message_get_type_name (GVariant *message)
  * asgiref_message_get_body:
  * @message: an ASGI message, of type `a{sv}`
  *
- * Reads the `body` of an `http.request` or `http.response.body` message.
+ * Reads the `body` of an `http.request`, `http.response.body` or
+ * `websocket.http.response.body` message.
  *
  * Returns: (transfer full): the body; empty when the message has no `body`
  *   of type `ay`, as ASGI's default says
@@ -427,8 +518,9 @@ asgiref_message_get_body (GVariant *message)
  * asgiref_message_get_more_body:
  * @message: an ASGI message, of type `a{sv}`
  *
- * Reads `more_body` of an `http.request` or `http.response.body` message:
- * whether more chunks of the body follow.
+ * Reads `more_body` of an `http.request`, `http.response.body` or
+ * `websocket.http.response.body` message: whether more chunks of the body
+ * follow.
  *
  * Returns: the value; %FALSE when the message has no `more_body` boolean,
  *   as ASGI's default says
@@ -465,10 +557,32 @@ asgiref_message_get_trailers (GVariant *message)
 }
 
 /**
+ * asgiref_message_get_more_trailers:
+ * @message: an ASGI message, of type `a{sv}`
+ *
+ * Reads `more_trailers` of an `http.response.trailers` message: whether
+ * more trailers follow.
+ *
+ * Returns: the value; %FALSE when the message has no `more_trailers`
+ *   boolean, as ASGI's default says
+ */
+gboolean
+asgiref_message_get_more_trailers (GVariant *message)
+{
+  gboolean more_trailers = FALSE;
+
+  return_if_not_vardict (message, FALSE);
+
+  g_variant_lookup (message, "more_trailers", "b", &more_trailers);
+  return more_trailers;
+}
+
+/**
  * asgiref_message_get_status:
  * @message: an ASGI message, of type `a{sv}`
  *
- * Reads the `status` of an `http.response.start` message.
+ * Reads the `status` of an `http.response.start` or
+ * `websocket.http.response.start` message.
  *
  * Returns: the status; 0 when the message has no `status` of type `i`
  */
@@ -487,7 +601,9 @@ asgiref_message_get_status (GVariant *message)
  * asgiref_message_get_headers:
  * @message: an ASGI message, of type `a{sv}`
  *
- * Reads the `headers` of a message, such as `http.response.start`.
+ * Reads the `headers` of a message: `http.response.start`,
+ * `http.response.trailers`, `websocket.accept` or
+ * `websocket.http.response.start`.
  *
  * Returns: (transfer full): the headers, of type `a(ayay)`; an empty list
  *   when the message has no `headers` of that type
@@ -632,6 +748,7 @@ typedef enum
   CHECK_NONE           = 0,
   CHECK_STATUS         = 1 << 0,  /* "status" in 100..599 */
   CHECK_BYTES_XOR_TEXT = 1 << 1,  /* exactly one of "bytes" and "text" */
+  CHECK_NO_PROTOCOL_HEADER = 1 << 2,  /* no sec-websocket-protocol header */
 } Checks;
 
 typedef struct
@@ -657,6 +774,12 @@ static const KeySpec response_start_keys[] = {
 static const KeySpec response_trailers_keys[] = {
   { "headers", "a(ayay)", FALSE },
   { "more_trailers", "b", FALSE },
+  { NULL, NULL, FALSE }
+};
+
+static const KeySpec denial_start_keys[] = {
+  { "status", "i", TRUE },
+  { "headers", "a(ayay)", FALSE },
   { NULL, NULL, FALSE }
 };
 
@@ -696,11 +819,14 @@ static const MessageSpec message_specs[] = {
   { "lifespan.shutdown.complete", NULL, CHECK_NONE },
   { "lifespan.shutdown.failed", failed_keys, CHECK_NONE },
   { "websocket.connect", NULL, CHECK_NONE },
-  { "websocket.accept", accept_keys, CHECK_NONE },
+  { "websocket.accept", accept_keys, CHECK_NO_PROTOCOL_HEADER },
   { "websocket.receive", frame_keys, CHECK_BYTES_XOR_TEXT },
   { "websocket.send", frame_keys, CHECK_BYTES_XOR_TEXT },
   { "websocket.close", close_keys, CHECK_NONE },
   { "websocket.disconnect", close_keys, CHECK_NONE },
+  /* The WebSocket Denial Response extension. */
+  { "websocket.http.response.start", denial_start_keys, CHECK_STATUS },
+  { "websocket.http.response.body", body_keys, CHECK_NONE },
 };
 
 static gboolean
@@ -723,10 +849,20 @@ set_wrong_type_error (GError     **error,
                key, expected, g_variant_get_type_string (value));
 }
 
+/* RFC 9110's tchar: what a header name may be made of. A colon is not
+ * one, which keeps HTTP/2 pseudo-headers (":authority") out, as ASGI
+ * asks; neither is a space, which would let a name smuggle in a value. */
 static gboolean
-validate_headers (const char  *type,
-                  GVariant    *headers,
-                  GError     **error)
+is_token_char (guint8 c)
+{
+  return g_ascii_isalnum (c) || (c != '\0' && strchr ("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* Checks one header list against ASGI's rules, the same for messages and
+ * scopes; the caller prefixes the error with what the list belongs to. */
+gboolean
+asgiref_headers_validate (GVariant  *headers,
+                          GError   **error)
 {
   gsize n_headers = g_variant_n_children (headers);
 
@@ -741,33 +877,65 @@ validate_headers (const char  *type,
       name_data = g_variant_get_fixed_array (name, &name_len, 1);
       value_data = g_variant_get_fixed_array (value, &value_len, 1);
 
+      if (name_len == 0)
+        {
+          g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
+                       _("Header %u has an empty name"), (guint) i);
+          return FALSE;
+        }
       for (gsize j = 0; j < name_len; j++)
         if (name_data[j] == '\r' || name_data[j] == '\n' || name_data[j] == '\0')
           {
             g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
-                         _("Header %u of the ASGI message “%s” has a CR, LF or NUL byte in its name"),
-                         (guint) i, type);
+                         _("Header %u has a CR, LF or NUL byte in its name"), (guint) i);
             return FALSE;
           }
       for (gsize j = 0; j < name_len; j++)
         if (g_ascii_isupper (name_data[j]))
           {
             g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
-                         _("Header %u of the ASGI message “%s” has a name that is not lower-case"),
-                         (guint) i, type);
+                         _("Header %u has a name that is not lower-case"), (guint) i);
+            return FALSE;
+          }
+      for (gsize j = 0; j < name_len; j++)
+        if (!is_token_char (name_data[j]))
+          {
+            g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
+                         _("Header %u has a name with a byte that HTTP does not allow in one (0x%02x)"),
+                         (guint) i, name_data[j]);
             return FALSE;
           }
       for (gsize j = 0; j < value_len; j++)
         if (value_data[j] == '\r' || value_data[j] == '\n' || value_data[j] == '\0')
           {
             g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
-                         _("Header %u of the ASGI message “%s” has a CR, LF or NUL byte in its value"),
-                         (guint) i, type);
+                         _("Header %u has a CR, LF or NUL byte in its value"), (guint) i);
             return FALSE;
           }
     }
 
   return TRUE;
+}
+
+/* Whether @headers has one named @name (lower-case). */
+static gboolean
+headers_contain (GVariant   *headers,
+                 const char *name)
+{
+  gsize n_headers = g_variant_n_children (headers);
+  size_t len = strlen (name);
+
+  for (gsize i = 0; i < n_headers; i++)
+    {
+      g_autoptr(GVariant) pair = g_variant_get_child_value (headers, i);
+      g_autoptr(GVariant) child = g_variant_get_child_value (pair, 0);
+      gsize child_len;
+      const guint8 *data = g_variant_get_fixed_array (child, &child_len, 1);
+
+      if (child_len == len && memcmp (data, name, len) == 0)
+        return TRUE;
+    }
+  return FALSE;
 }
 
 /**
@@ -779,9 +947,11 @@ validate_headers (const char  *type,
  * HTTP (`http.request`, `http.response.start`, `http.response.body`,
  * `http.response.trailers`, `http.disconnect`), WebSocket
  * (`websocket.connect`, `websocket.accept`, `websocket.receive`,
- * `websocket.send`, `websocket.close`, `websocket.disconnect`) or
- * lifespan (`lifespan.startup`, `lifespan.shutdown` and their
- * `.complete` and `.failed` replies).
+ * `websocket.send`, `websocket.close`, `websocket.disconnect`, and
+ * `websocket.http.response.start` and `websocket.http.response.body` of
+ * the WebSocket Denial Response extension) or lifespan
+ * (`lifespan.startup`, `lifespan.shutdown` and their `.complete` and
+ * `.failed` replies).
  *
  * On the first rule broken it fails with %ASGIREF_ERROR_INVALID_MESSAGE
  * and a message that names the rule, the key and the types involved:
@@ -789,14 +959,19 @@ validate_headers (const char  *type,
  * - @message is not of type `a{sv}`;
  * - it has no `type` key, or `type` is not a string (`s`);
  * - the type is not one of the above;
- * - a required key is missing (`status` of `http.response.start`);
+ * - a required key is missing (`status` of `http.response.start` and
+ *   `websocket.http.response.start`);
  * - a known key has a value of the wrong type: `body` and `bytes` must be
  *   `ay`, `more_body`, `trailers` and `more_trailers` `b`, `status` and
  *   `code` `i`, `headers` `a(ayay)`, `message`, `text`, `subprotocol` and
  *   `reason` `s`;
  * - a `status` is outside 100–599;
- * - a header name or value has a CR, LF or NUL byte, or a header name an
- *   upper-case ASCII letter;
+ * - a header name is empty, has a CR, LF or NUL byte, an upper-case
+ *   ASCII letter or another byte that HTTP does not allow in a name
+ *   (such as the colon of an HTTP/2 pseudo-header, or a space), or a
+ *   header value has a CR, LF or NUL byte;
+ * - a `websocket.accept` has a `sec-websocket-protocol` header (the
+ *   `subprotocol` key says that);
  * - a `websocket.send` or `websocket.receive` has both or neither of
  *   `bytes` and `text`.
  *
@@ -877,8 +1052,11 @@ asgiref_message_validate (GVariant  *message,
           return FALSE;
         }
 
-      if (strcmp (key->key, "headers") == 0 && !validate_headers (type, value, error))
-        return FALSE;
+      if (strcmp (key->key, "headers") == 0 && !asgiref_headers_validate (value, error))
+        {
+          g_prefix_error (error, _("In the ASGI message “%s”: "), type);
+          return FALSE;
+        }
     }
 
   if (spec->checks & CHECK_STATUS)
@@ -891,6 +1069,22 @@ asgiref_message_validate (GVariant  *message,
           g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
                        _("The status %d of the ASGI message “%s” is outside 100–599"),
                        status, type);
+          return FALSE;
+        }
+    }
+
+  if (spec->checks & CHECK_NO_PROTOCOL_HEADER)
+    {
+      g_autoptr(GVariant) headers = g_variant_lookup_value (message, "headers", G_VARIANT_TYPE ("a(ayay)"));
+
+      /* The subprotocol goes in its own key, so that the server can
+       * check it against what the client offered. */
+      if (headers != NULL && headers_contain (headers, "sec-websocket-protocol"))
+        {
+          g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
+                       _("The ASGI message “%s” must not have a “sec-websocket-protocol” header: "
+                         "use its “subprotocol” key"),
+                       type);
           return FALSE;
         }
     }

@@ -26,6 +26,9 @@ ASGIREF_AVAILABLE_IN_1_0
 GVariant   *asgiref_message_new_http_response_body        (GBytes              *body,
                                                            gboolean             more_body);
 ASGIREF_AVAILABLE_IN_1_0
+GVariant   *asgiref_message_new_http_response_trailers    (GVariant            *headers,
+                                                           gboolean             more_trailers);
+ASGIREF_AVAILABLE_IN_1_0
 GVariant   *asgiref_message_new_lifespan_startup_failed   (const char          *message);
 ASGIREF_AVAILABLE_IN_1_0
 GVariant   *asgiref_message_new_lifespan_shutdown_failed  (const char          *message);
@@ -43,6 +46,12 @@ GVariant   *asgiref_message_new_websocket_close           (int                  
                                                            const char          *reason);
 ASGIREF_AVAILABLE_IN_1_0
 GVariant   *asgiref_message_new_websocket_disconnect      (int                  code);
+ASGIREF_AVAILABLE_IN_1_0
+GVariant   *asgiref_message_new_websocket_http_response_start (int               status,
+                                                               GVariant         *headers);
+ASGIREF_AVAILABLE_IN_1_0
+GVariant   *asgiref_message_new_websocket_http_response_body  (GBytes           *body,
+                                                               gboolean          more_body);
 
 ASGIREF_AVAILABLE_IN_1_0
 GVariant   *asgiref_headers_new                           (const char * const  *names,
@@ -63,6 +72,8 @@ ASGIREF_AVAILABLE_IN_1_0
 GVariant   *asgiref_message_get_headers                   (GVariant            *message);
 ASGIREF_AVAILABLE_IN_1_0
 gboolean    asgiref_message_get_trailers                  (GVariant            *message);
+ASGIREF_AVAILABLE_IN_1_0
+gboolean    asgiref_message_get_more_trailers             (GVariant            *message);
 ASGIREF_AVAILABLE_IN_1_0
 const char *asgiref_message_get_message                   (GVariant            *message);
 ASGIREF_AVAILABLE_IN_1_0

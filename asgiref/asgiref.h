@@ -21,6 +21,7 @@
 # include "asgiref-function-application.h"
 # include "asgiref-local.h"
 # include "asgiref-message.h"
+# include "asgiref-scope.h"
 # include "asgiref-sync-function.h"
 # include "asgiref-thread-sensitive-context.h"
 # include "asgiref-timeout.h"

@@ -384,6 +384,80 @@ test_websocket_close_and_disconnect (void)
 }
 
 static void
+test_http_response_trailers (void)
+{
+  g_autoptr(GVariant) headers = g_variant_ref_sink (header_list ("grpc-status", "0", NULL));
+  g_autoptr(GVariant) message = asgiref_message_new_http_response_trailers (headers, TRUE);
+  g_autoptr(GVariant) read = asgiref_message_get_headers (message);
+
+  g_assert_false (g_variant_is_floating (message));
+  g_assert_cmpstr (asgiref_message_get_type_name (message), ==, "http.response.trailers");
+  g_assert_true (g_variant_equal (read, headers));
+  g_assert_true (asgiref_message_get_more_trailers (message));
+  assert_valid (message);
+}
+
+static void
+test_http_response_trailers_without_headers (void)
+{
+  g_autoptr(GVariant) message = asgiref_message_new_http_response_trailers (NULL, FALSE);
+  g_autoptr(GVariant) read = asgiref_message_get_headers (message);
+
+  g_assert_cmpuint (g_variant_n_children (read), ==, 0);
+  g_assert_false (asgiref_message_get_more_trailers (message));
+  assert_valid (message);
+}
+
+static void
+test_websocket_accept_with_headers (void)
+{
+  g_autoptr(GVariant) headers = g_variant_ref_sink (header_list ("set-cookie", "a=b", NULL));
+  g_autoptr(GVariant) message = asgiref_message_new_websocket_accept ("chat", headers);
+  g_autoptr(GVariant) read = asgiref_message_get_headers (message);
+
+  g_assert_true (g_variant_equal (read, headers));
+  assert_valid (message);
+}
+
+static void
+test_websocket_http_response_start (void)
+{
+  g_autoptr(GVariant) headers = g_variant_ref_sink (header_list ("content-type", "text/plain", NULL));
+  g_autoptr(GVariant) message = asgiref_message_new_websocket_http_response_start (401, headers);
+  g_autoptr(GVariant) read = asgiref_message_get_headers (message);
+  g_autoptr(GVariant) bare = asgiref_message_new_websocket_http_response_start (403, NULL);
+  g_autoptr(GVariant) bare_headers = asgiref_message_get_headers (bare);
+
+  g_assert_false (g_variant_is_floating (message));
+  g_assert_cmpstr (asgiref_message_get_type_name (message), ==, "websocket.http.response.start");
+  g_assert_cmpint (asgiref_message_get_status (message), ==, 401);
+  g_assert_true (g_variant_equal (read, headers));
+  /* No trailers in the denial response: the extension has no such key. */
+  g_assert_null (g_variant_lookup_value (message, "trailers", NULL));
+  g_assert_cmpuint (g_variant_n_children (bare_headers), ==, 0);
+  assert_valid (message);
+  assert_valid (bare);
+}
+
+static void
+test_websocket_http_response_body (void)
+{
+  g_autoptr(GBytes) body = bytes_from_string ("go away");
+  g_autoptr(GVariant) message = asgiref_message_new_websocket_http_response_body (body, TRUE);
+  g_autoptr(GVariant) empty = asgiref_message_new_websocket_http_response_body (NULL, FALSE);
+  g_autoptr(GBytes) read = asgiref_message_get_body (message);
+  g_autoptr(GBytes) read_empty = asgiref_message_get_body (empty);
+
+  g_assert_cmpstr (asgiref_message_get_type_name (message), ==, "websocket.http.response.body");
+  assert_bytes (read, "go away");
+  g_assert_true (asgiref_message_get_more_body (message));
+  assert_bytes (read_empty, "");
+  g_assert_false (asgiref_message_get_more_body (empty));
+  assert_valid (message);
+  assert_valid (empty);
+}
+
+static void
 test_accessors_default_when_absent (void)
 {
   g_autoptr(GVariant) message = asgiref_message_new ("http.request");
@@ -395,6 +469,7 @@ test_accessors_default_when_absent (void)
   g_assert_cmpint (asgiref_message_get_status (message), ==, 0);
   g_assert_cmpuint (g_variant_n_children (headers), ==, 0);
   g_assert_false (asgiref_message_get_trailers (message));
+  g_assert_false (asgiref_message_get_more_trailers (message));
   g_assert_null (asgiref_message_get_message (message));
   g_assert_null (asgiref_message_get_bytes (message));
   g_assert_null (asgiref_message_get_text (message));
@@ -574,6 +649,69 @@ test_validate_rejects_websocket_code_not_int32 (void)
   assert_invalid ("{'type': <'websocket.close'>, 'code': <'1000'>}", "“code”", "“i”", "“s”", NULL);
 }
 
+static void
+test_validate_rejects_more_trailers_not_boolean (void)
+{
+  assert_invalid ("{'type': <'http.response.trailers'>, 'more_trailers': <'yes'>}",
+                  "“more_trailers”", "“b”", "“s”", NULL);
+}
+
+static void
+test_validate_rejects_reason_not_a_string (void)
+{
+  assert_invalid ("{'type': <'websocket.close'>, 'reason': <1>}", "“reason”", "“s”", "“i”", NULL);
+}
+
+static void
+test_validate_rejects_denial_response_without_status (void)
+{
+  assert_invalid ("{'type': <'websocket.http.response.start'>}",
+                  "“status”", "“websocket.http.response.start”", NULL);
+}
+
+static void
+test_validate_rejects_denial_response_status_out_of_range (void)
+{
+  assert_invalid_message (asgiref_message_new_websocket_http_response_start (1000, NULL), "1000", NULL);
+}
+
+static void
+test_validate_rejects_denial_response_body_not_bytes (void)
+{
+  assert_invalid ("{'type': <'websocket.http.response.body'>, 'body': <'text'>}", "“body”", "“ay”", NULL);
+}
+
+static void
+test_validate_rejects_empty_header_name (void)
+{
+  assert_invalid_message (message_with_headers ("http.response.start", header_list ("", "x", NULL)),
+                          "Header 0", "empty", NULL);
+}
+
+static void
+test_validate_rejects_header_name_not_a_token (void)
+{
+  assert_invalid_message (message_with_headers ("http.response.start", header_list (":status", "200", NULL)),
+                          "Header 0", "0x3a", NULL);
+  assert_invalid_message (message_with_headers ("http.response.start", header_list ("ok", "1", "a b", "x", NULL)),
+                          "Header 1", "0x20", NULL);
+}
+
+static void
+test_validate_names_the_message_in_header_errors (void)
+{
+  assert_invalid_message (message_with_headers ("http.response.trailers", header_list ("A", "x", NULL)),
+                          "“http.response.trailers”", "Header 0", NULL);
+}
+
+static void
+test_validate_rejects_subprotocol_header_in_accept (void)
+{
+  assert_invalid_message (message_with_headers ("websocket.accept",
+                                                header_list ("x-a", "1", "sec-websocket-protocol", "chat", NULL)),
+                          "“sec-websocket-protocol”", "“subprotocol”", NULL);
+}
+
 /* }}} */
 
 int
@@ -599,6 +737,12 @@ main (int    argc,
   g_test_add_func ("/Asgiref/Message/websocket-accept", test_websocket_accept);
   g_test_add_func ("/Asgiref/Message/websocket-send-and-receive", test_websocket_send_and_receive);
   g_test_add_func ("/Asgiref/Message/websocket-close-and-disconnect", test_websocket_close_and_disconnect);
+  g_test_add_func ("/Asgiref/Message/http-response-trailers", test_http_response_trailers);
+  g_test_add_func ("/Asgiref/Message/http-response-trailers-without-headers",
+                   test_http_response_trailers_without_headers);
+  g_test_add_func ("/Asgiref/Message/websocket-accept-with-headers", test_websocket_accept_with_headers);
+  g_test_add_func ("/Asgiref/Message/websocket-http-response-start", test_websocket_http_response_start);
+  g_test_add_func ("/Asgiref/Message/websocket-http-response-body", test_websocket_http_response_body);
   g_test_add_func ("/Asgiref/Message/accessors-default-when-absent", test_accessors_default_when_absent);
   g_test_add_func ("/Asgiref/Message/accessors-read-serialized-messages", test_accessors_read_serialized_messages);
   g_test_add_func ("/Asgiref/Message/get-type-name-of-message-without-type-is-null",
@@ -634,6 +778,22 @@ main (int    argc,
                    test_validate_rejects_websocket_send_with_neither_bytes_nor_text);
   g_test_add_func ("/Asgiref/Message/validate-rejects-websocket-code-not-int32",
                    test_validate_rejects_websocket_code_not_int32);
+  g_test_add_func ("/Asgiref/Message/validate-rejects-more-trailers-not-boolean",
+                   test_validate_rejects_more_trailers_not_boolean);
+  g_test_add_func ("/Asgiref/Message/validate-rejects-reason-not-a-string", test_validate_rejects_reason_not_a_string);
+  g_test_add_func ("/Asgiref/Message/validate-rejects-denial-response-without-status",
+                   test_validate_rejects_denial_response_without_status);
+  g_test_add_func ("/Asgiref/Message/validate-rejects-denial-response-status-out-of-range",
+                   test_validate_rejects_denial_response_status_out_of_range);
+  g_test_add_func ("/Asgiref/Message/validate-rejects-denial-response-body-not-bytes",
+                   test_validate_rejects_denial_response_body_not_bytes);
+  g_test_add_func ("/Asgiref/Message/validate-rejects-empty-header-name", test_validate_rejects_empty_header_name);
+  g_test_add_func ("/Asgiref/Message/validate-rejects-header-name-not-a-token",
+                   test_validate_rejects_header_name_not_a_token);
+  g_test_add_func ("/Asgiref/Message/validate-names-the-message-in-header-errors",
+                   test_validate_names_the_message_in_header_errors);
+  g_test_add_func ("/Asgiref/Message/validate-rejects-subprotocol-header-in-accept",
+                   test_validate_rejects_subprotocol_header_in_accept);
 
   return g_test_run ();
 }

@@ -51,6 +51,32 @@ test('lifespan and websocket messages', () => {
     Asgiref.message_validate(send);
 });
 
+test('http.response.trailers', () => {
+    const message = Asgiref.message_new_http_response_trailers(
+        Asgiref.headers_new(['Grpc-Status'], ['0']), true);
+    assertEqual(Asgiref.message_get_type_name(message), 'http.response.trailers');
+    assertEqual(Asgiref.message_get_more_trailers(message), true);
+    const [[name, value]] = Asgiref.message_get_headers(message).deepUnpack();
+    assertEqual(decoder.decode(name), 'grpc-status');
+    assertEqual(decoder.decode(value), '0');
+    assertEqual(Asgiref.message_validate(message), true);
+});
+
+test('WebSocket denial response', () => {
+    const start = Asgiref.message_new_websocket_http_response_start(401, null);
+    assertEqual(Asgiref.message_get_type_name(start), 'websocket.http.response.start');
+    assertEqual(Asgiref.message_get_status(start), 401);
+    assertEqual(Asgiref.message_validate(start), true);
+    const body = Asgiref.message_new_websocket_http_response_body(
+        new GLib.Bytes(encoder.encode('denied')), false);
+    assertEqual(bytesToString(Asgiref.message_get_body(body)), 'denied');
+    assertEqual(Asgiref.message_get_more_body(body), false);
+    assertEqual(Asgiref.message_validate(body), true);
+    assertThrows(() => Asgiref.message_validate(Asgiref.message_new_websocket_accept(null,
+        Asgiref.headers_new(['Sec-WebSocket-Protocol'], ['chat']))),
+    e => isInvalidMessage(e) && e.message.includes('subprotocol'));
+});
+
 test('invalid messages throw', () => {
     assertThrows(() => Asgiref.message_validate(new GLib.Variant('s', 'x')), isInvalidMessage);
     assertThrows(() => Asgiref.message_validate(new GLib.Variant('a{sv}', {})), isInvalidMessage);

@@ -103,3 +103,39 @@ def test_invalid_messages_raise():
         'status': GLib.Variant('i', 200),
         'headers': GLib.Variant('a(ayay)', [(b'Content-Type', b'x')]),
     }), 'lower-case')
+
+
+def test_http_response_trailers():
+    headers = Asgiref.headers_new(['Grpc-Status'], ['0'])
+    message = Asgiref.message_new_http_response_trailers(headers, True)
+    assert Asgiref.message_get_type_name(message) == 'http.response.trailers'
+    assert [(bytes(n), bytes(v)) for n, v in Asgiref.message_get_headers(message).unpack()] == \
+        [(b'grpc-status', b'0')]
+    assert Asgiref.message_get_more_trailers(message) is True
+    assert Asgiref.message_validate(message) is True
+    assert Asgiref.message_get_more_trailers(Asgiref.message_new_http_response_trailers(None, False)) is False
+
+
+def test_websocket_denial_response():
+    start = Asgiref.message_new_websocket_http_response_start(403, Asgiref.headers_new(['X-Why'], ['no']))
+    assert Asgiref.message_get_type_name(start) == 'websocket.http.response.start'
+    assert Asgiref.message_get_status(start) == 403
+    Asgiref.message_validate(start)
+    body = Asgiref.message_new_websocket_http_response_body(GLib.Bytes.new(b'denied'), False)
+    assert Asgiref.message_get_body(body).get_data() == b'denied'
+    assert Asgiref.message_get_more_body(body) is False
+    Asgiref.message_validate(body)
+    assert_invalid(Asgiref.message_new_websocket_http_response_start(42, None), '42')
+
+
+def test_websocket_accept_rejects_subprotocol_header():
+    headers = Asgiref.headers_new(['Sec-WebSocket-Protocol'], ['chat'])
+    assert_invalid(Asgiref.message_new_websocket_accept(None, headers), 'sec-websocket-protocol')
+
+
+def test_header_name_must_be_a_token():
+    assert_invalid(GLib.Variant('a{sv}', {
+        'type': GLib.Variant('s', 'http.response.start'),
+        'status': GLib.Variant('i', 200),
+        'headers': GLib.Variant('a(ayay)', [(b':authority', b'x')]),
+    }), 'http.response.start', 'Header 0')

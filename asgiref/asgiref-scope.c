@@ -1,0 +1,1453 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include "asgiref-enums.h"
+#include "asgiref-error.h"
+#include "asgiref-i18n-private.h"
+#include "asgiref-message-private.h"
+#include "asgiref-scope.h"
+
+/**
+ * AsgirefScopeBuilder:
+ *
+ * Builds an `http` or `websocket` scope key by key, for the callers that
+ * set more than [func@Asgiref.scope_new_http] and
+ * [func@Asgiref.scope_new_websocket] take: a server filling a scope from a
+ * request, or a test that needs a client address or a root path.
+ *
+ * A new builder already holds a complete scope: `asgi` (`version` 3.0 and
+ * the `spec_version` this library implements), `http_version` 1.1, the
+ * default `scheme` (`http` or `ws`), an empty `query_string`, `root_path`
+ * and `headers` (and `subprotocols` for WebSocket). Each setter replaces
+ * one key; [method@Asgiref.ScopeBuilder.end] returns the scope.
+ *
+ * ```c
+ * g_autoptr(AsgirefScopeBuilder) builder = asgiref_scope_builder_new_http ("GET", "/items");
+ * g_autoptr(GVariant) scope = NULL;
+ *
+ * asgiref_scope_builder_set_query_string (builder, query);
+ * asgiref_scope_builder_set_headers (builder, headers);
+ * asgiref_scope_builder_set_client (builder, "192.0.2.7", 51234);
+ * asgiref_scope_builder_set_server (builder, "127.0.0.1", 8000);
+ * scope = asgiref_scope_builder_end (builder);
+ * ```
+ *
+ * Like [struct@GLib.VariantDict], a builder is meant for one thread at a
+ * time; the scopes it returns are immutable and may go anywhere.
+ */
+struct _AsgirefScopeBuilder
+{
+  gatomicrefcount ref_count;
+  gboolean        websocket;
+  GVariantDict    dict;      /* the scope so far, complete at all times */
+};
+
+G_DEFINE_BOXED_TYPE (AsgirefScopeBuilder, asgiref_scope_builder,
+                     asgiref_scope_builder_ref, asgiref_scope_builder_unref)
+
+/* The versions of the sub-specifications this library implements, which
+ * a scope it builds announces in asgi.spec_version. */
+#define WWW_SPEC_VERSION "2.3"
+#define LIFESPAN_SPEC_VERSION "2.0"
+
+/* {{{ Builders */
+
+static GVariant *
+asgi_value (const char *spec_version)
+{
+  GVariantDict dict;
+
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "version", "s", "3.0");
+  g_variant_dict_insert (&dict, "spec_version", "s", spec_version);
+  return g_variant_dict_end (&dict);
+}
+
+static GVariant *
+bytes_value (GBytes *bytes)
+{
+  if (bytes == NULL)
+    return g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, NULL, 0, 1);
+  return g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, bytes, TRUE);
+}
+
+static GVariant *
+empty_headers (void)
+{
+  return g_variant_new_array (G_VARIANT_TYPE ("(ayay)"), NULL, 0);
+}
+
+static AsgirefScopeBuilder *
+scope_builder_new (const char *type,
+                   const char *path)
+{
+  AsgirefScopeBuilder *builder = g_new0 (AsgirefScopeBuilder, 1);
+
+  g_atomic_ref_count_init (&builder->ref_count);
+  builder->websocket = strcmp (type, "websocket") == 0;
+  g_variant_dict_init (&builder->dict, NULL);
+  g_variant_dict_insert (&builder->dict, "type", "s", type);
+  g_variant_dict_insert_value (&builder->dict, "asgi", asgi_value (WWW_SPEC_VERSION));
+  g_variant_dict_insert (&builder->dict, "http_version", "s", "1.1");
+  g_variant_dict_insert (&builder->dict, "scheme", "s", builder->websocket ? "ws" : "http");
+  g_variant_dict_insert (&builder->dict, "path", "s", path);
+  g_variant_dict_insert_value (&builder->dict, "query_string", bytes_value (NULL));
+  g_variant_dict_insert (&builder->dict, "root_path", "s", "");
+  g_variant_dict_insert_value (&builder->dict, "headers", empty_headers ());
+  if (builder->websocket)
+    g_variant_dict_insert_value (&builder->dict, "subprotocols", g_variant_new_strv (NULL, 0));
+  return builder;
+}
+
+/**
+ * asgiref_scope_builder_new_http:
+ * @method: the request method, upper-case, such as `"GET"`
+ * @path: the request path, percent-decoded, such as `"/items"`
+ *
+ * Starts an `http` scope: one HTTP request.
+ *
+ * Returns: (transfer full): a new builder
+ */
+AsgirefScopeBuilder *
+asgiref_scope_builder_new_http (const char *method,
+                                const char *path)
+{
+  AsgirefScopeBuilder *builder;
+
+  g_return_val_if_fail (method != NULL, NULL);
+  g_return_val_if_fail (path != NULL, NULL);
+
+  builder = scope_builder_new ("http", path);
+  g_variant_dict_insert (&builder->dict, "method", "s", method);
+  return builder;
+}
+
+/**
+ * asgiref_scope_builder_new_websocket:
+ * @path: the path of the handshake request, percent-decoded
+ *
+ * Starts a `websocket` scope: one WebSocket connection.
+ *
+ * Returns: (transfer full): a new builder
+ */
+AsgirefScopeBuilder *
+asgiref_scope_builder_new_websocket (const char *path)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+
+  return scope_builder_new ("websocket", path);
+}
+
+/**
+ * asgiref_scope_builder_ref:
+ * @builder: a scope builder
+ *
+ * Takes a reference to @builder.
+ *
+ * Returns: (transfer full): @builder
+ */
+AsgirefScopeBuilder *
+asgiref_scope_builder_ref (AsgirefScopeBuilder *builder)
+{
+  g_return_val_if_fail (builder != NULL, NULL);
+
+  g_atomic_ref_count_inc (&builder->ref_count);
+  return builder;
+}
+
+/**
+ * asgiref_scope_builder_unref:
+ * @builder: (transfer full): a scope builder
+ *
+ * Drops a reference to @builder, freeing it with the last one.
+ */
+void
+asgiref_scope_builder_unref (AsgirefScopeBuilder *builder)
+{
+  g_return_if_fail (builder != NULL);
+
+  if (g_atomic_ref_count_dec (&builder->ref_count))
+    {
+      g_variant_dict_clear (&builder->dict);
+      g_free (builder);
+    }
+}
+
+/**
+ * asgiref_scope_builder_set_spec_version:
+ * @builder: a scope builder
+ * @spec_version: the version of the HTTP and WebSocket specification the
+ *   server implements, such as `"2.3"`
+ *
+ * Sets `asgi.spec_version`, which tells the application which keys it may
+ * expect and send: `"2.1"` and later allow `headers` in `websocket.accept`,
+ * `"2.3"` and later `reason` in `websocket.close`. The default is the
+ * version this library implements, 2.3; a server that cannot honour some of
+ * it announces less.
+ */
+void
+asgiref_scope_builder_set_spec_version (AsgirefScopeBuilder *builder,
+                                        const char          *spec_version)
+{
+  g_return_if_fail (builder != NULL);
+  g_return_if_fail (spec_version != NULL);
+
+  g_variant_dict_insert_value (&builder->dict, "asgi", asgi_value (spec_version));
+}
+
+/**
+ * asgiref_scope_builder_set_http_version:
+ * @builder: a scope builder
+ * @http_version: `"1.0"`, `"1.1"` or `"2"`
+ *
+ * Sets `http_version`; the default is `"1.1"`.
+ */
+void
+asgiref_scope_builder_set_http_version (AsgirefScopeBuilder *builder,
+                                        const char          *http_version)
+{
+  g_return_if_fail (builder != NULL);
+  g_return_if_fail (http_version != NULL);
+
+  g_variant_dict_insert (&builder->dict, "http_version", "s", http_version);
+}
+
+/**
+ * asgiref_scope_builder_set_scheme:
+ * @builder: a scope builder
+ * @scheme: the URL scheme, such as `"https"` or `"wss"`
+ *
+ * Sets `scheme`; the default is `"http"` for an `http` scope and `"ws"` for
+ * a `websocket` one.
+ */
+void
+asgiref_scope_builder_set_scheme (AsgirefScopeBuilder *builder,
+                                  const char          *scheme)
+{
+  g_return_if_fail (builder != NULL);
+  g_return_if_fail (scheme != NULL);
+
+  g_variant_dict_insert (&builder->dict, "scheme", "s", scheme);
+}
+
+/**
+ * asgiref_scope_builder_set_raw_path:
+ * @builder: a scope builder
+ * @raw_path: (nullable): the path as the client sent it, percent escapes
+ *   and all, without the query string; %NULL to leave `raw_path` out
+ *
+ * Sets `raw_path`, which a server includes when it has the original bytes
+ * of the request target.
+ */
+void
+asgiref_scope_builder_set_raw_path (AsgirefScopeBuilder *builder,
+                                    GBytes              *raw_path)
+{
+  g_return_if_fail (builder != NULL);
+
+  if (raw_path == NULL)
+    g_variant_dict_remove (&builder->dict, "raw_path");
+  else
+    g_variant_dict_insert_value (&builder->dict, "raw_path", bytes_value (raw_path));
+}
+
+/**
+ * asgiref_scope_builder_set_query_string:
+ * @builder: a scope builder
+ * @query_string: (nullable): what follows the `?` of the request target,
+ *   still percent-encoded; %NULL for none
+ *
+ * Sets `query_string`; the default is empty.
+ */
+void
+asgiref_scope_builder_set_query_string (AsgirefScopeBuilder *builder,
+                                        GBytes              *query_string)
+{
+  g_return_if_fail (builder != NULL);
+
+  g_variant_dict_insert_value (&builder->dict, "query_string", bytes_value (query_string));
+}
+
+/**
+ * asgiref_scope_builder_set_root_path:
+ * @builder: a scope builder
+ * @root_path: where the application is mounted, such as `"/api"`; `""`
+ *   when it is at the root
+ *
+ * Sets `root_path`, WSGI's `SCRIPT_NAME`; the default is `""`.
+ */
+void
+asgiref_scope_builder_set_root_path (AsgirefScopeBuilder *builder,
+                                     const char          *root_path)
+{
+  g_return_if_fail (builder != NULL);
+  g_return_if_fail (root_path != NULL);
+
+  g_variant_dict_insert (&builder->dict, "root_path", "s", root_path);
+}
+
+/**
+ * asgiref_scope_builder_set_headers:
+ * @builder: a scope builder
+ * @headers: (nullable): the request headers, of type `a(ayay)`, as
+ *   [func@Asgiref.headers_new] builds them; %NULL for none. A floating
+ *   reference is consumed.
+ *
+ * Sets `headers`; the default is an empty list.
+ */
+void
+asgiref_scope_builder_set_headers (AsgirefScopeBuilder *builder,
+                                   GVariant            *headers)
+{
+  g_return_if_fail (builder != NULL);
+  g_return_if_fail (headers == NULL || g_variant_is_of_type (headers, G_VARIANT_TYPE ("a(ayay)")));
+
+  g_variant_dict_insert_value (&builder->dict, "headers", headers != NULL ? headers : empty_headers ());
+}
+
+/**
+ * asgiref_scope_builder_set_client:
+ * @builder: a scope builder
+ * @host: (nullable): the address of the remote end, IPv4 or IPv6, as
+ *   text; %NULL to leave `client` out
+ * @port: the remote port
+ *
+ * Sets `client` to `(host, port)`, of type `(si)`.
+ */
+void
+asgiref_scope_builder_set_client (AsgirefScopeBuilder *builder,
+                                  const char          *host,
+                                  int                  port)
+{
+  g_return_if_fail (builder != NULL);
+
+  if (host == NULL)
+    g_variant_dict_remove (&builder->dict, "client");
+  else
+    g_variant_dict_insert (&builder->dict, "client", "(si)", host, port);
+}
+
+/**
+ * asgiref_scope_builder_set_server:
+ * @builder: a scope builder
+ * @host: (nullable): the listening address, or the path of a Unix socket;
+ *   %NULL to leave `server` out
+ * @port: the listening port, or -1 for none (a Unix socket)
+ *
+ * Sets `server` to `(host, port)`, of type `(smi)`: the port is a maybe
+ * type because ASGI gives a Unix socket's path with no port.
+ */
+void
+asgiref_scope_builder_set_server (AsgirefScopeBuilder *builder,
+                                  const char          *host,
+                                  int                  port)
+{
+  g_return_if_fail (builder != NULL);
+
+  if (host == NULL)
+    g_variant_dict_remove (&builder->dict, "server");
+  else
+    g_variant_dict_insert_value (&builder->dict, "server",
+                                 g_variant_new ("(s@mi)", host,
+                                                g_variant_new_maybe (G_VARIANT_TYPE_INT32,
+                                                                     port < 0 ? NULL :
+                                                                     g_variant_new_int32 (port))));
+}
+
+/**
+ * asgiref_scope_builder_set_subprotocols:
+ * @builder: a builder of a `websocket` scope
+ * @subprotocols: (nullable) (array zero-terminated=1): the subprotocols
+ *   the client offered, in its order; %NULL for none
+ *
+ * Sets `subprotocols`, of type `as`; the default is an empty list.
+ */
+void
+asgiref_scope_builder_set_subprotocols (AsgirefScopeBuilder *builder,
+                                        const char * const  *subprotocols)
+{
+  g_return_if_fail (builder != NULL);
+  g_return_if_fail (builder->websocket);
+
+  g_variant_dict_insert_value (&builder->dict, "subprotocols",
+                               g_variant_new_strv (subprotocols, subprotocols != NULL ? -1 : 0));
+}
+
+/**
+ * asgiref_scope_builder_set_state:
+ * @builder: a scope builder
+ * @state: (nullable): the state the application's lifespan startup
+ *   left, of type `a{sv}`; %NULL to leave `state` out. A floating
+ *   reference is consumed.
+ *
+ * Sets `state`. In Python ASGI it is a shallow copy of a mutable
+ * dictionary; a variant cannot be changed, so here it carries values
+ * (or references, such as object paths or names) that the startup fixed.
+ */
+void
+asgiref_scope_builder_set_state (AsgirefScopeBuilder *builder,
+                                 GVariant            *state)
+{
+  g_return_if_fail (builder != NULL);
+  g_return_if_fail (state == NULL || g_variant_is_of_type (state, G_VARIANT_TYPE_VARDICT));
+
+  if (state == NULL)
+    g_variant_dict_remove (&builder->dict, "state");
+  else
+    g_variant_dict_insert_value (&builder->dict, "state", state);
+}
+
+/**
+ * asgiref_scope_builder_add_extension:
+ * @builder: a scope builder
+ * @name: the extension's name, such as `"websocket.http.response"`
+ * @info: (nullable): what the extension tells the application, of type
+ *   `a{sv}`; %NULL for an empty dictionary. A floating reference is
+ *   consumed.
+ *
+ * Announces a protocol extension the server supports, in the scope's
+ * `extensions` dictionary; for example `websocket.http.response` lets the
+ * application deny a WebSocket with an HTTP response of its own
+ * ([func@Asgiref.message_new_websocket_http_response_start]).
+ */
+void
+asgiref_scope_builder_add_extension (AsgirefScopeBuilder *builder,
+                                     const char          *name,
+                                     GVariant            *info)
+{
+  g_autoptr(GVariant) extensions = NULL;
+  GVariantDict dict;
+
+  g_return_if_fail (builder != NULL);
+  g_return_if_fail (name != NULL);
+  g_return_if_fail (info == NULL || g_variant_is_of_type (info, G_VARIANT_TYPE_VARDICT));
+
+  extensions = g_variant_dict_lookup_value (&builder->dict, "extensions", G_VARIANT_TYPE_VARDICT);
+  g_variant_dict_init (&dict, extensions);
+  g_variant_dict_insert_value (&dict, name,
+                               info != NULL ? info : g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0));
+  g_variant_dict_insert_value (&builder->dict, "extensions", g_variant_dict_end (&dict));
+}
+
+/* Scopes are returned serialised: a string read from a variant in tree
+ * form points into a child that the parent lets go of when it is
+ * serialised later (by g_variant_equal() or g_variant_get_data(), say), so
+ * the accessors' promise that strings live as long as the scope holds
+ * only for serialised scopes. A scope is small and serialised once. */
+static GVariant *
+finish_scope (GVariant *scope)
+{
+  g_variant_ref_sink (scope);
+  g_variant_get_data (scope);
+  return scope;
+}
+
+/**
+ * asgiref_scope_builder_end:
+ * @builder: a scope builder
+ *
+ * Returns the scope built so far. The builder keeps its keys, so it may be
+ * changed and ended again for a similar scope.
+ *
+ * Returns: (transfer full): the scope, a new variant of type `a{sv}` that
+ *   is not floating
+ */
+GVariant *
+asgiref_scope_builder_end (AsgirefScopeBuilder *builder)
+{
+  GVariant *scope;
+
+  g_return_val_if_fail (builder != NULL, NULL);
+
+  scope = finish_scope (g_variant_dict_end (&builder->dict));
+  g_variant_dict_init (&builder->dict, scope);
+  return scope;
+}
+
+/**
+ * asgiref_scope_new_http:
+ * @method: the request method, upper-case, such as `"GET"`
+ * @path: the request path, percent-decoded, such as `"/items"`
+ * @query_string: (nullable): what follows the `?` of the request target,
+ *   still percent-encoded; %NULL for none
+ * @headers: (nullable): the request headers, of type `a(ayay)`; %NULL for
+ *   none. A floating reference is consumed.
+ *
+ * Builds an `http` scope, for one HTTP request, with the defaults of
+ * [ctor@Asgiref.ScopeBuilder.new_http] for the other keys: HTTP/1.1 over
+ * `http`, mounted at the root, no client or server address.
+ *
+ * ASGI scopes are [struct@GLib.Variant] dictionaries of type `a{sv}`, like
+ * ASGI messages; see the [ASGI messages and scopes](asgi.html) guide.
+ * Nothing is checked here: [func@Asgiref.scope_validate] does that.
+ *
+ * Returns: (transfer full): the scope, of type `a{sv}`, not floating
+ */
+GVariant *
+asgiref_scope_new_http (const char *method,
+                        const char *path,
+                        GBytes     *query_string,
+                        GVariant   *headers)
+{
+  g_autoptr(AsgirefScopeBuilder) builder = NULL;
+
+  g_return_val_if_fail (method != NULL, NULL);
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (headers == NULL || g_variant_is_of_type (headers, G_VARIANT_TYPE ("a(ayay)")), NULL);
+
+  builder = asgiref_scope_builder_new_http (method, path);
+  asgiref_scope_builder_set_query_string (builder, query_string);
+  asgiref_scope_builder_set_headers (builder, headers);
+  return asgiref_scope_builder_end (builder);
+}
+
+/**
+ * asgiref_scope_new_websocket:
+ * @path: the path of the handshake request, percent-decoded
+ * @query_string: (nullable): what follows the `?` of the request target,
+ *   still percent-encoded; %NULL for none
+ * @headers: (nullable): the handshake request's headers, of type
+ *   `a(ayay)`; %NULL for none. A floating reference is consumed.
+ * @subprotocols: (nullable) (array zero-terminated=1): the subprotocols
+ *   the client offered; %NULL for none
+ *
+ * Builds a `websocket` scope, for one WebSocket connection, with the
+ * defaults of [ctor@Asgiref.ScopeBuilder.new_websocket] for the other
+ * keys.
+ *
+ * Returns: (transfer full): the scope, of type `a{sv}`, not floating
+ */
+GVariant *
+asgiref_scope_new_websocket (const char         *path,
+                             GBytes             *query_string,
+                             GVariant           *headers,
+                             const char * const *subprotocols)
+{
+  g_autoptr(AsgirefScopeBuilder) builder = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (headers == NULL || g_variant_is_of_type (headers, G_VARIANT_TYPE ("a(ayay)")), NULL);
+
+  builder = asgiref_scope_builder_new_websocket (path);
+  asgiref_scope_builder_set_query_string (builder, query_string);
+  asgiref_scope_builder_set_headers (builder, headers);
+  asgiref_scope_builder_set_subprotocols (builder, subprotocols);
+  return asgiref_scope_builder_end (builder);
+}
+
+/**
+ * asgiref_scope_new_lifespan:
+ * @state: (nullable): a `state` dictionary, of type `a{sv}`, to hand to
+ *   the application; %NULL to leave `state` out. A floating reference is
+ *   consumed.
+ *
+ * Builds a `lifespan` scope: the one the application gets once, at server
+ * start-up and shut-down, with `lifespan.startup` and `lifespan.shutdown`.
+ *
+ * Returns: (transfer full): the scope, of type `a{sv}`, not floating
+ */
+GVariant *
+asgiref_scope_new_lifespan (GVariant *state)
+{
+  GVariantDict dict;
+
+  g_return_val_if_fail (state == NULL || g_variant_is_of_type (state, G_VARIANT_TYPE_VARDICT), NULL);
+
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "type", "s", "lifespan");
+  g_variant_dict_insert_value (&dict, "asgi", asgi_value (LIFESPAN_SPEC_VERSION));
+  if (state != NULL)
+    g_variant_dict_insert_value (&dict, "state", state);
+  return finish_scope (g_variant_dict_end (&dict));
+}
+
+/* }}} */
+
+/* {{{ Accessors */
+
+#define return_if_not_vardict(scope, val) \
+  g_return_val_if_fail (scope != NULL, val); \
+  g_return_val_if_fail (g_variant_is_of_type (scope, G_VARIANT_TYPE_VARDICT), val)
+
+/* A pointer into @dict's own data. Serialising first (a no-op for the
+ * scopes built here and for those that came from bytes) keeps it valid as
+ * long as @dict is: see finish_scope(). */
+static const char *
+lookup_string (GVariant   *dict,
+               const char *key)
+{
+  const char *value = NULL;
+
+  g_variant_get_data (dict);
+  if (!g_variant_lookup (dict, key, "&s", &value))
+    return NULL;
+  return value;
+}
+
+/**
+ * asgiref_scope_get_type_name:
+ * @scope: an ASGI scope, of type `a{sv}`
+ *
+ * Reads the scope's `type`: `"http"`, `"websocket"` or `"lifespan"`.
+ *
+ * Returns: (nullable): the type, valid as long as @scope is; %NULL when
+ *   the scope has no `type` string
+ */
+const char *
+asgiref_scope_get_type_name (GVariant *scope)
+{
+  return_if_not_vardict (scope, NULL);
+
+  return lookup_string (scope, "type");
+}
+
+static const char *
+lookup_asgi_string (GVariant   *scope,
+                    const char *key)
+{
+  g_autoptr(GVariant) asgi = NULL;
+
+  g_variant_get_data (scope);
+  asgi = g_variant_lookup_value (scope, "asgi", G_VARIANT_TYPE_VARDICT);
+  /* Serialised, @asgi's data is a slice of @scope's. */
+  return asgi != NULL ? lookup_string (asgi, key) : NULL;
+}
+
+/**
+ * asgiref_scope_get_asgi_version:
+ * @scope: an ASGI scope, of type `a{sv}`
+ *
+ * Reads `asgi.version`: the version of ASGI the server speaks.
+ *
+ * Returns: the version, valid as long as @scope is; `"2.0"`, as ASGI
+ *   says, when the scope does not tell
+ */
+const char *
+asgiref_scope_get_asgi_version (GVariant *scope)
+{
+  const char *version;
+
+  return_if_not_vardict (scope, NULL);
+
+  version = lookup_asgi_string (scope, "version");
+  return version != NULL ? version : "2.0";
+}
+
+/**
+ * asgiref_scope_get_spec_version:
+ * @scope: an ASGI scope, of type `a{sv}`
+ *
+ * Reads `asgi.spec_version`: the version of the protocol's specification
+ * (HTTP and WebSocket, or lifespan) the server implements.
+ *
+ * Returns: (nullable): the version, valid as long as @scope is; when the
+ *   scope does not tell, ASGI's default for its type (`"2.0"` for `http`
+ *   and `websocket`, `"1.0"` for `lifespan`), or %NULL for a type ASGI
+ *   does not define
+ */
+const char *
+asgiref_scope_get_spec_version (GVariant *scope)
+{
+  const char *version, *type;
+
+  return_if_not_vardict (scope, NULL);
+
+  version = lookup_asgi_string (scope, "spec_version");
+  if (version != NULL)
+    return version;
+  type = lookup_string (scope, "type");
+  if (g_strcmp0 (type, "http") == 0 || g_strcmp0 (type, "websocket") == 0)
+    return "2.0";
+  if (g_strcmp0 (type, "lifespan") == 0)
+    return "1.0";
+  return NULL;
+}
+
+/**
+ * asgiref_scope_get_http_version:
+ * @scope: an ASGI scope, of type `a{sv}`
+ *
+ * Reads `http_version` of an `http` or `websocket` scope.
+ *
+ * Returns: the version, `"1.0"`, `"1.1"` or `"2"`, valid as long as
+ *   @scope is; `"1.1"` when the scope does not tell
+ */
+const char *
+asgiref_scope_get_http_version (GVariant *scope)
+{
+  const char *version;
+
+  return_if_not_vardict (scope, NULL);
+
+  version = lookup_string (scope, "http_version");
+  return version != NULL ? version : "1.1";
+}
+
+/**
+ * asgiref_scope_get_method:
+ * @scope: an ASGI scope, of type `a{sv}`
+ *
+ * Reads the `method` of an `http` scope.
+ *
+ * Returns: (nullable): the method, valid as long as @scope is; %NULL when
+ *   there is none
+ */
+const char *
+asgiref_scope_get_method (GVariant *scope)
+{
+  return_if_not_vardict (scope, NULL);
+
+  return lookup_string (scope, "method");
+}
+
+/**
+ * asgiref_scope_get_scheme:
+ * @scope: an ASGI scope, of type `a{sv}`
+ *
+ * Reads the URL `scheme` of an `http` or `websocket` scope.
+ *
+ * Returns: the scheme, valid as long as @scope is; when the scope does not
+ *   tell, `"ws"` for a `websocket` scope and `"http"` otherwise
+ */
+const char *
+asgiref_scope_get_scheme (GVariant *scope)
+{
+  const char *scheme;
+
+  return_if_not_vardict (scope, NULL);
+
+  scheme = lookup_string (scope, "scheme");
+  if (scheme != NULL)
+    return scheme;
+  return g_strcmp0 (lookup_string (scope, "type"), "websocket") == 0 ? "ws" : "http";
+}
+
+/**
+ * asgiref_scope_get_path:
+ * @scope: an ASGI scope, of type `a{sv}`
+ *
+ * Reads the `path` of an `http` or `websocket` scope: the request target
+ * without the query string, percent-decoded.
+ *
+ * Returns: (nullable): the path, valid as long as @scope is; %NULL when
+ *   there is none
+ */
+const char *
+asgiref_scope_get_path (GVariant *scope)
+{
+  return_if_not_vardict (scope, NULL);
+
+  return lookup_string (scope, "path");
+}
+
+/**
+ * asgiref_scope_get_raw_path:
+ * @scope: an ASGI scope, of type `a{sv}`
+ *
+ * Reads the `raw_path` of an `http` or `websocket` scope: the path as the
+ * client sent it.
+ *
+ * Returns: (transfer full) (nullable): the raw path, or %NULL when the
+ *   server did not give it
+ */
+GBytes *
+asgiref_scope_get_raw_path (GVariant *scope)
+{
+  g_autoptr(GVariant) value = NULL;
+
+  return_if_not_vardict (scope, NULL);
+
+  value = g_variant_lookup_value (scope, "raw_path", G_VARIANT_TYPE_BYTESTRING);
+  return value != NULL ? g_variant_get_data_as_bytes (value) : NULL;
+}
+
+/**
+ * asgiref_scope_get_query_string:
+ * @scope: an ASGI scope, of type `a{sv}`
+ *
+ * Reads the `query_string` of an `http` or `websocket` scope: what follows
+ * the `?`, still percent-encoded.
+ *
+ * Returns: (transfer full): the query string; empty when there is none
+ */
+GBytes *
+asgiref_scope_get_query_string (GVariant *scope)
+{
+  g_autoptr(GVariant) value = NULL;
+
+  return_if_not_vardict (scope, NULL);
+
+  value = g_variant_lookup_value (scope, "query_string", G_VARIANT_TYPE_BYTESTRING);
+  return value != NULL ? g_variant_get_data_as_bytes (value) : g_bytes_new (NULL, 0);
+}
+
+/**
+ * asgiref_scope_get_root_path:
+ * @scope: an ASGI scope, of type `a{sv}`
+ *
+ * Reads the `root_path` of an `http` or `websocket` scope: where the
+ * application is mounted.
+ *
+ * Returns: the root path, valid as long as @scope is; `""` when the scope
+ *   does not tell
+ */
+const char *
+asgiref_scope_get_root_path (GVariant *scope)
+{
+  const char *root_path;
+
+  return_if_not_vardict (scope, NULL);
+
+  root_path = lookup_string (scope, "root_path");
+  return root_path != NULL ? root_path : "";
+}
+
+/**
+ * asgiref_scope_get_headers:
+ * @scope: an ASGI scope, of type `a{sv}`
+ *
+ * Reads the request `headers` of an `http` or `websocket` scope.
+ *
+ * Returns: (transfer full): the headers, of type `a(ayay)`; an empty list
+ *   when the scope has none of that type
+ */
+GVariant *
+asgiref_scope_get_headers (GVariant *scope)
+{
+  GVariant *headers;
+
+  return_if_not_vardict (scope, NULL);
+
+  headers = g_variant_lookup_value (scope, "headers", G_VARIANT_TYPE ("a(ayay)"));
+  if (headers == NULL)
+    headers = g_variant_ref_sink (empty_headers ());
+  return headers;
+}
+
+/**
+ * asgiref_scope_get_client:
+ * @scope: an ASGI scope, of type `a{sv}`
+ * @host: (out) (optional) (nullable) (transfer none): return location for
+ *   the remote address, valid as long as @scope is; %NULL when there is
+ *   no `client`
+ * @port: (out) (optional): return location for the remote port; 0 when
+ *   there is no `client`
+ *
+ * Reads the `client` of an `http` or `websocket` scope: the address of the
+ * remote end.
+ *
+ * Returns: %TRUE if the scope has a `client` of type `(si)`
+ */
+gboolean
+asgiref_scope_get_client (GVariant    *scope,
+                          const char **host,
+                          int         *port)
+{
+  const char *client_host = NULL;
+  gint32 client_port = 0;
+  gboolean found;
+
+  return_if_not_vardict (scope, FALSE);
+
+  g_variant_get_data (scope);
+  found = g_variant_lookup (scope, "client", "(&si)", &client_host, &client_port);
+  if (host != NULL)
+    *host = client_host;
+  if (port != NULL)
+    *port = client_port;
+  return found;
+}
+
+/**
+ * asgiref_scope_get_server:
+ * @scope: an ASGI scope, of type `a{sv}`
+ * @host: (out) (optional) (nullable) (transfer none): return location for
+ *   the listening address or Unix socket path, valid as long as @scope
+ *   is; %NULL when there is no `server`
+ * @port: (out) (optional): return location for the listening port; -1
+ *   for none (a Unix socket), 0 when there is no `server`
+ *
+ * Reads the `server` of an `http` or `websocket` scope: the address that
+ * accepted the connection.
+ *
+ * Returns: %TRUE if the scope has a `server` of type `(smi)`
+ */
+gboolean
+asgiref_scope_get_server (GVariant    *scope,
+                          const char **host,
+                          int         *port)
+{
+  g_autoptr(GVariant) server = NULL;
+  g_autoptr(GVariant) maybe_port = NULL;
+  const char *server_host = NULL;
+  int server_port = 0;
+
+  return_if_not_vardict (scope, FALSE);
+
+  g_variant_get_data (scope);
+  server = g_variant_lookup_value (scope, "server", G_VARIANT_TYPE ("(smi)"));
+  if (server != NULL)
+    {
+      g_variant_get (server, "(&s@mi)", &server_host, &maybe_port);
+      if (g_variant_n_children (maybe_port) == 0)
+        server_port = -1;
+      else
+        g_variant_get (maybe_port, "mi", NULL, &server_port);
+    }
+  if (host != NULL)
+    *host = server_host;
+  if (port != NULL)
+    *port = server_port;
+  return server != NULL;
+}
+
+/**
+ * asgiref_scope_get_subprotocols:
+ * @scope: an ASGI scope, of type `a{sv}`
+ *
+ * Reads the `subprotocols` a WebSocket client offered.
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the subprotocols, in
+ *   the client's order; empty when there are none
+ */
+char **
+asgiref_scope_get_subprotocols (GVariant *scope)
+{
+  g_autoptr(GVariant) value = NULL;
+
+  return_if_not_vardict (scope, NULL);
+
+  value = g_variant_lookup_value (scope, "subprotocols", G_VARIANT_TYPE_STRING_ARRAY);
+  if (value == NULL)
+    return g_new0 (char *, 1);
+  return g_variant_dup_strv (value, NULL);
+}
+
+/**
+ * asgiref_scope_get_state:
+ * @scope: an ASGI scope, of type `a{sv}`
+ *
+ * Reads the scope's `state`: what the application's lifespan startup left
+ * for its requests.
+ *
+ * Returns: (transfer full) (nullable): the state, of type `a{sv}`, or
+ *   %NULL when the server does not pass one
+ */
+GVariant *
+asgiref_scope_get_state (GVariant *scope)
+{
+  return_if_not_vardict (scope, NULL);
+
+  return g_variant_lookup_value (scope, "state", G_VARIANT_TYPE_VARDICT);
+}
+
+/**
+ * asgiref_scope_has_extension:
+ * @scope: an ASGI scope, of type `a{sv}`
+ * @name: an extension's name, such as `"websocket.http.response"`
+ *
+ * Tells whether the server announced the extension @name in the scope's
+ * `extensions`, which is what allows the application to use it.
+ *
+ * Returns: %TRUE if it did
+ */
+gboolean
+asgiref_scope_has_extension (GVariant   *scope,
+                             const char *name)
+{
+  g_autoptr(GVariant) extensions = NULL;
+  g_autoptr(GVariant) info = NULL;
+
+  return_if_not_vardict (scope, FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  extensions = g_variant_lookup_value (scope, "extensions", G_VARIANT_TYPE_VARDICT);
+  if (extensions == NULL)
+    return FALSE;
+  info = g_variant_lookup_value (extensions, name, G_VARIANT_TYPE_VARDICT);
+  return info != NULL;
+}
+
+/* }}} */
+
+/* {{{ Validation */
+
+typedef struct
+{
+  const char *key;
+  const char *type;     /* a GVariant type string */
+  gboolean    required;
+} KeySpec;
+
+static const KeySpec http_keys[] = {
+  { "asgi", "a{sv}", TRUE },
+  { "http_version", "s", TRUE },
+  { "method", "s", TRUE },
+  { "scheme", "s", FALSE },
+  { "path", "s", TRUE },
+  { "raw_path", "ay", FALSE },
+  { "query_string", "ay", TRUE },
+  { "root_path", "s", FALSE },
+  { "headers", "a(ayay)", TRUE },
+  { "client", "(si)", FALSE },
+  { "server", "(smi)", FALSE },
+  { "state", "a{sv}", FALSE },
+  { "extensions", "a{sv}", FALSE },
+  { NULL, NULL, FALSE }
+};
+
+static const KeySpec websocket_keys[] = {
+  { "asgi", "a{sv}", TRUE },
+  { "http_version", "s", FALSE },
+  { "scheme", "s", FALSE },
+  { "path", "s", TRUE },
+  { "raw_path", "ay", FALSE },
+  { "query_string", "ay", FALSE },
+  { "root_path", "s", FALSE },
+  { "headers", "a(ayay)", TRUE },
+  { "client", "(si)", FALSE },
+  { "server", "(smi)", FALSE },
+  { "subprotocols", "as", FALSE },
+  { "state", "a{sv}", FALSE },
+  { "extensions", "a{sv}", FALSE },
+  { NULL, NULL, FALSE }
+};
+
+static const KeySpec lifespan_keys[] = {
+  { "asgi", "a{sv}", TRUE },
+  { "state", "a{sv}", FALSE },
+  { NULL, NULL, FALSE }
+};
+
+static const KeySpec asgi_keys[] = {
+  { "version", "s", FALSE },
+  { "spec_version", "s", FALSE },
+  { NULL, NULL, FALSE }
+};
+
+static gboolean
+check_keys (GVariant       *dict,
+            const char     *type,
+            const KeySpec  *keys,
+            gboolean        in_asgi,
+            GError        **error)
+{
+  for (const KeySpec *key = keys; key->key != NULL; key++)
+    {
+      g_autoptr(GVariant) value = g_variant_lookup_value (dict, key->key, NULL);
+
+      if (value == NULL)
+        {
+          if (key->required)
+            {
+              g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
+                           _("The ASGI scope “%s” lacks the required key “%s”"),
+                           type, key->key);
+              return FALSE;
+            }
+          continue;
+        }
+
+      if (!g_variant_is_of_type (value, G_VARIANT_TYPE (key->type)))
+        {
+          if (in_asgi)
+            g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
+                         _("Key “%s” of the “asgi” dictionary of the ASGI scope must be of type “%s”, not “%s”"),
+                         key->key, key->type, g_variant_get_type_string (value));
+          else
+            g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
+                         _("Key “%s” of the ASGI scope must be of type “%s”, not “%s”"),
+                         key->key, key->type, g_variant_get_type_string (value));
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+/* "3", "3.0", "3.1"...: any version of ASGI 3, whose scopes and calling
+ * convention this library implements. */
+static gboolean
+is_asgi_3 (const char *version)
+{
+  if (version[0] != '3')
+    return FALSE;
+  if (version[1] == '\0')
+    return TRUE;
+  if (version[1] != '.' || version[2] == '\0')
+    return FALSE;
+  for (const char *p = version + 2; *p != '\0'; p++)
+    if (!g_ascii_isdigit (*p))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+is_token (const char *text)
+{
+  if (*text == '\0')
+    return FALSE;
+  for (const char *p = text; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && strchr ("!#$%&'*+-.^_`|~", *p) == NULL)
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+validate_asgi (GVariant  *scope,
+               GError   **error)
+{
+  g_autoptr(GVariant) asgi = g_variant_lookup_value (scope, "asgi", G_VARIANT_TYPE_VARDICT);
+  const char *version = "2.0";
+
+  if (!check_keys (asgi, NULL, asgi_keys, TRUE, error))
+    return FALSE;
+
+  g_variant_lookup (asgi, "version", "&s", &version);
+  if (!is_asgi_3 (version))
+    {
+      g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
+                   _("The ASGI scope is for ASGI version “%s” (“2.0” when “asgi” has no “version”), "
+                     "but this library speaks ASGI 3"),
+                   version);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+validate_http_version (GVariant    *scope,
+                       const char  *type,
+                       GError     **error)
+{
+  const char *version = NULL;
+  gboolean websocket = strcmp (type, "websocket") == 0;
+
+  /* Optional in a websocket scope, where the type is already checked. */
+  if (!g_variant_lookup (scope, "http_version", "&s", &version))
+    return TRUE;
+
+  if (websocket && strcmp (version, "1.1") != 0 && strcmp (version, "2") != 0)
+    {
+      g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
+                   _("The HTTP version “%s” of the ASGI scope “%s” is not “1.1” or “2”"),
+                   version, type);
+      return FALSE;
+    }
+  if (!websocket && strcmp (version, "1.0") != 0 && strcmp (version, "1.1") != 0 &&
+      strcmp (version, "2") != 0)
+    {
+      g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
+                   _("The HTTP version “%s” of the ASGI scope “%s” is not “1.0”, “1.1” or “2”"),
+                   version, type);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+validate_method (GVariant  *scope,
+                 GError   **error)
+{
+  const char *method = NULL;
+
+  g_variant_lookup (scope, "method", "&s", &method);
+  if (*method == '\0')
+    {
+      g_set_error_literal (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
+                           _("The method of the ASGI scope “http” is empty"));
+      return FALSE;
+    }
+  for (const char *p = method; *p != '\0'; p++)
+    if (g_ascii_islower (*p))
+      {
+        g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
+                     _("The method “%s” of the ASGI scope “http” is not upper-case"), method);
+        return FALSE;
+      }
+  if (!is_token (method))
+    {
+      g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
+                   _("The method “%s” of the ASGI scope “http” has a character that HTTP does not allow in one"),
+                   method);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+validate_paths (GVariant    *scope,
+                const char  *type,
+                GError     **error)
+{
+  const char *path = NULL;
+  const char *root_path = NULL;
+  const char *method = NULL;
+  const char *scheme = NULL;
+
+  /* Optional, but a scheme that is there says something. */
+  if (g_variant_lookup (scope, "scheme", "&s", &scheme) && *scheme == '\0')
+    {
+      g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
+                   _("The scheme of the ASGI scope “%s” is empty"), type);
+      return FALSE;
+    }
+
+  g_variant_lookup (scope, "path", "&s", &path);
+  g_variant_lookup (scope, "method", "&s", &method);
+  if (*path == '\0')
+    {
+      g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
+                   _("The path of the ASGI scope “%s” is empty"), type);
+      return FALSE;
+    }
+  /* "OPTIONS *" asks about the server as a whole: its target is no path. */
+  if (path[0] != '/' && !(strcmp (path, "*") == 0 && g_strcmp0 (method, "OPTIONS") == 0))
+    {
+      g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
+                   _("The path “%s” of the ASGI scope “%s” does not start with “/”"), path, type);
+      return FALSE;
+    }
+
+  if (g_variant_lookup (scope, "root_path", "&s", &root_path) &&
+      root_path[0] != '\0' && root_path[0] != '/')
+    {
+      g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
+                   _("The root path “%s” of the ASGI scope “%s” must be empty or start with “/”"),
+                   root_path, type);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+validate_address (GVariant    *scope,
+                  const char  *type,
+                  const char  *key,
+                  GError     **error)
+{
+  g_autoptr(GVariant) address = g_variant_lookup_value (scope, key, NULL);
+  g_autoptr(GVariant) host = NULL;
+  g_autoptr(GVariant) port = NULL;
+  gint32 port_number;
+
+  if (address == NULL)
+    return TRUE;
+
+  host = g_variant_get_child_value (address, 0);
+  port = g_variant_get_child_value (address, 1);
+  if (*g_variant_get_string (host, NULL) == '\0')
+    {
+      g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
+                   _("The host of “%s” in the ASGI scope “%s” is empty"), key, type);
+      return FALSE;
+    }
+  if (g_variant_is_of_type (port, G_VARIANT_TYPE_MAYBE))
+    {
+      g_autoptr(GVariant) inner = g_variant_get_maybe (port);
+
+      if (inner == NULL)
+        return TRUE;
+      port_number = g_variant_get_int32 (inner);
+    }
+  else
+    port_number = g_variant_get_int32 (port);
+
+  if (port_number < 0 || port_number > 65535)
+    {
+      g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
+                   _("The port %d of “%s” in the ASGI scope “%s” is outside 0–65535"),
+                   port_number, key, type);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+validate_subprotocols (GVariant  *scope,
+                       GError   **error)
+{
+  g_autoptr(GVariant) subprotocols = g_variant_lookup_value (scope, "subprotocols", G_VARIANT_TYPE_STRING_ARRAY);
+  gsize n;
+
+  if (subprotocols == NULL)
+    return TRUE;
+
+  n = g_variant_n_children (subprotocols);
+  for (gsize i = 0; i < n; i++)
+    {
+      const char *subprotocol = NULL;
+
+      g_variant_get_child (subprotocols, i, "&s", &subprotocol);
+      if (!is_token (subprotocol))
+        {
+          g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
+                       _("Subprotocol %u of the ASGI scope “websocket” is empty or has a character "
+                         "that HTTP does not allow in a token"),
+                       (guint) i);
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+static gboolean
+validate_extensions (GVariant  *scope,
+                     const char *type,
+                     GError   **error)
+{
+  g_autoptr(GVariant) extensions = g_variant_lookup_value (scope, "extensions", G_VARIANT_TYPE_VARDICT);
+  GVariantIter iter;
+  const char *name;
+  GVariant *info;
+
+  if (extensions == NULL)
+    return TRUE;
+
+  g_variant_iter_init (&iter, extensions);
+  while (g_variant_iter_next (&iter, "{&sv}", &name, &info))
+    {
+      if (!g_variant_is_of_type (info, G_VARIANT_TYPE_VARDICT))
+        {
+          g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
+                       _("Extension “%s” of the ASGI scope “%s” must be of type “a{sv}”, not “%s”"),
+                       name, type, g_variant_get_type_string (info));
+          g_variant_unref (info);
+          return FALSE;
+        }
+      g_variant_unref (info);
+    }
+
+  return TRUE;
+}
+
+/**
+ * asgiref_scope_validate:
+ * @scope: a candidate ASGI scope
+ * @error: return location for a #GError
+ *
+ * Checks that @scope is an ASGI 3.0 scope that this library knows: `http`
+ * (HTTP 2.3), `websocket` (WebSocket 2.3) or `lifespan` (lifespan 2.0).
+ *
+ * On the first rule broken it fails with %ASGIREF_ERROR_INVALID_MESSAGE
+ * and a message that names the rule, the key and the types involved:
+ *
+ * - @scope is not of type `a{sv}`;
+ * - it has no `type` key, `type` is not a string, or not one of the
+ *   above;
+ * - a required key is missing: `asgi` always; `http_version`, `method`,
+ *   `path`, `query_string` and `headers` in `http`; `path` and `headers`
+ *   in `websocket`;
+ * - a known key has a value of the wrong type: `asgi`, `state` and
+ *   `extensions` must be `a{sv}`, `asgi.version`, `asgi.spec_version`,
+ *   `http_version`, `method`, `scheme`, `path` and `root_path` `s`,
+ *   `raw_path` and `query_string` `ay`, `headers` `a(ayay)`, `client`
+ *   `(si)`, `server` `(smi)` and `subprotocols` `as`;
+ * - `asgi.version` is not 3 or 3.x (a missing one means 2.0);
+ * - `http_version` is not `1.0`, `1.1` or `2` (`1.1` or `2` for
+ *   WebSocket);
+ * - the method is empty, not upper-case, or not an HTTP token;
+ * - the scheme is empty;
+ * - the path is empty, or does not start with `/` (`*` is allowed for an
+ *   `OPTIONS` request);
+ * - `root_path` is neither empty nor starts with `/`;
+ * - a header breaks the rules of [func@Asgiref.message_validate];
+ * - the host of `client` or `server` is empty, or its port is outside
+ *   0–65535;
+ * - a subprotocol is empty or not an HTTP token;
+ * - an entry of `extensions` is not an `a{sv}`.
+ *
+ * Keys the specification does not name are allowed. Any thread may call
+ * this function. It does not consume a floating reference.
+ *
+ * Returns: %TRUE if @scope is valid
+ */
+gboolean
+asgiref_scope_validate (GVariant  *scope,
+                        GError   **error)
+{
+  g_autoptr(GVariant) type_value = NULL;
+  g_autoptr(GVariant) headers = NULL;
+  const KeySpec *keys;
+  const char *type;
+
+  g_return_val_if_fail (scope != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!g_variant_is_of_type (scope, G_VARIANT_TYPE_VARDICT))
+    {
+      g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
+                   _("An ASGI scope must be a dictionary of type “a{sv}”, not “%s”"),
+                   g_variant_get_type_string (scope));
+      return FALSE;
+    }
+
+  type_value = g_variant_lookup_value (scope, "type", NULL);
+  if (type_value == NULL)
+    {
+      g_set_error_literal (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
+                           _("The ASGI scope has no “type” key"));
+      return FALSE;
+    }
+  if (!g_variant_is_of_type (type_value, G_VARIANT_TYPE_STRING))
+    {
+      g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
+                   _("Key “%s” of the ASGI scope must be of type “%s”, not “%s”"),
+                   "type", "s", g_variant_get_type_string (type_value));
+      return FALSE;
+    }
+
+  type = g_variant_get_string (type_value, NULL);
+  if (strcmp (type, "http") == 0)
+    keys = http_keys;
+  else if (strcmp (type, "websocket") == 0)
+    keys = websocket_keys;
+  else if (strcmp (type, "lifespan") == 0)
+    keys = lifespan_keys;
+  else
+    {
+      g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
+                   _("Unknown ASGI scope type “%s”"), type);
+      return FALSE;
+    }
+
+  /* Types first, so that the rules below can read values without
+   * checking them again. */
+  if (!check_keys (scope, type, keys, FALSE, error) || !validate_asgi (scope, error))
+    return FALSE;
+
+  if (keys == lifespan_keys)
+    return TRUE;
+
+  if (!validate_http_version (scope, type, error))
+    return FALSE;
+  if (keys == http_keys && !validate_method (scope, error))
+    return FALSE;
+  if (!validate_paths (scope, type, error))
+    return FALSE;
+
+  headers = g_variant_lookup_value (scope, "headers", NULL);
+  if (!asgiref_headers_validate (headers, error))
+    {
+      g_prefix_error (error, _("In the ASGI scope “%s”: "), type);
+      return FALSE;
+    }
+
+  if (!validate_address (scope, type, "client", error) ||
+      !validate_address (scope, type, "server", error) ||
+      (keys == websocket_keys && !validate_subprotocols (scope, error)) ||
+      !validate_extensions (scope, type, error))
+    return FALSE;
+
+  return TRUE;
+}
+
+/* }}} */
