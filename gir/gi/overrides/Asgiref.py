@@ -814,3 +814,187 @@ class ThreadSensitiveContext(Asgiref.ThreadSensitiveContext):
 
 ThreadSensitiveContext = override(ThreadSensitiveContext)
 __all__.append('ThreadSensitiveContext')
+
+
+# --------------------------------------------------------------------------
+# ASGI: messages as dicts, Application, Communicator
+# --------------------------------------------------------------------------
+#
+# Facts about PyGObject 3.42 this relies on or works around:
+# - An exception raised by a Python vfunc implementation is printed and
+#   stored in sys.last_traceback, whose frame keeps the arguments alive: a
+#   GTask that do_call() raised with would live (and its instance would
+#   wait) until the next printed exception. Application subclasses get a
+#   do_call() that completes the task with the exception instead.
+# - GLib.Variant.unpack() gives byte strings (ay) as lists of ints; the
+#   helpers below give bytes.
+
+def _variant_for(key, value):
+    """The GVariant ASGI uses for a Python value of a message or scope."""
+    if isinstance(value, GLib.Variant):
+        return value
+    if isinstance(value, bool):
+        return GLib.Variant('b', value)
+    if isinstance(value, int):
+        return GLib.Variant('i', value)
+    if isinstance(value, str):
+        return GLib.Variant('s', value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return GLib.Variant.new_from_bytes(GLib.VariantType('ay'), GLib.Bytes.new(bytes(value)), True)
+    if isinstance(value, dict):
+        return dict_to_variant(value)
+    if isinstance(value, (list, tuple)):
+        items = list(value)
+        if key in ('headers', 'raw_headers') or (items and all(
+                isinstance(i, (list, tuple)) and len(i) == 2 and
+                all(isinstance(b, (bytes, bytearray)) for b in i) for i in items)):
+            return GLib.Variant('a(ayay)', [(bytes(n), bytes(v)) for n, v in items])
+        if key in ('client', 'server') and len(items) == 2:
+            host, port = items
+            return GLib.Variant('(smi)', (host, port)) if port is None \
+                else GLib.Variant('(si)', (host, port))
+        if all(isinstance(i, str) for i in items):
+            return GLib.Variant('as', items)
+    raise TypeError('no ASGI GVariant type for %s=%r' % (key, value))
+
+
+def dict_to_variant(message):
+    """An ASGI message or scope written as a Python dict, as asgiref's are,
+    made an ``a{sv}`` GVariant: str is ``s``, bytes ``ay``, bool ``b``, int
+    ``i``, a list of (bytes, bytes) ``a(ayay)`` (headers), a list of str
+    ``as``, a dict ``a{sv}``; None values are left out, as ASGI reads a
+    missing key as its default. A GLib.Variant is returned as it is."""
+    if isinstance(message, GLib.Variant):
+        return message
+    return GLib.Variant('a{sv}', {key: _variant_for(key, value)
+                                  for key, value in message.items() if value is not None})
+
+
+__all__.append('dict_to_variant')
+
+
+def _python_value(value):
+    type_string = value.get_type_string()
+    if type_string == 'ay':
+        return bytes(value.get_data_as_bytes().get_data())
+    if type_string == 'a(ayay)':
+        return [(bytes(value.get_child_value(i).get_child_value(0).get_data_as_bytes().get_data()),
+                 bytes(value.get_child_value(i).get_child_value(1).get_data_as_bytes().get_data()))
+                for i in range(value.n_children())]
+    if type_string == 'a{sv}':
+        return variant_to_dict(value)
+    if type_string == 'v':
+        return _python_value(value.get_variant())
+    return value.unpack()
+
+
+def variant_to_dict(message):
+    """An ``a{sv}`` ASGI message or scope as the dict asgiref would use,
+    with byte strings as bytes and headers as a list of (bytes, bytes)."""
+    return {message.get_child_value(i).get_child_value(0).get_string():
+            _python_value(message.get_child_value(i).get_child_value(1).get_variant())
+            for i in range(message.n_children())}
+
+
+__all__.append('variant_to_dict')
+
+
+def _complete_with_exception(task, exc):
+    error = exc if isinstance(exc, GLib.Error) else \
+        GLib.Error('%s: %s' % (type(exc).__name__, exc), PYTHON_ERROR_DOMAIN, 0)
+    task.return_error(error)
+
+
+class Application(Asgiref.Application):
+    """The ASGI application interface. A Python implementation defines
+    ``do_call(self, scope, channel, task)`` and completes ``task`` with
+    ``task.return_boolean(True)``, or with ``task.return_error(error)``::
+
+        class Hello(GObject.Object, Asgiref.Application):
+            def do_call(self, scope, channel, task):
+                channel.send_async(Asgiref.dict_to_variant(
+                    {'type': 'http.response.start', 'status': 200}), None, None)
+                ...
+
+    An exception that ``do_call`` raises before the task is completed
+    completes it with that error (a GLib.Error as it is; any other as a
+    GLib.Error of :data:`PYTHON_ERROR_DOMAIN`), so the instance ends.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        do_call = cls.__dict__.get('do_call')
+        if do_call is None or getattr(do_call, '_asgiref_guarded', False):
+            return
+
+        @functools.wraps(do_call)
+        def guarded(self, scope, channel, task):
+            try:
+                do_call(self, scope, channel, task)
+            except BaseException as exc:  # noqa: B036: handed to the task
+                if task.get_completed() or task.had_error():
+                    raise
+                _complete_with_exception(task, exc)
+
+        guarded._asgiref_guarded = True
+        cls.do_call = guarded
+
+
+Application = override(Application)
+__all__.append('Application')
+
+
+_USEC = 1000000
+
+
+def _usec(seconds):
+    return -1 if seconds is None else int(seconds * _USEC)
+
+
+class Communicator(Asgiref.Communicator):
+    """asgiref's ``ApplicationCommunicator``, with its signatures (timeouts
+    in seconds, None for none) and dicts or GLib.Variants for messages::
+
+        comm = Asgiref.Communicator(app, {'type': 'http', 'path': '/'})
+        comm.send_input({'type': 'http.request', 'body': b'hi'})
+        start = comm.receive_output(1)       # a dict
+        assert comm.receive_nothing()
+        comm.wait()
+
+    The blocking methods run the instance's main context while they wait
+    (see the C documentation for where they may be called). The ``_async``
+    methods of the C API are there too.
+    """
+
+    def __new__(cls, application, scope):
+        return Asgiref.Communicator.new(application, dict_to_variant(scope))
+
+    def __init__(self, application, scope):
+        pass
+
+    def send_input(self, message):
+        """Queue ``message`` (a dict or GLib.Variant) for the application."""
+        return Asgiref.Communicator.send_input(self, dict_to_variant(message))
+
+    def receive_output(self, timeout=1, cancellable=None):
+        """The next message the application sent, as a dict. Raises
+        GLib.Error ``Gio.IOErrorEnum.TIMED_OUT`` (and cancels the instance)
+        when none comes in ``timeout`` seconds, or the application's
+        error."""
+        message = Asgiref.Communicator.receive_output(self, _usec(timeout), cancellable)
+        return variant_to_dict(message)
+
+    def receive_nothing(self, timeout=0.1, interval=0.01, cancellable=None):
+        """Whether the application sends nothing for ``timeout`` seconds,
+        looking every ``interval`` seconds."""
+        return Asgiref.Communicator.receive_nothing(self, _usec(timeout), _usec(interval),
+                                                     cancellable)
+
+    def wait(self, timeout=1, cancellable=None):
+        """Wait for the instance to end; cancels it and raises
+        ``Gio.IOErrorEnum.TIMED_OUT`` after ``timeout`` seconds."""
+        return Asgiref.Communicator.wait(self, _usec(timeout), cancellable)
+
+
+Communicator = override(Communicator)
+__all__.append('Communicator')
