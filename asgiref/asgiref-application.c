@@ -222,7 +222,7 @@ asgiref_application_call_finish (AsgirefApplication  *self,
  * In GLib terms that is an instantiatable #GObject type implementing
  * #AsgirefApplication with a writable `scope` property of type
  * #GVariant, which the instance receives at construction.
- * [ctor@Asgiref.FactoryApplication.new_for_type] turns such a type into
+ * [func@Asgiref.FactoryApplication.new_for_type] turns such a type into
  * one application. Any other type (including a single-callable
  * application type, one instance of which serves every scope) gives
  * %FALSE.

@@ -505,8 +505,8 @@ quiet_check (gpointer user_data)
  * @user_data: (closure callback): data for @callback
  *
  * Checks that the application sends nothing for @timeout_us, looking every
- * @interval_us and answering as soon as something arrived, as asgiref's
- * `receive_nothing()` does. What arrived stays queued for
+ * @interval_us and answering at the first look that finds a message, as
+ * asgiref's `receive_nothing()` does. What arrived stays queued for
  * [method@Asgiref.Communicator.receive_output].
  *
  * Fails at once with the application's error if it failed.

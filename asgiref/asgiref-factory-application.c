@@ -15,7 +15,7 @@
  *
  * The objects come from an [callback@Asgiref.ApplicationFactory], or are
  * instances of a class made with the scope as its `scope` property
- * ([ctor@Asgiref.FactoryApplication.new_for_type]), which suits an
+ * ([func@Asgiref.FactoryApplication.new_for_type]), which suits an
  * application that keeps per-connection state in its instance:
  *
  * ```c

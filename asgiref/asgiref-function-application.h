@@ -18,7 +18,7 @@ G_BEGIN_DECLS
  * @user_data: the data given with the function
  *
  * An ASGI application written as one function, made into an
- * [iface@Asgiref.Application] by [ctor@Asgiref.FunctionApplication.new].
+ * [iface@Asgiref.Application] by [func@Asgiref.FunctionApplication.new].
  */
 typedef void (*AsgirefApplicationFunc) (GVariant       *scope,
                                         AsgirefChannel *channel,
