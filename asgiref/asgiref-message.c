@@ -456,16 +456,29 @@ asgiref_headers_new (const char * const  *names,
   g_return_val_if_fail (message != NULL, val); \
   g_return_val_if_fail (g_variant_is_of_type (message, G_VARIANT_TYPE_VARDICT), val)
 
-/* A pointer into @message's own data, valid as long as @message is. */
+/* A pointer into @message's own data, valid as long as @message is. A
+ * string read from a variant in tree form points into a child that goes
+ * away when the variant is serialised later (g_variant_equal() does it), so
+ * the message is serialised first; once serialised, it stays so. */
 static const char *
 lookup_string (GVariant   *message,
                const char *key)
 {
   const char *value = NULL;
 
+  g_variant_get_data (message);
   if (!g_variant_lookup (message, key, "&s", &value))
     return NULL;
   return value;
+}
+
+const char *
+_asgiref_message_peek_type (GVariant *message)
+{
+  const char *type = NULL;
+
+  g_variant_lookup (message, "type", "&s", &type);
+  return type;
 }
 
 static GBytes *
@@ -861,7 +874,7 @@ is_token_char (guint8 c)
 /* Checks one header list against ASGI's rules, the same for messages and
  * scopes; the caller prefixes the error with what the list belongs to. */
 gboolean
-asgiref_headers_validate (GVariant  *headers,
+_asgiref_headers_validate (GVariant  *headers,
                           GError   **error)
 {
   gsize n_headers = g_variant_n_children (headers);
@@ -1052,7 +1065,7 @@ asgiref_message_validate (GVariant  *message,
           return FALSE;
         }
 
-      if (strcmp (key->key, "headers") == 0 && !asgiref_headers_validate (value, error))
+      if (strcmp (key->key, "headers") == 0 && !_asgiref_headers_validate (value, error))
         {
           g_prefix_error (error, _("In the ASGI message “%s”: "), type);
           return FALSE;

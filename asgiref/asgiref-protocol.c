@@ -6,7 +6,7 @@
 #include "asgiref-enums.h"
 #include "asgiref-error.h"
 #include "asgiref-i18n-private.h"
-#include "asgiref-message.h"
+#include "asgiref-message-private.h"
 #include "asgiref-protocol-private.h"
 
 /*
@@ -260,7 +260,7 @@ _asgiref_protocol_check_send (AsgirefProtocolState *self,
                     GVariant       *message,
                     GError        **error)
 {
-  const char *type = asgiref_message_get_type_name (message);
+  const char *type = _asgiref_message_peek_type (message);
 
   switch (self->protocol)
     {
@@ -285,7 +285,7 @@ _asgiref_protocol_note_received (AsgirefProtocolState *self,
   if (self->protocol != PROTOCOL_LIFESPAN)
     return;
 
-  type = asgiref_message_get_type_name (message);
+  type = _asgiref_message_peek_type (message);
   if (g_strcmp0 (type, "lifespan.startup") == 0)
     self->lifespan_asked |= LIFESPAN_STARTUP;
   else if (g_strcmp0 (type, "lifespan.shutdown") == 0)

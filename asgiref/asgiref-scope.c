@@ -1435,7 +1435,7 @@ asgiref_scope_validate (GVariant  *scope,
     return FALSE;
 
   headers = g_variant_lookup_value (scope, "headers", NULL);
-  if (!asgiref_headers_validate (headers, error))
+  if (!_asgiref_headers_validate (headers, error))
     {
       g_prefix_error (error, _("In the ASGI scope “%s”: "), type);
       return FALSE;

@@ -714,6 +714,22 @@ test_validate_rejects_subprotocol_header_in_accept (void)
 
 /* }}} */
 
+/* A string read from a message built in tree form stays valid when the
+ * message is serialised afterwards (ASan catches a dangling pointer). */
+static void
+test_strings_outlive_serialisation (void)
+{
+  g_autoptr(GVariant) message = asgiref_message_new_websocket_close (1001, "going away");
+  g_autoptr(GVariant) same = asgiref_message_new_websocket_close (1001, "going away");
+  const char *type = asgiref_message_get_type_name (message);
+  const char *reason = asgiref_message_get_reason (message);
+
+  g_assert_true (g_variant_equal (message, same));
+  g_assert_nonnull (g_variant_get_data (message));
+  g_assert_cmpstr (type, ==, "websocket.close");
+  g_assert_cmpstr (reason, ==, "going away");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -721,6 +737,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/Asgiref/Message/new-has-only-type", test_new_has_only_type);
+  g_test_add_func ("/Asgiref/Message/strings-outlive-serialisation", test_strings_outlive_serialisation);
   g_test_add_func ("/Asgiref/Message/new-field-less-messages-validate", test_new_lifespan_messages_validate);
   g_test_add_func ("/Asgiref/Message/http-request", test_http_request);
   g_test_add_func ("/Asgiref/Message/http-request-without-body-is-empty", test_http_request_without_body);
