@@ -22,29 +22,6 @@ http_scope (const char *path)
   return g_variant_dict_end (&dict);
 }
 
-static void
-store_result (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  GAsyncResult **out = user_data;
-
-  g_assert_null (*out);
-  *out = g_object_ref (result);
-}
-
-static void
-wait_for (GAsyncResult **result)
-{
-  gint64 deadline = g_get_monotonic_time () + TEST_GUARD_SECONDS * G_USEC_PER_SEC;
-
-  while (*result == NULL)
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_main_context_iteration (NULL, TRUE);
-    }
-}
-
 /* Runs @app for @scope with @channel to the end; returns call_finish(). */
 static gboolean
 run_instance (AsgirefApplication  *app,
@@ -55,8 +32,8 @@ run_instance (AsgirefApplication  *app,
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  asgiref_application_call_async (app, scope, channel, cancellable, store_result, &result);
-  wait_for (&result);
+  asgiref_application_call_async (app, scope, channel, cancellable, test_store_result, &result);
+  test_wait_for_result (&result);
   return asgiref_application_call_finish (app, result, error);
 }
 
@@ -128,8 +105,8 @@ take (AsgirefChannel *channel)
   g_autoptr(GError) error = NULL;
   GVariant *message;
 
-  asgiref_channel_take_output_async (channel, NULL, store_result, &result);
-  wait_for (&result);
+  asgiref_channel_take_output_async (channel, NULL, test_store_result, &result);
+  test_wait_for_result (&result);
   message = asgiref_channel_take_output_finish (channel, result, &error);
   g_assert_no_error (error);
   return message;
@@ -148,7 +125,7 @@ assert_echoes (AsgirefApplication *app,
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(GError) error = NULL;
 
-  asgiref_application_call_async (app, scope, channel, NULL, store_result, &result);
+  asgiref_application_call_async (app, scope, channel, NULL, test_store_result, &result);
   g_autoptr(GVariant) request = asgiref_message_new_http_request (NULL, FALSE);
 
   g_assert_true (asgiref_channel_put_input (channel, request, NULL));
@@ -158,7 +135,7 @@ assert_echoes (AsgirefApplication *app,
   bytes = asgiref_message_get_body (body);
   g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), path, strlen (path));
 
-  wait_for (&result);
+  test_wait_for_result (&result);
   g_assert_true (asgiref_application_call_finish (app, result, &error));
   g_assert_no_error (error);
 }
@@ -231,13 +208,13 @@ test_cancel_ends_waiting_receive (void)
   g_autoptr(GAsyncResult) sent = NULL;
   g_autoptr(GError) error = NULL;
 
-  asgiref_application_call_async (app, scope, channel, cancellable, store_result, &result);
+  asgiref_application_call_async (app, scope, channel, cancellable, test_store_result, &result);
   while (g_main_context_iteration (NULL, FALSE))
     ;
   g_assert_null (result);
 
   g_cancellable_cancel (cancellable);
-  wait_for (&result);
+  test_wait_for_result (&result);
   g_assert_false (asgiref_application_call_finish (app, result, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&error);
@@ -245,8 +222,8 @@ test_cancel_ends_waiting_receive (void)
   /* A send after the cancellation fails too, even with no cancellable of
    * its own. */
   test_channel_send (channel, asgiref_message_new_http_response_start (200, NULL, FALSE),
-                              NULL, store_result, &sent);
-  wait_for (&sent);
+                              NULL, test_store_result, &sent);
+  test_wait_for_result (&sent);
   g_assert_false (asgiref_channel_send_finish (channel, sent, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }

@@ -23,31 +23,6 @@ channel_for (const char *scope_type)
   return asgiref_channel_new (g_variant_dict_end (&dict));
 }
 
-static void
-store_result (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  GAsyncResult **out = user_data;
-
-  g_assert_null (*out);
-  *out = g_object_ref (result);
-}
-
-/* Iterates the thread-default main context until *@result is set. */
-static void
-wait_for (GAsyncResult **result)
-{
-  GMainContext *context = g_main_context_get_thread_default ();
-  gint64 deadline = g_get_monotonic_time () + TEST_GUARD_SECONDS * G_USEC_PER_SEC;
-
-  while (*result == NULL)
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_main_context_iteration (context, TRUE);
-    }
-}
-
 /* Sends @message (floating) while the server side takes; returns whether
  * the send succeeded (and then the server got @message), with @error set
  * otherwise (and then the server got nothing). */
@@ -64,14 +39,14 @@ send_and_take (AsgirefChannel  *channel,
   g_autoptr(GError) take_error = NULL;
   gboolean ok;
 
-  asgiref_channel_send_async (channel, owned, NULL, store_result, &sent);
-  asgiref_channel_take_output_async (channel, cancellable, store_result, &taken);
-  wait_for (&sent);
+  asgiref_channel_send_async (channel, owned, NULL, test_store_result, &sent);
+  asgiref_channel_take_output_async (channel, cancellable, test_store_result, &taken);
+  test_wait_for_result (&sent);
   ok = asgiref_channel_send_finish (channel, sent, error);
   if (!ok)
     g_cancellable_cancel (cancellable);
 
-  wait_for (&taken);
+  test_wait_for_result (&taken);
   took = asgiref_channel_take_output_finish (channel, taken, &take_error);
   if (ok)
     {
@@ -115,8 +90,8 @@ receive (AsgirefChannel *channel)
   g_autoptr(GError) error = NULL;
   GVariant *message;
 
-  asgiref_channel_receive_async (channel, NULL, store_result, &result);
-  wait_for (&result);
+  asgiref_channel_receive_async (channel, NULL, test_store_result, &result);
+  test_wait_for_result (&result);
   message = asgiref_channel_receive_finish (channel, result, &error);
   g_assert_no_error (error);
   return message;
@@ -197,16 +172,16 @@ test_receive_waits_for_input (void)
   g_autoptr(GVariant) one = NULL;
   g_autoptr(GVariant) two = NULL;
 
-  asgiref_channel_receive_async (channel, NULL, store_result, &first);
-  asgiref_channel_receive_async (channel, NULL, store_result, &second);
+  asgiref_channel_receive_async (channel, NULL, test_store_result, &first);
+  asgiref_channel_receive_async (channel, NULL, test_store_result, &second);
   while (g_main_context_iteration (NULL, FALSE))
     ;
   g_assert_null (first);
 
   put (channel, asgiref_message_new ("http.disconnect"));
   put (channel, asgiref_message_new_http_request (NULL, FALSE));
-  wait_for (&first);
-  wait_for (&second);
+  test_wait_for_result (&first);
+  test_wait_for_result (&second);
   one = asgiref_channel_receive_finish (channel, first, NULL);
   two = asgiref_channel_receive_finish (channel, second, NULL);
   g_assert_cmpstr (asgiref_message_get_type_name (one), ==, "http.disconnect");
@@ -236,8 +211,8 @@ test_send_rejects_invalid (void)
   g_variant_dict_init (&dict, NULL);
   g_variant_dict_insert (&dict, "type", "s", "http.response.start");
   g_variant_dict_insert (&dict, "status", "i", 42);
-  test_channel_send (channel, g_variant_dict_end (&dict), NULL, store_result, &result);
-  wait_for (&result);
+  test_channel_send (channel, g_variant_dict_end (&dict), NULL, test_store_result, &result);
+  test_wait_for_result (&result);
   g_assert_false (asgiref_channel_send_finish (channel, result, &error));
   g_assert_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE);
 
@@ -254,28 +229,28 @@ test_send_completes_when_taken (void)
   g_autoptr(GAsyncResult) taken = NULL;
   g_autoptr(GVariant) message = NULL;
 
-  test_channel_send (channel, start (FALSE), NULL, store_result, &sent_start);
-  test_channel_send (channel, body ("x", FALSE), NULL, store_result, &sent_body);
+  test_channel_send (channel, start (FALSE), NULL, test_store_result, &sent_start);
+  test_channel_send (channel, body ("x", FALSE), NULL, test_store_result, &sent_body);
   while (g_main_context_iteration (NULL, FALSE))
     ;
   g_assert_null (sent_start);
   g_assert_null (sent_body);
 
-  asgiref_channel_take_output_async (channel, NULL, store_result, &taken);
-  wait_for (&taken);
+  asgiref_channel_take_output_async (channel, NULL, test_store_result, &taken);
+  test_wait_for_result (&taken);
   message = asgiref_channel_take_output_finish (channel, taken, NULL);
   g_assert_cmpstr (asgiref_message_get_type_name (message), ==, "http.response.start");
-  wait_for (&sent_start);
+  test_wait_for_result (&sent_start);
   g_assert_true (asgiref_channel_send_finish (channel, sent_start, NULL));
   g_assert_null (sent_body);
 
   g_clear_object (&taken);
   g_clear_pointer (&message, g_variant_unref);
-  asgiref_channel_take_output_async (channel, NULL, store_result, &taken);
-  wait_for (&taken);
+  asgiref_channel_take_output_async (channel, NULL, test_store_result, &taken);
+  test_wait_for_result (&taken);
   message = asgiref_channel_take_output_finish (channel, taken, NULL);
   g_assert_cmpstr (asgiref_message_get_type_name (message), ==, "http.response.body");
-  wait_for (&sent_body);
+  test_wait_for_result (&sent_body);
   g_assert_true (asgiref_channel_send_finish (channel, sent_body, NULL));
 }
 
@@ -289,12 +264,12 @@ test_close (void)
   g_autoptr(GError) error = NULL;
 
   put (channel, asgiref_message_new ("http.disconnect"));
-  test_channel_send (channel, start (FALSE), NULL, store_result, &sent);
+  test_channel_send (channel, start (FALSE), NULL, test_store_result, &sent);
   asgiref_channel_close (channel);
   g_assert_true (asgiref_channel_is_closed (channel));
   asgiref_channel_close (channel);
 
-  wait_for (&sent);
+  test_wait_for_result (&sent);
   g_assert_false (asgiref_channel_send_finish (channel, sent, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
   g_clear_error (&error);
@@ -302,8 +277,8 @@ test_close (void)
   /* What was put before is still received, then the end. */
   message = receive (channel);
   g_assert_cmpstr (asgiref_message_get_type_name (message), ==, "http.disconnect");
-  asgiref_channel_receive_async (channel, NULL, store_result, &received);
-  wait_for (&received);
+  asgiref_channel_receive_async (channel, NULL, test_store_result, &received);
+  test_wait_for_result (&received);
   g_assert_null (asgiref_channel_receive_finish (channel, received, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
   g_clear_error (&error);
@@ -323,10 +298,10 @@ test_cancel_receive (void)
   g_autoptr(GVariant) message = NULL;
   g_autoptr(GError) error = NULL;
 
-  asgiref_channel_receive_async (channel, cancellable, store_result, &result);
+  asgiref_channel_receive_async (channel, cancellable, test_store_result, &result);
   g_cancellable_cancel (cancellable);
   g_assert_null (result);  /* never from inside the cancellation */
-  wait_for (&result);
+  test_wait_for_result (&result);
   g_assert_null (asgiref_channel_receive_finish (channel, result, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 

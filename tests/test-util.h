@@ -393,6 +393,34 @@ test_allow_criticals (void)
 /* }}} */
 
 
+/* A GAsyncReadyCallback that stores a reference to the result in the
+ * GAsyncResult * that @user_data points to. */
+static inline void
+test_store_result (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  g_assert_null (*out);
+  *out = g_object_ref (result);
+}
+
+/* Iterates the thread-default main context until *@result is set (by
+ * test_store_result()); fails the test after TEST_GUARD_SECONDS. */
+static inline void
+test_wait_for_result (GAsyncResult **result)
+{
+  GMainContext *context = g_main_context_get_thread_default ();
+  gint64 deadline = g_get_monotonic_time () + TEST_GUARD_SECONDS * G_USEC_PER_SEC;
+
+  while (*result == NULL)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (context, TRUE);
+    }
+}
+
 /* Sends @message, which it takes over (the builders return full
  * references), as asgiref_channel_send_async() does. */
 static inline void
