@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // ASGI applications implemented in GJS, driven by Asgiref.Communicator from
-// the GJS main loop with the introspected API: a JS class implementing
-// Asgiref.Application, an Asgiref.FunctionApplication of a JS function, a
-// double-callable JS class through Asgiref.FactoryApplication, and the
-// Communicator's _async methods promisified.
+// the GJS main loop: first with the introspected API only (a JS class
+// implementing Asgiref.Application, an Asgiref.FunctionApplication of a JS
+// function, the Communicator's _async methods promisified), then through
+// the helper module (application() of an async function, the
+// Communicator's promise methods, toGLibError()).
 //
 // Every JS call of the vfunc must happen on the main thread: GJS would
 // refuse any other (a CRITICAL, fatal under G_DEBUG=fatal-warnings, and a
@@ -16,6 +17,7 @@ import GObject from 'gi://GObject';
 import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
 
+import {application, toGLibError, JS_ERROR_DOMAIN, JS_ERROR_QUARK} from '../../gir/asgiref.js';
 import {assert, assertDeepEqual, assertEqual, run, runLoop, test} from './harness.js';
 
 Gio._promisify(Asgiref.Communicator.prototype, 'receive_output_async', 'receive_output_finish');
@@ -323,8 +325,179 @@ test('a JS class with a scope property is a double-callable application', () => 
     assertDeepEqual(bodies, ['/instance/0', '/instance/1']);
 });
 
+// ---- The helper module --------------------------------------------------
+
+const echo = application(async (scope, {receive, send}) => {
+    recordCall('application (echo)');
+    let body = '';
+    for (;;) {
+        const message = await receive();
+        assert(message instanceof GLib.Variant, 'receive() gives a GLib.Variant');
+        const {type, body: chunk, more_body: moreBody} = message.recursiveUnpack();
+        assertEqual(type, 'http.request');
+        body += decoder.decode(chunk);
+        if (!moreBody)
+            break;
+    }
+    send(Asgiref.message_new_http_response_start(200, null, false));  // not awaited: kept in order
+    await send(Asgiref.message_new_http_response_body(bytes(body), false));
+});
+
+test('application() of an async function echoes a chunked request', () => {
+    assert(echo instanceof Asgiref.Application);
+    inLoop(async () => {
+        const comm = Asgiref.Communicator.new(echo, httpScope());
+        comm.sendInput(Asgiref.message_new_http_request(bytes('hello, '), true))
+            .sendInput(Asgiref.message_new_http_request(bytes('world'), false));
+        const start = await comm.receiveOutput();
+        assertEqual(Asgiref.message_get_status(start), 200);
+        const body = await comm.receiveOutput();
+        assertEqual(text(Asgiref.message_get_body(body)), 'hello, world');
+        assertEqual(await comm.waitForEnd(), true);
+    });
+});
+
+test('receiveNothing() is true while the app is quiet, false once it sent', () => {
+    inLoop(async () => {
+        const comm = Asgiref.Communicator.new(echo, httpScope());
+        assertEqual(await comm.receiveNothing(50, 5), true);
+        comm.sendInput(Asgiref.message_new_http_request(bytes('x'), false));
+        assertEqual(await comm.receiveNothing(5000, 5), false);
+        assertEqual(Asgiref.message_get_type_name(await comm.receiveOutput()), 'http.response.start');
+        await comm.receiveOutput();
+        await comm.waitForEnd();
+    });
+});
+
+test('receiveOutput() times out with G_IO_ERROR_TIMED_OUT; the app\'s receive is cancelled', () => {
+    let received = null;
+    const app = application(async (scope, {receive}) => {
+        received = await rejection(receive(), 'receive()');
+        throw received;
+    });
+    inLoop(async () => {
+        const comm = Asgiref.Communicator.new(app, httpScope());
+        const error = await rejection(comm.receiveOutput(50));
+        assert(isError(error, Gio.IOErrorEnum, Gio.IOErrorEnum.TIMED_OUT), `${error}`);
+        assertEqual(await comm.waitForEnd(), true);
+    });
+    assert(isError(received, Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED), `${received}`);
+});
+
+test('a GLib.Error the async function rejects with ends the instance as it is', () => {
+    const app = application(async () => {
+        throw new GLib.Error(Gio.IOErrorEnum, Gio.IOErrorEnum.NOT_FOUND, 'no such item');
+    });
+    inLoop(async () => {
+        const comm = Asgiref.Communicator.new(app, httpScope());
+        const received = await rejection(comm.receiveOutput());
+        assert(isError(received, Gio.IOErrorEnum, Gio.IOErrorEnum.NOT_FOUND), `${received}`);
+        assertEqual(received.message, 'no such item');
+        const waited = await rejection(comm.waitForEnd());
+        assert(isError(waited, Gio.IOErrorEnum, Gio.IOErrorEnum.NOT_FOUND), `${waited}`);
+    });
+});
+
+test('other exceptions, thrown or rejected, become errors of the JS domain at once', () => {
+    const apps = {
+        rejected: application(async () => {
+            await null;
+            throw new TypeError('not a number');
+        }),
+        thrown: application(() => {
+            throw new RangeError('out of range');
+        }),
+        value: application(() => Promise.reject('a string')),
+    };
+    const errors = {};
+    inLoop(async () => {
+        for (const [name, app] of Object.entries(apps)) {
+            const comm = Asgiref.Communicator.new(app, httpScope());
+            errors[name] = await rejection(comm.waitForEnd());
+        }
+    });
+    assertDeepEqual(Object.fromEntries(Object.entries(errors).map(([name, error]) => [name, {
+        domain: GLib.quark_to_string(error.domain), code: error.code, message: error.message,
+    }])), {
+        rejected: {domain: JS_ERROR_DOMAIN, code: 0, message: 'TypeError: not a number'},
+        thrown: {domain: JS_ERROR_DOMAIN, code: 0, message: 'RangeError: out of range'},
+        value: {domain: JS_ERROR_DOMAIN, code: 0, message: 'a string'},
+    });
+    assert(errors.thrown.matches(JS_ERROR_QUARK, 0));
+});
+
+test('send() out of protocol order rejects with ASGIREF_ERROR_PROTOCOL; the app can go on', () => {
+    let early = null, notVariant = null;
+    const app = application(async (scope, {receive, send}) => {
+        await receive();
+        early = await rejection(send(Asgiref.message_new_http_response_body(bytes('early'), false)));
+        notVariant = await rejection(send({type: 'http.response.start', status: 200}));
+        await send(Asgiref.message_new_http_response_start(500, null, false));
+        await send(Asgiref.message_new_http_response_body(bytes('sorry'), false));
+    });
+    inLoop(async () => {
+        const comm = Asgiref.Communicator.new(app, httpScope());
+        comm.sendInput(Asgiref.message_new_http_request(null, false));
+        assertEqual(Asgiref.message_get_status(await comm.receiveOutput()), 500);
+        assertEqual(text(Asgiref.message_get_body(await comm.receiveOutput())), 'sorry');
+        assertEqual(await comm.waitForEnd(), true);
+    });
+    assert(isError(early, Asgiref.error_quark(), Asgiref.Error.PROTOCOL), `${early}`);
+    assert(notVariant instanceof TypeError, `${notVariant}`);
+});
+
+test('waitForEnd() ends an instance stuck outside the channel with G_IO_ERROR_TIMED_OUT', () => {
+    // The function waits for something that never happens: cancelling the
+    // instance cannot interrupt it, but the instance ends anyway.
+    let settled = false;
+    const app = application(async (scope, {cancellable}) => {
+        await new Promise(() => {});
+        settled = true;
+    });
+    let cancellable = null;
+    const spy = application((scope, io) => {
+        cancellable = io.cancellable;
+        return new Promise(() => {});
+    });
+    inLoop(async () => {
+        for (const stuck of [app, spy]) {
+            const comm = Asgiref.Communicator.new(stuck, httpScope());
+            const error = await rejection(comm.waitForEnd(50));
+            assert(isError(error, Gio.IOErrorEnum, Gio.IOErrorEnum.TIMED_OUT), `${error}`);
+        }
+    });
+    assertEqual(settled, false);
+    assert(cancellable instanceof Gio.Cancellable && cancellable.is_cancelled(),
+        'the function is given the instance\'s cancellable');
+});
+
+test('the scope and the channel are given to the async function', () => {
+    let seen = null;
+    const app = application((scope, {channel}) => {
+        seen = {
+            path: scope.recursiveUnpack().path,
+            sameScope: channel.get_scope().equal(scope),
+        };
+    });
+    inLoop(async () => {
+        assertEqual(await Asgiref.Communicator.new(app, httpScope('GET', '/here')).waitForEnd(), true);
+    });
+    assertDeepEqual(seen, {path: '/here', sameScope: true});
+});
+
+test('toGLibError() keeps GLib.Errors and converts anything else', () => {
+    const glibError = new GLib.Error(Gio.IOErrorEnum, Gio.IOErrorEnum.FAILED, 'as is');
+    assertEqual(toGLibError(glibError), glibError);
+    const converted = toGLibError(new SyntaxError('bad'));
+    assert(converted instanceof GLib.Error);
+    assert(converted.matches(JS_ERROR_QUARK, 0));
+    assertEqual(converted.message, 'SyntaxError: bad');
+    assertEqual(toGLibError(undefined).message, 'undefined');
+    assertEqual(toGLibError(Object.create(null)).message, '[object Object]');
+});
+
 test('every JS call of the vfunc ran on the main thread, owning the main context', () => {
-    assert(calls.length >= 8, `only ${calls.length} calls recorded`);
+    assert(calls.length >= 10, `only ${calls.length} calls recorded`);
     const elsewhere = calls.filter(call => !call.mainThread || !call.ownsMainContext);
     assertDeepEqual(elsewhere, []);
 });
