@@ -71,7 +71,6 @@ function recordCall(name) {
     calls.push({
         name,
         mainThread: AsgirefTest.ThreadFunction.is_main_thread(),
-        ownsMainContext: GLib.MainContext.default().is_owner(),
     });
 }
 
@@ -496,9 +495,41 @@ test('toGLibError() keeps GLib.Errors and converts anything else', () => {
     assertEqual(toGLibError(Object.create(null)).message, '[object Object]');
 });
 
-test('every JS call of the vfunc ran on the main thread, owning the main context', () => {
+test('the blocking twins run a JS app from top-level code, and refuse inside the loop', () => {
+    // Outside a main loop, the Communicator iterates the main context itself
+    // while it waits, so the JS app (and the promises of an async one) run
+    // meanwhile, on this thread.
+    const comm = Asgiref.Communicator.new(new EchoApp(), httpScope('PUT', '/blocking'));
+    comm.send_input(Asgiref.message_new_http_request(bytes('top to bottom'), false));
+    assertEqual(Asgiref.message_get_status(comm.receive_output(SECOND_US, null)), 200);
+    assertEqual(text(Asgiref.message_get_body(comm.receive_output(SECOND_US, null))), 'top to bottom');
+    assertEqual(comm.wait(SECOND_US, null), true);
+
+    const quiet = Asgiref.Communicator.new(echo, httpScope());
+    assertEqual(quiet.receive_nothing(SHORT_US, 5000, null), true);
+    quiet.send_input(Asgiref.message_new_http_request(bytes('async'), false));
+    assertEqual(quiet.receive_nothing(5 * SECOND_US, 5000, null), false);
+    quiet.receive_output(SECOND_US, null);
+    assertEqual(text(Asgiref.message_get_body(quiet.receive_output(SECOND_US, null))), 'async');
+    assertEqual(quiet.wait(SECOND_US, null), true);
+
+    // Blocking from a loop callback would hang the loop: an error instead.
+    let error = null;
+    inLoop(async () => {
+        const inside = Asgiref.Communicator.new(new ReceiveThenApp(), httpScope());
+        try {
+            inside.wait(SECOND_US, null);
+        } catch (e) {
+            error = e;
+        }
+        await rejection(inside.waitForEnd(50));
+    });
+    assert(isError(error, Asgiref.error_quark(), Asgiref.Error.DEADLOCK), `${error}`);
+});
+
+test('every JS call of the vfunc ran on the main thread', () => {
     assert(calls.length >= 10, `only ${calls.length} calls recorded`);
-    const elsewhere = calls.filter(call => !call.mainThread || !call.ownsMainContext);
+    const elsewhere = calls.filter(call => !call.mainThread);
     assertDeepEqual(elsewhere, []);
 });
 
