@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
-// GJS helper for Asgiref: idiomatic Local and Context, and sync-to-async
-// that never lets a JS function run off the main thread.
+// GJS helper for Asgiref: idiomatic Local and Context, sync-to-async
+// that never lets a JS function run off the main thread, and ASGI
+// applications written as async functions (see "ASGI applications" below).
 //
 //     import Asgiref from 'gi://Asgiref';
 //     import {wrap} from './asgiref.js';   // or the installed copy in
@@ -389,4 +390,284 @@ export function syncToAsync(fn, {threadSensitive = true, bridge = null, cancella
     throw new TypeError(`syncToAsync() needs a function or an Asgiref.SyncFunction, not ${fn}`);
 }
 
-export default {wrap, syncToAsync};
+
+
+// --------------------------------------------------------------------------
+// ASGI applications
+// --------------------------------------------------------------------------
+//
+// An ASGI application in JS is best written as an async function, as in
+// Python:
+//
+//     import {application} from './asgiref.js';
+//
+//     const app = application(async (scope, {receive, send}) => {
+//         const request = await receive();          // a GLib.Variant a{sv}
+//         const body = Asgiref.message_get_body(request);
+//         await send(Asgiref.message_new_http_response_start(200, null, false));
+//         await send(Asgiref.message_new_http_response_body(body, false));
+//     });                                           // an Asgiref.Application
+//
+// Messages stay GLib.Variant both ways (a{sv}, what the C API, the message
+// builders and the Asgiref.message_get_*() accessors use); for a plain JS
+// object, `message.recursiveUnpack()` gives {type: 'http.request',
+// body: Uint8Array, more_body: false}. The promise of the function
+// completes the instance: resolving ends it normally, rejecting ends it
+// with the error (a GLib.Error as it is, any other exception converted by
+// toGLibError()).
+//
+// For tests, importing the module also gives every Asgiref.Communicator
+// promise-returning methods with timeouts in milliseconds (asgiref's
+// defaults):
+//
+//     const comm = Asgiref.Communicator.new(app, Asgiref.scope_new_http('POST', '/', null, null));
+//     comm.sendInput(Asgiref.message_new_http_request(bytes, false));
+//     const start = await comm.receiveOutput();     // 1000 ms; GLib.Variant
+//     await comm.receiveNothing();                  // 100 ms, every 10 ms: boolean
+//     await comm.waitForEnd();                      // 1000 ms: true
+//
+// (waitForEnd, not wait: Asgiref.Communicator.wait() is the blocking twin.)
+//
+// Facts about GJS 1.74 this relies on or works around:
+// - A JS vfunc_call() (or Asgiref.FunctionApplication function) that throws
+//   is logged by GJS as "JS ERROR" with a CRITICAL (fatal under
+//   G_DEBUG=fatal-warnings), and the Gio.Task it was given stays alive
+//   until the JS garbage collector finalizes its wrapper: only then does
+//   the instance fail (ASGIREF_ERROR_FAILED, or seen as cancelled if it was
+//   cancelled meanwhile), at an unpredictable time. application() catches
+//   everything the function throws or rejects with and completes the task
+//   at once.
+// - Only a GLib.Error can complete a Gio.Task with an error:
+//   task.return_error() refuses other values. toGLibError() converts JS
+//   exceptions, as the Python override does for Python ones.
+// - A JS signal handler connected to a Gio.Cancellable runs on the thread
+//   that called cancel(), which GJS refuses for any thread but the main
+//   one. application() watches the instance's cancellable through
+//   Gio.Cancellable.source_new() attached to the task's main context: its
+//   callback always runs there, from the main loop, never inside cancel().
+// - Every callback of an application runs on the thread-default main
+//   context of the thread that started the instance: a JS application must
+//   be started (Communicator.new(), a server) from the main thread.
+// - A JS class is a "double callable" application (one instance per
+//   scope, for Asgiref.FactoryApplication.new_for_type()) when it declares
+//   a writable GVariant `scope` property; GObject.ParamSpec.variant() does
+//   not exist in GJS 1.74, but the C constructor does:
+//   `GObject.param_spec_variant('scope', '', '', new GLib.VariantType('a{sv}'),
+//   null, GObject.ParamFlags.READWRITE | GObject.ParamFlags.CONSTRUCT_ONLY)`.
+
+/**
+ * The GError domain (as a string) of the errors that carry a JS exception
+ * other than a GLib.Error out of an application made by application():
+ * code 0, message `String(exception)` ("TypeError: message").
+ */
+export const JS_ERROR_DOMAIN = 'asgiref-js-exception-quark';
+
+/**
+ * The quark of JS_ERROR_DOMAIN, for `error.matches(JS_ERROR_QUARK, 0)`.
+ */
+export const JS_ERROR_QUARK = GLib.quark_from_string(JS_ERROR_DOMAIN);
+
+/**
+ * Converts any thrown value to a GLib.Error, the only kind of error a
+ * Gio.Task (and so C code and other bindings) can carry: a GLib.Error is
+ * returned as it is, anything else becomes a GLib.Error of
+ * JS_ERROR_DOMAIN, code 0, whose message is `String(value)`.
+ *
+ * @param {*} value what was thrown
+ * @returns {GLib.Error}
+ */
+export function toGLibError(value) {
+    if (value instanceof GLib.Error)
+        return value;
+    let message;
+    try {
+        message = String(value);
+    } catch (e) {
+        // An object without toString(), a revoked proxy...
+        message = Object.prototype.toString.call(value);
+    }
+    return new GLib.Error(JS_ERROR_QUARK, 0, message);
+}
+
+// Starts `start(...args, callback)` and returns a Promise of `finish(result)`.
+function callAsync(object, start, finish, args) {
+    return new Promise((resolve, reject) => {
+        start.call(object, ...args, (source, result) => {
+            try {
+                resolve(finish.call(object, result));
+            } catch (e) {
+                reject(e);
+            }
+        });
+    });
+}
+
+// Runs one instance of an application function and completes `task` with
+// what it produced.
+function callApplication(fn, scope, channel, task) {
+    const cancellable = task.get_cancellable();
+    const receive = () => callAsync(channel, channel.receive_async, channel.receive_finish,
+        [cancellable]);
+    const send = message => {
+        if (!(message instanceof GLib.Variant)) {
+            return Promise.reject(new TypeError(
+                `send() needs an ASGI message as a GLib.Variant, not ${message}`));
+        }
+        return callAsync(channel, channel.send_async, channel.send_finish,
+            [message, cancellable]);
+    };
+
+    let outcome;
+    try {
+        outcome = Promise.resolve(fn(scope, {receive, send, channel, cancellable}));
+    } catch (e) {
+        outcome = Promise.reject(e);
+    }
+
+    // The first of: the function settled, or the instance was cancelled.
+    // The channel makes pending and later receives and sends fail with
+    // G_IO_ERROR_CANCELLED on cancellation, which ends most functions; one
+    // waiting for something else must not keep the instance alive, as
+    // asyncio would have raised CancelledError at its await.
+    let completed = false;
+    let watch = null;
+    const complete = (ok, error) => {
+        if (completed)
+            return;
+        completed = true;
+        watch?.destroy();
+        watch = null;
+        if (ok)
+            task.return_boolean(true);
+        else
+            task.return_error(toGLibError(error));
+    };
+    if (cancellable) {
+        watch = cancellable.source_new();
+        watch.set_priority(GLib.PRIORITY_DEFAULT);
+        watch.set_name('[asgiref] JS application cancelled');
+        watch.set_callback(() => {
+            complete(false, cancelledError());
+            return GLib.SOURCE_REMOVE;
+        });
+        watch.attach(task.get_context());
+    }
+    outcome.then(() => complete(true), error => complete(false, error));
+}
+
+/**
+ * Makes an Asgiref.Application of an async function, asgiref's
+ * `async def application(scope, receive, send)`:
+ * `fn(scope, {receive, send, channel, cancellable})`.
+ *
+ * - `scope`: the instance's scope, a GLib.Variant a{sv} (read it with
+ *   Asgiref.scope_get_*() or `scope.recursiveUnpack()`).
+ * - `receive()`: a Promise of the next message the server sent, a
+ *   GLib.Variant a{sv}; rejects with a GLib.Error (G_IO_ERROR_CLOSED once
+ *   the server is gone, G_IO_ERROR_CANCELLED once the instance is
+ *   cancelled).
+ * - `send(message)`: sends a GLib.Variant a{sv} message; a Promise that
+ *   resolves (true) once the server took it, or rejects with a GLib.Error
+ *   (ASGIREF_ERROR_INVALID_MESSAGE, ASGIREF_ERROR_PROTOCOL for a message
+ *   out of order, G_IO_ERROR_CLOSED, G_IO_ERROR_CANCELLED). A send that was
+ *   not awaited still keeps its place in the order.
+ * - `channel`, `cancellable`: the instance's Asgiref.Channel and
+ *   Gio.Cancellable, for other async calls that should stop with it.
+ *
+ * `fn` may also be a plain function returning a promise or a value. The
+ * instance ends when its promise settles: normally when it resolves
+ * (whatever the value), with the error when it rejects or `fn` throws
+ * (converted by toGLibError()). When the instance is cancelled (a server
+ * dropping it, a Communicator timing out) it ends at once with
+ * G_IO_ERROR_CANCELLED, whether or not the function's promise settled;
+ * the function itself cannot be interrupted, but its receives and sends
+ * fail from then on.
+ *
+ * `fn` is called on the main thread, once per instance, from
+ * Asgiref.Application.call_async() (for a Communicator: inside
+ * Asgiref.Communicator.new()).
+ *
+ * @param {Function} fn async (scope, {receive, send, channel, cancellable})
+ * @returns {Asgiref.Application} an Asgiref.FunctionApplication
+ */
+export function application(fn) {
+    if (typeof fn !== 'function')
+        throw new TypeError(`application() needs a function, not ${fn}`);
+    return Asgiref.FunctionApplication.new(
+        (scope, channel, task) => callApplication(fn, scope, channel, task));
+}
+
+function microseconds(timeoutMs) {
+    if (timeoutMs === null || timeoutMs === undefined || timeoutMs < 0 || timeoutMs === Infinity)
+        return -1;
+    return Math.round(timeoutMs * 1000);
+}
+
+if (!Asgiref.Communicator.prototype[marker]) {
+    define(Asgiref.Communicator.prototype, {
+        [marker]: true,
+
+        /**
+         * Queues `message` for the application's next receive; throws a
+         * GLib.Error (ASGIREF_ERROR_INVALID_MESSAGE) for an invalid one.
+         *
+         * @param {GLib.Variant} message
+         * @returns {Asgiref.Communicator} this
+         */
+        sendInput(message) {
+            this.send_input(message);
+            return this;
+        },
+
+        /**
+         * A Promise of the next message the application sent (a
+         * GLib.Variant a{sv}). Rejects with G_IO_ERROR_TIMED_OUT when
+         * nothing came in `timeoutMs` (and cancels the instance, as asgiref
+         * does), with the application's error once it failed, or with
+         * ASGIREF_ERROR_FINISHED once it returned and everything it sent
+         * was received.
+         *
+         * @param {number} [timeoutMs=1000] negative or Infinity: no limit
+         * @param {Gio.Cancellable} [cancellable]
+         * @returns {Promise<GLib.Variant>}
+         */
+        receiveOutput(timeoutMs = 1000, cancellable = null) {
+            return callAsync(this, this.receive_output_async, this.receive_output_finish,
+                [microseconds(timeoutMs), cancellable]);
+        },
+
+        /**
+         * A Promise of whether the application sent nothing for
+         * `timeoutMs`, looking every `intervalMs`: false as soon as
+         * something came (it stays queued for receiveOutput()). Rejects
+         * with the application's error if it failed.
+         *
+         * @param {number} [timeoutMs=100]
+         * @param {number} [intervalMs=10]
+         * @param {Gio.Cancellable} [cancellable]
+         * @returns {Promise<boolean>}
+         */
+        receiveNothing(timeoutMs = 100, intervalMs = 10, cancellable = null) {
+            return callAsync(this, this.receive_nothing_async, this.receive_nothing_finish,
+                [Math.max(0, microseconds(timeoutMs)), Math.max(1, microseconds(intervalMs)),
+                    cancellable]);
+        },
+
+        /**
+         * A Promise that resolves (true) when the instance ended normally.
+         * If it has not ended in `timeoutMs`, cancels it, and rejects with
+         * G_IO_ERROR_TIMED_OUT once it ended; rejects with the
+         * application's error if it failed. asgiref's `wait()`.
+         *
+         * @param {number} [timeoutMs=1000] negative or Infinity: no limit
+         * @param {Gio.Cancellable} [cancellable]
+         * @returns {Promise<boolean>}
+         */
+        waitForEnd(timeoutMs = 1000, cancellable = null) {
+            return callAsync(this, this.wait_async, this.wait_finish,
+                [microseconds(timeoutMs), cancellable]);
+        },
+    });
+}
+
+export default {wrap, syncToAsync, application, toGLibError, JS_ERROR_DOMAIN, JS_ERROR_QUARK};
