@@ -138,9 +138,13 @@ inner_finalized (gpointer  user_data,
  * it through [method@Gio.Task.get_cancellable], and every pending and later
  * receive and send on @channel fails with %G_IO_ERROR_CANCELLED.
  *
- * An implementation that lets go of its task without completing it (a
- * Python or JavaScript `call` that raised an exception, say) makes the
- * instance fail with %ASGIREF_ERROR_FAILED rather than never end.
+ * An implementation that lets go of its task without completing it makes
+ * the instance fail with %ASGIREF_ERROR_FAILED rather than never end. A
+ * Python `do_call` that raises completes the task with its exception (the
+ * override sees to it); a GJS `vfunc_call` that throws lets go of the task
+ * only when the garbage collector finalizes it, so JavaScript applications
+ * are best written with the `application()` helper of `asgiref.js`, which
+ * completes the task when the async function settles.
  */
 void
 asgiref_application_call_async (AsgirefApplication  *self,
@@ -165,6 +169,9 @@ asgiref_application_call_async (AsgirefApplication  *self,
   owned = g_variant_ref_sink (scope);
   task = asgiref_context_create_task (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, asgiref_application_call_async);
+  /* How a cancelled instance ended is its own to say: an error it fails
+   * with while cleaning up must not turn into G_IO_ERROR_CANCELLED. */
+  g_task_set_check_cancellable (task, FALSE);
 
   iface = ASGIREF_APPLICATION_GET_IFACE (self);
   if (iface->call == NULL)
@@ -184,6 +191,7 @@ asgiref_application_call_async (AsgirefApplication  *self,
   link->outer = g_object_ref (task);
   inner = g_task_new (self, cancellable, inner_done, link);
   g_task_set_source_tag (inner, asgiref_application_call_async);
+  g_task_set_check_cancellable (inner, FALSE);
   g_object_weak_ref (G_OBJECT (inner), inner_finalized, link);
   iface->call (self, owned, channel, inner);
 }

@@ -382,6 +382,37 @@ test_wait_cancels_stuck_instance (void)
 }
 
 static void
+cleanup_failed (GCancellable *cancellable,
+                gpointer      user_data)
+{
+  g_task_return_new_error (G_TASK (user_data), G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                           "cleanup failed");
+}
+
+static void
+failing_cleanup_app (GVariant       *scope,
+                     AsgirefChannel *channel,
+                     GTask          *task,
+                     gpointer        user_data)
+{
+  g_cancellable_connect (g_task_get_cancellable (task), G_CALLBACK (cleanup_failed),
+                         g_object_ref (task), g_object_unref);
+}
+
+static void
+test_wait_reports_error_of_cancelled_instance (void)
+{
+  g_autoptr(AsgirefApplication) app = asgiref_function_application_new (failing_cleanup_app, NULL, NULL);
+  g_autoptr(AsgirefCommunicator) comm = asgiref_communicator_new (app, http_scope ());
+  g_autoptr(GError) error = NULL;
+
+  /* Not CANCELLED, nor TIMED_OUT: what the instance itself said. */
+  g_assert_false (asgiref_communicator_wait (comm, SHORT, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+  g_assert_cmpstr (error->message, ==, "cleanup failed");
+}
+
+static void
 test_dropping_cancels_instance (void)
 {
   g_autoptr(AsgirefApplication) app = asgiref_function_application_new (echo_app, NULL, NULL);
@@ -588,6 +619,7 @@ main (int   argc,
   test_add_in_own_context ("/Asgiref/Communicator/nothing-lost-when-the-instance-ends", test_nothing_lost_when_instance_ends);
   test_add_in_own_context ("/Asgiref/Communicator/application-error-surfaces", test_application_error_surfaces);
   test_add_in_own_context ("/Asgiref/Communicator/wait-cancels-a-stuck-instance", test_wait_cancels_stuck_instance);
+  test_add_in_own_context ("/Asgiref/Communicator/wait-reports-the-error-of-a-cancelled-instance", test_wait_reports_error_of_cancelled_instance);
   test_add_in_own_context ("/Asgiref/Communicator/dropping-it-cancels-the-instance", test_dropping_cancels_instance);
   test_add_in_own_context ("/Asgiref/Communicator/instance-runs-in-its-own-context", test_instance_has_own_context);
   test_add_in_own_context ("/Asgiref/Communicator/blocking-twin-from-a-worker", test_twin_from_worker);
