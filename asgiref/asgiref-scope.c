@@ -8,6 +8,7 @@
 #include "asgiref-i18n-private.h"
 #include "asgiref-message-private.h"
 #include "asgiref-scope.h"
+#include "asgiref-vardict-private.h"
 
 /**
  * AsgirefScopeBuilder:
@@ -65,20 +66,6 @@ asgi_value (const char *spec_version)
   return g_variant_dict_end (&dict);
 }
 
-static GVariant *
-bytes_value (GBytes *bytes)
-{
-  if (bytes == NULL)
-    return g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, NULL, 0, 1);
-  return g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, bytes, TRUE);
-}
-
-static GVariant *
-empty_headers (void)
-{
-  return g_variant_new_array (G_VARIANT_TYPE ("(ayay)"), NULL, 0);
-}
-
 static AsgirefScopeBuilder *
 scope_builder_new (const char *type,
                    const char *path)
@@ -93,9 +80,9 @@ scope_builder_new (const char *type,
   g_variant_dict_insert (&builder->dict, "http_version", "s", "1.1");
   g_variant_dict_insert (&builder->dict, "scheme", "s", builder->websocket ? "ws" : "http");
   g_variant_dict_insert (&builder->dict, "path", "s", path);
-  g_variant_dict_insert_value (&builder->dict, "query_string", bytes_value (NULL));
+  g_variant_dict_insert_value (&builder->dict, "query_string", _asgiref_bytes_value (NULL));
   g_variant_dict_insert (&builder->dict, "root_path", "s", "");
-  g_variant_dict_insert_value (&builder->dict, "headers", empty_headers ());
+  g_variant_dict_insert_value (&builder->dict, "headers", _asgiref_empty_headers ());
   if (builder->websocket)
     g_variant_dict_insert_value (&builder->dict, "subprotocols", g_variant_new_strv (NULL, 0));
   return builder;
@@ -250,7 +237,7 @@ asgiref_scope_builder_set_raw_path (AsgirefScopeBuilder *builder,
   if (raw_path == NULL)
     g_variant_dict_remove (&builder->dict, "raw_path");
   else
-    g_variant_dict_insert_value (&builder->dict, "raw_path", bytes_value (raw_path));
+    g_variant_dict_insert_value (&builder->dict, "raw_path", _asgiref_bytes_value (raw_path));
 }
 
 /**
@@ -267,7 +254,7 @@ asgiref_scope_builder_set_query_string (AsgirefScopeBuilder *builder,
 {
   g_return_if_fail (builder != NULL);
 
-  g_variant_dict_insert_value (&builder->dict, "query_string", bytes_value (query_string));
+  g_variant_dict_insert_value (&builder->dict, "query_string", _asgiref_bytes_value (query_string));
 }
 
 /**
@@ -304,7 +291,7 @@ asgiref_scope_builder_set_headers (AsgirefScopeBuilder *builder,
   g_return_if_fail (builder != NULL);
   g_return_if_fail (headers == NULL || g_variant_is_of_type (headers, G_VARIANT_TYPE ("a(ayay)")));
 
-  g_variant_dict_insert_value (&builder->dict, "headers", headers != NULL ? headers : empty_headers ());
+  g_variant_dict_insert_value (&builder->dict, "headers", headers != NULL ? headers : _asgiref_empty_headers ());
 }
 
 /**
@@ -567,25 +554,6 @@ asgiref_scope_new_lifespan (GVariant *state)
 
 /* {{{ Accessors */
 
-#define return_if_not_vardict(scope, val) \
-  g_return_val_if_fail (scope != NULL, val); \
-  g_return_val_if_fail (g_variant_is_of_type (scope, G_VARIANT_TYPE_VARDICT), val)
-
-/* A pointer into @dict's own data. Serialising first (a no-op for the
- * scopes built here and for those that came from bytes) keeps it valid as
- * long as @dict is: see finish_scope(). */
-static const char *
-lookup_string (GVariant   *dict,
-               const char *key)
-{
-  const char *value = NULL;
-
-  g_variant_get_data (dict);
-  if (!g_variant_lookup (dict, key, "&s", &value))
-    return NULL;
-  return value;
-}
-
 /**
  * asgiref_scope_get_type_name:
  * @scope: an ASGI scope, of type `a{sv}`
@@ -598,9 +566,9 @@ lookup_string (GVariant   *dict,
 const char *
 asgiref_scope_get_type_name (GVariant *scope)
 {
-  return_if_not_vardict (scope, NULL);
+  _asgiref_return_val_if_not_vardict (scope, NULL);
 
-  return lookup_string (scope, "type");
+  return _asgiref_vardict_lookup_string (scope, "type");
 }
 
 static const char *
@@ -612,7 +580,7 @@ lookup_asgi_string (GVariant   *scope,
   g_variant_get_data (scope);
   asgi = g_variant_lookup_value (scope, "asgi", G_VARIANT_TYPE_VARDICT);
   /* Serialised, @asgi's data is a slice of @scope's. */
-  return asgi != NULL ? lookup_string (asgi, key) : NULL;
+  return asgi != NULL ? _asgiref_vardict_lookup_string (asgi, key) : NULL;
 }
 
 /**
@@ -629,7 +597,7 @@ asgiref_scope_get_asgi_version (GVariant *scope)
 {
   const char *version;
 
-  return_if_not_vardict (scope, NULL);
+  _asgiref_return_val_if_not_vardict (scope, NULL);
 
   version = lookup_asgi_string (scope, "version");
   return version != NULL ? version : "2.0";
@@ -652,12 +620,12 @@ asgiref_scope_get_spec_version (GVariant *scope)
 {
   const char *version, *type;
 
-  return_if_not_vardict (scope, NULL);
+  _asgiref_return_val_if_not_vardict (scope, NULL);
 
   version = lookup_asgi_string (scope, "spec_version");
   if (version != NULL)
     return version;
-  type = lookup_string (scope, "type");
+  type = _asgiref_vardict_lookup_string (scope, "type");
   if (g_strcmp0 (type, "http") == 0 || g_strcmp0 (type, "websocket") == 0)
     return "2.0";
   if (g_strcmp0 (type, "lifespan") == 0)
@@ -679,9 +647,9 @@ asgiref_scope_get_http_version (GVariant *scope)
 {
   const char *version;
 
-  return_if_not_vardict (scope, NULL);
+  _asgiref_return_val_if_not_vardict (scope, NULL);
 
-  version = lookup_string (scope, "http_version");
+  version = _asgiref_vardict_lookup_string (scope, "http_version");
   return version != NULL ? version : "1.1";
 }
 
@@ -697,9 +665,9 @@ asgiref_scope_get_http_version (GVariant *scope)
 const char *
 asgiref_scope_get_method (GVariant *scope)
 {
-  return_if_not_vardict (scope, NULL);
+  _asgiref_return_val_if_not_vardict (scope, NULL);
 
-  return lookup_string (scope, "method");
+  return _asgiref_vardict_lookup_string (scope, "method");
 }
 
 /**
@@ -716,12 +684,12 @@ asgiref_scope_get_scheme (GVariant *scope)
 {
   const char *scheme;
 
-  return_if_not_vardict (scope, NULL);
+  _asgiref_return_val_if_not_vardict (scope, NULL);
 
-  scheme = lookup_string (scope, "scheme");
+  scheme = _asgiref_vardict_lookup_string (scope, "scheme");
   if (scheme != NULL)
     return scheme;
-  return g_strcmp0 (lookup_string (scope, "type"), "websocket") == 0 ? "ws" : "http";
+  return g_strcmp0 (_asgiref_vardict_lookup_string (scope, "type"), "websocket") == 0 ? "ws" : "http";
 }
 
 /**
@@ -737,9 +705,9 @@ asgiref_scope_get_scheme (GVariant *scope)
 const char *
 asgiref_scope_get_path (GVariant *scope)
 {
-  return_if_not_vardict (scope, NULL);
+  _asgiref_return_val_if_not_vardict (scope, NULL);
 
-  return lookup_string (scope, "path");
+  return _asgiref_vardict_lookup_string (scope, "path");
 }
 
 /**
@@ -755,12 +723,9 @@ asgiref_scope_get_path (GVariant *scope)
 GBytes *
 asgiref_scope_get_raw_path (GVariant *scope)
 {
-  g_autoptr(GVariant) value = NULL;
+  _asgiref_return_val_if_not_vardict (scope, NULL);
 
-  return_if_not_vardict (scope, NULL);
-
-  value = g_variant_lookup_value (scope, "raw_path", G_VARIANT_TYPE_BYTESTRING);
-  return value != NULL ? g_variant_get_data_as_bytes (value) : NULL;
+  return _asgiref_vardict_lookup_bytes (scope, "raw_path", FALSE);
 }
 
 /**
@@ -775,12 +740,9 @@ asgiref_scope_get_raw_path (GVariant *scope)
 GBytes *
 asgiref_scope_get_query_string (GVariant *scope)
 {
-  g_autoptr(GVariant) value = NULL;
+  _asgiref_return_val_if_not_vardict (scope, NULL);
 
-  return_if_not_vardict (scope, NULL);
-
-  value = g_variant_lookup_value (scope, "query_string", G_VARIANT_TYPE_BYTESTRING);
-  return value != NULL ? g_variant_get_data_as_bytes (value) : g_bytes_new (NULL, 0);
+  return _asgiref_vardict_lookup_bytes (scope, "query_string", TRUE);
 }
 
 /**
@@ -798,9 +760,9 @@ asgiref_scope_get_root_path (GVariant *scope)
 {
   const char *root_path;
 
-  return_if_not_vardict (scope, NULL);
+  _asgiref_return_val_if_not_vardict (scope, NULL);
 
-  root_path = lookup_string (scope, "root_path");
+  root_path = _asgiref_vardict_lookup_string (scope, "root_path");
   return root_path != NULL ? root_path : "";
 }
 
@@ -816,14 +778,9 @@ asgiref_scope_get_root_path (GVariant *scope)
 GVariant *
 asgiref_scope_get_headers (GVariant *scope)
 {
-  GVariant *headers;
+  _asgiref_return_val_if_not_vardict (scope, NULL);
 
-  return_if_not_vardict (scope, NULL);
-
-  headers = g_variant_lookup_value (scope, "headers", G_VARIANT_TYPE ("a(ayay)"));
-  if (headers == NULL)
-    headers = g_variant_ref_sink (empty_headers ());
-  return headers;
+  return _asgiref_vardict_lookup_headers (scope);
 }
 
 /**
@@ -849,7 +806,7 @@ asgiref_scope_get_client (GVariant    *scope,
   gint32 client_port = 0;
   gboolean found;
 
-  return_if_not_vardict (scope, FALSE);
+  _asgiref_return_val_if_not_vardict (scope, FALSE);
 
   g_variant_get_data (scope);
   found = g_variant_lookup (scope, "client", "(&si)", &client_host, &client_port);
@@ -884,7 +841,7 @@ asgiref_scope_get_server (GVariant    *scope,
   const char *server_host = NULL;
   int server_port = 0;
 
-  return_if_not_vardict (scope, FALSE);
+  _asgiref_return_val_if_not_vardict (scope, FALSE);
 
   g_variant_get_data (scope);
   server = g_variant_lookup_value (scope, "server", G_VARIANT_TYPE ("(smi)"));
@@ -917,7 +874,7 @@ asgiref_scope_get_subprotocols (GVariant *scope)
 {
   g_autoptr(GVariant) value = NULL;
 
-  return_if_not_vardict (scope, NULL);
+  _asgiref_return_val_if_not_vardict (scope, NULL);
 
   value = g_variant_lookup_value (scope, "subprotocols", G_VARIANT_TYPE_STRING_ARRAY);
   if (value == NULL)
@@ -938,7 +895,7 @@ asgiref_scope_get_subprotocols (GVariant *scope)
 GVariant *
 asgiref_scope_get_state (GVariant *scope)
 {
-  return_if_not_vardict (scope, NULL);
+  _asgiref_return_val_if_not_vardict (scope, NULL);
 
   return g_variant_lookup_value (scope, "state", G_VARIANT_TYPE_VARDICT);
 }
@@ -960,7 +917,7 @@ asgiref_scope_has_extension (GVariant   *scope,
   g_autoptr(GVariant) extensions = NULL;
   g_autoptr(GVariant) info = NULL;
 
-  return_if_not_vardict (scope, FALSE);
+  _asgiref_return_val_if_not_vardict (scope, FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
 
   extensions = g_variant_lookup_value (scope, "extensions", G_VARIANT_TYPE_VARDICT);
@@ -974,98 +931,51 @@ asgiref_scope_has_extension (GVariant   *scope,
 
 /* {{{ Validation */
 
-typedef struct
-{
-  const char *key;
-  const char *type;     /* a GVariant type string */
-  gboolean    required;
-} KeySpec;
-
-static const KeySpec http_keys[] = {
-  { "asgi", "a{sv}", TRUE },
-  { "http_version", "s", TRUE },
-  { "method", "s", TRUE },
-  { "scheme", "s", FALSE },
-  { "path", "s", TRUE },
-  { "raw_path", "ay", FALSE },
-  { "query_string", "ay", TRUE },
-  { "root_path", "s", FALSE },
-  { "headers", "a(ayay)", TRUE },
-  { "client", "(si)", FALSE },
-  { "server", "(smi)", FALSE },
-  { "state", "a{sv}", FALSE },
-  { "extensions", "a{sv}", FALSE },
-  { NULL, NULL, FALSE }
+static const AsgirefKeySpec http_keys[] = {
+  { "asgi", "a{sv}", TRUE, NULL },
+  { "http_version", "s", TRUE, NULL },
+  { "method", "s", TRUE, NULL },
+  { "scheme", "s", FALSE, NULL },
+  { "path", "s", TRUE, NULL },
+  { "raw_path", "ay", FALSE, NULL },
+  { "query_string", "ay", TRUE, NULL },
+  { "root_path", "s", FALSE, NULL },
+  { "headers", "a(ayay)", TRUE, NULL },
+  { "client", "(si)", FALSE, NULL },
+  { "server", "(smi)", FALSE, NULL },
+  { "state", "a{sv}", FALSE, NULL },
+  { "extensions", "a{sv}", FALSE, NULL },
+  { NULL, NULL, FALSE, NULL }
 };
 
-static const KeySpec websocket_keys[] = {
-  { "asgi", "a{sv}", TRUE },
-  { "http_version", "s", FALSE },
-  { "scheme", "s", FALSE },
-  { "path", "s", TRUE },
-  { "raw_path", "ay", FALSE },
-  { "query_string", "ay", FALSE },
-  { "root_path", "s", FALSE },
-  { "headers", "a(ayay)", TRUE },
-  { "client", "(si)", FALSE },
-  { "server", "(smi)", FALSE },
-  { "subprotocols", "as", FALSE },
-  { "state", "a{sv}", FALSE },
-  { "extensions", "a{sv}", FALSE },
-  { NULL, NULL, FALSE }
+static const AsgirefKeySpec websocket_keys[] = {
+  { "asgi", "a{sv}", TRUE, NULL },
+  { "http_version", "s", FALSE, NULL },
+  { "scheme", "s", FALSE, NULL },
+  { "path", "s", TRUE, NULL },
+  { "raw_path", "ay", FALSE, NULL },
+  { "query_string", "ay", FALSE, NULL },
+  { "root_path", "s", FALSE, NULL },
+  { "headers", "a(ayay)", TRUE, NULL },
+  { "client", "(si)", FALSE, NULL },
+  { "server", "(smi)", FALSE, NULL },
+  { "subprotocols", "as", FALSE, NULL },
+  { "state", "a{sv}", FALSE, NULL },
+  { "extensions", "a{sv}", FALSE, NULL },
+  { NULL, NULL, FALSE, NULL }
 };
 
-static const KeySpec lifespan_keys[] = {
-  { "asgi", "a{sv}", TRUE },
-  { "state", "a{sv}", FALSE },
-  { NULL, NULL, FALSE }
+static const AsgirefKeySpec lifespan_keys[] = {
+  { "asgi", "a{sv}", TRUE, NULL },
+  { "state", "a{sv}", FALSE, NULL },
+  { NULL, NULL, FALSE, NULL }
 };
 
-static const KeySpec asgi_keys[] = {
-  { "version", "s", FALSE },
-  { "spec_version", "s", FALSE },
-  { NULL, NULL, FALSE }
+static const AsgirefKeySpec asgi_keys[] = {
+  { "version", "s", FALSE, NULL },
+  { "spec_version", "s", FALSE, NULL },
+  { NULL, NULL, FALSE, NULL }
 };
-
-static gboolean
-check_keys (GVariant       *dict,
-            const char     *type,
-            const KeySpec  *keys,
-            gboolean        in_asgi,
-            GError        **error)
-{
-  for (const KeySpec *key = keys; key->key != NULL; key++)
-    {
-      g_autoptr(GVariant) value = g_variant_lookup_value (dict, key->key, NULL);
-
-      if (value == NULL)
-        {
-          if (key->required)
-            {
-              g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
-                           _("The ASGI scope “%s” lacks the required key “%s”"),
-                           type, key->key);
-              return FALSE;
-            }
-          continue;
-        }
-
-      if (!g_variant_is_of_type (value, G_VARIANT_TYPE (key->type)))
-        {
-          if (in_asgi)
-            g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
-                         _("Key “%s” of the “asgi” dictionary of the ASGI scope must be of type “%s”, not “%s”"),
-                         key->key, key->type, g_variant_get_type_string (value));
-          else
-            g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
-                         _("Key “%s” of the ASGI scope must be of type “%s”, not “%s”"),
-                         key->key, key->type, g_variant_get_type_string (value));
-          return FALSE;
-        }
-    }
-
-  return TRUE;
-}
 
 /* "3", "3.0", "3.1"...: any version of ASGI 3, whose scopes and calling
  * convention this library implements. */
@@ -1102,7 +1012,7 @@ validate_asgi (GVariant  *scope,
   g_autoptr(GVariant) asgi = g_variant_lookup_value (scope, "asgi", G_VARIANT_TYPE_VARDICT);
   const char *version = "2.0";
 
-  if (!check_keys (asgi, NULL, asgi_keys, TRUE, error))
+  if (!_asgiref_vardict_check_keys (asgi, ASGIREF_VARDICT_SCOPE_ASGI, NULL, asgi_keys, error))
     return FALSE;
 
   g_variant_lookup (asgi, "version", "&s", &version);
@@ -1376,34 +1286,15 @@ asgiref_scope_validate (GVariant  *scope,
 {
   g_autoptr(GVariant) type_value = NULL;
   g_autoptr(GVariant) headers = NULL;
-  const KeySpec *keys;
+  const AsgirefKeySpec *keys;
   const char *type;
 
   g_return_val_if_fail (scope != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!g_variant_is_of_type (scope, G_VARIANT_TYPE_VARDICT))
-    {
-      g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
-                   _("An ASGI scope must be a dictionary of type “a{sv}”, not “%s”"),
-                   g_variant_get_type_string (scope));
-      return FALSE;
-    }
-
-  type_value = g_variant_lookup_value (scope, "type", NULL);
+  type_value = _asgiref_vardict_check_type (scope, ASGIREF_VARDICT_SCOPE, error);
   if (type_value == NULL)
-    {
-      g_set_error_literal (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
-                           _("The ASGI scope has no “type” key"));
-      return FALSE;
-    }
-  if (!g_variant_is_of_type (type_value, G_VARIANT_TYPE_STRING))
-    {
-      g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
-                   _("Key “%s” of the ASGI scope must be of type “%s”, not “%s”"),
-                   "type", "s", g_variant_get_type_string (type_value));
-      return FALSE;
-    }
+    return FALSE;
 
   type = g_variant_get_string (type_value, NULL);
   if (strcmp (type, "http") == 0)
@@ -1421,7 +1312,7 @@ asgiref_scope_validate (GVariant  *scope,
 
   /* Types first, so that the rules below can read values without
    * checking them again. */
-  if (!check_keys (scope, type, keys, FALSE, error) || !validate_asgi (scope, error))
+  if (!_asgiref_vardict_check_keys (scope, ASGIREF_VARDICT_SCOPE, type, keys, error) || !validate_asgi (scope, error))
     return FALSE;
 
   if (keys == lifespan_keys)
