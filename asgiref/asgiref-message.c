@@ -8,6 +8,7 @@
 #include "asgiref-i18n-private.h"
 #include "asgiref-message.h"
 #include "asgiref-message-private.h"
+#include "asgiref-vardict-private.h"
 
 /**
  * asgiref_message_new:
@@ -41,20 +42,6 @@ asgiref_message_new (const char *type)
 }
 
 static GVariant *
-bytes_value (GBytes *bytes)
-{
-  if (bytes == NULL)
-    return g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, NULL, 0, 1);
-  return g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, bytes, TRUE);
-}
-
-static GVariant *
-empty_headers (void)
-{
-  return g_variant_new_array (G_VARIANT_TYPE ("(ayay)"), NULL, 0);
-}
-
-static GVariant *
 new_body_message (const char *type,
                   GBytes     *body,
                   gboolean    more_body)
@@ -63,7 +50,7 @@ new_body_message (const char *type,
 
   g_variant_dict_init (&dict, NULL);
   g_variant_dict_insert (&dict, "type", "s", type);
-  g_variant_dict_insert_value (&dict, "body", bytes_value (body));
+  g_variant_dict_insert_value (&dict, "body", _asgiref_bytes_value (body));
   g_variant_dict_insert (&dict, "more_body", "b", more_body);
   return g_variant_ref_sink (g_variant_dict_end (&dict));
 }
@@ -114,7 +101,7 @@ response_start_dict_init (GVariantDict *dict,
   g_variant_dict_init (dict, NULL);
   g_variant_dict_insert (dict, "type", "s", type);
   g_variant_dict_insert (dict, "status", "i", status);
-  g_variant_dict_insert_value (dict, "headers", headers != NULL ? headers : empty_headers ());
+  g_variant_dict_insert_value (dict, "headers", headers != NULL ? headers : _asgiref_empty_headers ());
 }
 
 /**
@@ -173,7 +160,7 @@ asgiref_message_new_http_response_trailers (GVariant *headers,
 
   g_variant_dict_init (&dict, NULL);
   g_variant_dict_insert (&dict, "type", "s", "http.response.trailers");
-  g_variant_dict_insert_value (&dict, "headers", headers != NULL ? headers : empty_headers ());
+  g_variant_dict_insert_value (&dict, "headers", headers != NULL ? headers : _asgiref_empty_headers ());
   g_variant_dict_insert (&dict, "more_trailers", "b", more_trailers);
   return g_variant_ref_sink (g_variant_dict_end (&dict));
 }
@@ -247,7 +234,7 @@ asgiref_message_new_websocket_accept (const char *subprotocol,
   g_variant_dict_insert (&dict, "type", "s", "websocket.accept");
   if (subprotocol != NULL)
     g_variant_dict_insert (&dict, "subprotocol", "s", subprotocol);
-  g_variant_dict_insert_value (&dict, "headers", headers != NULL ? headers : empty_headers ());
+  g_variant_dict_insert_value (&dict, "headers", headers != NULL ? headers : _asgiref_empty_headers ());
   return g_variant_ref_sink (g_variant_dict_end (&dict));
 }
 
@@ -261,7 +248,7 @@ new_frame_message (const char *type,
   g_variant_dict_init (&dict, NULL);
   g_variant_dict_insert (&dict, "type", "s", type);
   if (bytes != NULL)
-    g_variant_dict_insert_value (&dict, "bytes", bytes_value (bytes));
+    g_variant_dict_insert_value (&dict, "bytes", _asgiref_bytes_value (bytes));
   else
     g_variant_dict_insert (&dict, "text", "s", text);
   return g_variant_ref_sink (g_variant_dict_end (&dict));
@@ -452,26 +439,6 @@ asgiref_headers_new (const char * const  *names,
 
 /* {{{ Accessors */
 
-#define return_if_not_vardict(message, val) \
-  g_return_val_if_fail (message != NULL, val); \
-  g_return_val_if_fail (g_variant_is_of_type (message, G_VARIANT_TYPE_VARDICT), val)
-
-/* A pointer into @message's own data, valid as long as @message is. A
- * string read from a variant in tree form points into a child that goes
- * away when the variant is serialised later (g_variant_equal() does it), so
- * the message is serialised first; once serialised, it stays so. */
-static const char *
-lookup_string (GVariant   *message,
-               const char *key)
-{
-  const char *value = NULL;
-
-  g_variant_get_data (message);
-  if (!g_variant_lookup (message, key, "&s", &value))
-    return NULL;
-  return value;
-}
-
 const char *
 _asgiref_message_peek_type (GVariant *message)
 {
@@ -479,17 +446,6 @@ _asgiref_message_peek_type (GVariant *message)
 
   g_variant_lookup (message, "type", "&s", &type);
   return type;
-}
-
-static GBytes *
-lookup_bytes (GVariant   *message,
-              const char *key)
-{
-  g_autoptr(GVariant) value = g_variant_lookup_value (message, key, G_VARIANT_TYPE_BYTESTRING);
-
-  if (value == NULL)
-    return g_bytes_new (NULL, 0);
-  return g_variant_get_data_as_bytes (value);
 }
 
 /**
@@ -504,9 +460,9 @@ lookup_bytes (GVariant   *message,
 const char *
 asgiref_message_get_type_name (GVariant *message)
 {
-  return_if_not_vardict (message, NULL);
+  _asgiref_return_val_if_not_vardict (message, NULL);
 
-  return lookup_string (message, "type");
+  return _asgiref_vardict_lookup_string (message, "type");
 }
 
 /**
@@ -522,9 +478,9 @@ asgiref_message_get_type_name (GVariant *message)
 GBytes *
 asgiref_message_get_body (GVariant *message)
 {
-  return_if_not_vardict (message, NULL);
+  _asgiref_return_val_if_not_vardict (message, NULL);
 
-  return lookup_bytes (message, "body");
+  return _asgiref_vardict_lookup_bytes (message, "body", TRUE);
 }
 
 /**
@@ -543,7 +499,7 @@ asgiref_message_get_more_body (GVariant *message)
 {
   gboolean more_body = FALSE;
 
-  return_if_not_vardict (message, FALSE);
+  _asgiref_return_val_if_not_vardict (message, FALSE);
 
   g_variant_lookup (message, "more_body", "b", &more_body);
   return more_body;
@@ -563,7 +519,7 @@ asgiref_message_get_trailers (GVariant *message)
 {
   gboolean trailers = FALSE;
 
-  return_if_not_vardict (message, FALSE);
+  _asgiref_return_val_if_not_vardict (message, FALSE);
 
   g_variant_lookup (message, "trailers", "b", &trailers);
   return trailers;
@@ -584,7 +540,7 @@ asgiref_message_get_more_trailers (GVariant *message)
 {
   gboolean more_trailers = FALSE;
 
-  return_if_not_vardict (message, FALSE);
+  _asgiref_return_val_if_not_vardict (message, FALSE);
 
   g_variant_lookup (message, "more_trailers", "b", &more_trailers);
   return more_trailers;
@@ -604,7 +560,7 @@ asgiref_message_get_status (GVariant *message)
 {
   gint32 status = 0;
 
-  return_if_not_vardict (message, 0);
+  _asgiref_return_val_if_not_vardict (message, 0);
 
   g_variant_lookup (message, "status", "i", &status);
   return status;
@@ -624,14 +580,9 @@ asgiref_message_get_status (GVariant *message)
 GVariant *
 asgiref_message_get_headers (GVariant *message)
 {
-  GVariant *headers;
+  _asgiref_return_val_if_not_vardict (message, NULL);
 
-  return_if_not_vardict (message, NULL);
-
-  headers = g_variant_lookup_value (message, "headers", G_VARIANT_TYPE ("a(ayay)"));
-  if (headers == NULL)
-    headers = g_variant_ref_sink (empty_headers ());
-  return headers;
+  return _asgiref_vardict_lookup_headers (message);
 }
 
 /**
@@ -647,9 +598,9 @@ asgiref_message_get_headers (GVariant *message)
 const char *
 asgiref_message_get_message (GVariant *message)
 {
-  return_if_not_vardict (message, NULL);
+  _asgiref_return_val_if_not_vardict (message, NULL);
 
-  return lookup_string (message, "message");
+  return _asgiref_vardict_lookup_string (message, "message");
 }
 
 /**
@@ -664,12 +615,9 @@ asgiref_message_get_message (GVariant *message)
 GBytes *
 asgiref_message_get_bytes (GVariant *message)
 {
-  g_autoptr(GVariant) value = NULL;
+  _asgiref_return_val_if_not_vardict (message, NULL);
 
-  return_if_not_vardict (message, NULL);
-
-  value = g_variant_lookup_value (message, "bytes", G_VARIANT_TYPE_BYTESTRING);
-  return value != NULL ? g_variant_get_data_as_bytes (value) : NULL;
+  return _asgiref_vardict_lookup_bytes (message, "bytes", FALSE);
 }
 
 /**
@@ -684,9 +632,9 @@ asgiref_message_get_bytes (GVariant *message)
 const char *
 asgiref_message_get_text (GVariant *message)
 {
-  return_if_not_vardict (message, NULL);
+  _asgiref_return_val_if_not_vardict (message, NULL);
 
-  return lookup_string (message, "text");
+  return _asgiref_vardict_lookup_string (message, "text");
 }
 
 /**
@@ -701,9 +649,9 @@ asgiref_message_get_text (GVariant *message)
 const char *
 asgiref_message_get_subprotocol (GVariant *message)
 {
-  return_if_not_vardict (message, NULL);
+  _asgiref_return_val_if_not_vardict (message, NULL);
 
-  return lookup_string (message, "subprotocol");
+  return _asgiref_vardict_lookup_string (message, "subprotocol");
 }
 
 /**
@@ -721,11 +669,11 @@ asgiref_message_get_code (GVariant *message)
 {
   gint32 code;
 
-  return_if_not_vardict (message, 0);
+  _asgiref_return_val_if_not_vardict (message, 0);
 
   if (g_variant_lookup (message, "code", "i", &code))
     return code;
-  return g_strcmp0 (lookup_string (message, "type"), "websocket.close") == 0 ? 1000 : 1005;
+  return g_strcmp0 (_asgiref_vardict_lookup_string (message, "type"), "websocket.close") == 0 ? 1000 : 1005;
 }
 
 /**
@@ -740,21 +688,14 @@ asgiref_message_get_code (GVariant *message)
 const char *
 asgiref_message_get_reason (GVariant *message)
 {
-  return_if_not_vardict (message, NULL);
+  _asgiref_return_val_if_not_vardict (message, NULL);
 
-  return lookup_string (message, "reason");
+  return _asgiref_vardict_lookup_string (message, "reason");
 }
 
 /* }}} */
 
 /* {{{ Validation */
-
-typedef struct
-{
-  const char *key;
-  const char *type;     /* a GVariant type string */
-  gboolean    required;
-} KeySpec;
 
 typedef enum
 {
@@ -767,56 +708,71 @@ typedef enum
 typedef struct
 {
   const char    *type;
-  const KeySpec *keys;  /* NULL-key terminated, or NULL for none */
+  const AsgirefKeySpec *keys;  /* NULL-key terminated, or NULL for none */
   Checks         checks;
 } MessageSpec;
 
-static const KeySpec body_keys[] = {
-  { "body", "ay", FALSE },
-  { "more_body", "b", FALSE },
-  { NULL, NULL, FALSE }
+/* Headers are checked as soon as their type is, in the order of the
+ * message's keys. */
+static gboolean
+check_headers (GVariant    *headers,
+               const char  *type,
+               GError     **error)
+{
+  if (!_asgiref_headers_validate (headers, error))
+    {
+      g_prefix_error (error, _("In the ASGI message “%s”: "), type);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static const AsgirefKeySpec body_keys[] = {
+  { "body", "ay", FALSE, NULL },
+  { "more_body", "b", FALSE, NULL },
+  { NULL, NULL, FALSE, NULL }
 };
 
-static const KeySpec response_start_keys[] = {
-  { "status", "i", TRUE },
-  { "headers", "a(ayay)", FALSE },
-  { "trailers", "b", FALSE },
-  { NULL, NULL, FALSE }
+static const AsgirefKeySpec response_start_keys[] = {
+  { "status", "i", TRUE, NULL },
+  { "headers", "a(ayay)", FALSE, check_headers },
+  { "trailers", "b", FALSE, NULL },
+  { NULL, NULL, FALSE, NULL }
 };
 
-static const KeySpec response_trailers_keys[] = {
-  { "headers", "a(ayay)", FALSE },
-  { "more_trailers", "b", FALSE },
-  { NULL, NULL, FALSE }
+static const AsgirefKeySpec response_trailers_keys[] = {
+  { "headers", "a(ayay)", FALSE, check_headers },
+  { "more_trailers", "b", FALSE, NULL },
+  { NULL, NULL, FALSE, NULL }
 };
 
-static const KeySpec denial_start_keys[] = {
-  { "status", "i", TRUE },
-  { "headers", "a(ayay)", FALSE },
-  { NULL, NULL, FALSE }
+static const AsgirefKeySpec denial_start_keys[] = {
+  { "status", "i", TRUE, NULL },
+  { "headers", "a(ayay)", FALSE, check_headers },
+  { NULL, NULL, FALSE, NULL }
 };
 
-static const KeySpec failed_keys[] = {
-  { "message", "s", FALSE },
-  { NULL, NULL, FALSE }
+static const AsgirefKeySpec failed_keys[] = {
+  { "message", "s", FALSE, NULL },
+  { NULL, NULL, FALSE, NULL }
 };
 
-static const KeySpec accept_keys[] = {
-  { "subprotocol", "s", FALSE },
-  { "headers", "a(ayay)", FALSE },
-  { NULL, NULL, FALSE }
+static const AsgirefKeySpec accept_keys[] = {
+  { "subprotocol", "s", FALSE, NULL },
+  { "headers", "a(ayay)", FALSE, check_headers },
+  { NULL, NULL, FALSE, NULL }
 };
 
-static const KeySpec frame_keys[] = {
-  { "bytes", "ay", FALSE },
-  { "text", "s", FALSE },
-  { NULL, NULL, FALSE }
+static const AsgirefKeySpec frame_keys[] = {
+  { "bytes", "ay", FALSE, NULL },
+  { "text", "s", FALSE, NULL },
+  { NULL, NULL, FALSE, NULL }
 };
 
-static const KeySpec close_keys[] = {
-  { "code", "i", FALSE },
-  { "reason", "s", FALSE },
-  { NULL, NULL, FALSE }
+static const AsgirefKeySpec close_keys[] = {
+  { "code", "i", FALSE, NULL },
+  { "reason", "s", FALSE, NULL },
+  { NULL, NULL, FALSE, NULL }
 };
 
 static const MessageSpec message_specs[] = {
@@ -849,17 +805,6 @@ has_key (GVariant   *message,
   g_autoptr(GVariant) value = g_variant_lookup_value (message, key, NULL);
 
   return value != NULL;
-}
-
-static void
-set_wrong_type_error (GError     **error,
-                      const char  *key,
-                      const char  *expected,
-                      GVariant    *value)
-{
-  g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
-               _("Key “%s” of the ASGI message must be of type “%s”, not “%s”"),
-               key, expected, g_variant_get_type_string (value));
 }
 
 /* RFC 9110's tchar: what a header name may be made of. A colon is not
@@ -1008,26 +953,9 @@ asgiref_message_validate (GVariant  *message,
   g_return_val_if_fail (message != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!g_variant_is_of_type (message, G_VARIANT_TYPE_VARDICT))
-    {
-      g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
-                   _("An ASGI message must be a dictionary of type “a{sv}”, not “%s”"),
-                   g_variant_get_type_string (message));
-      return FALSE;
-    }
-
-  type_value = g_variant_lookup_value (message, "type", NULL);
+  type_value = _asgiref_vardict_check_type (message, ASGIREF_VARDICT_MESSAGE, error);
   if (type_value == NULL)
-    {
-      g_set_error_literal (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
-                           _("The ASGI message has no “type” key"));
-      return FALSE;
-    }
-  if (!g_variant_is_of_type (type_value, G_VARIANT_TYPE_STRING))
-    {
-      set_wrong_type_error (error, "type", "s", type_value);
-      return FALSE;
-    }
+    return FALSE;
 
   type = g_variant_get_string (type_value, NULL);
   for (gsize i = 0; i < G_N_ELEMENTS (message_specs); i++)
@@ -1043,34 +971,8 @@ asgiref_message_validate (GVariant  *message,
       return FALSE;
     }
 
-  for (const KeySpec *key = spec->keys; key != NULL && key->key != NULL; key++)
-    {
-      g_autoptr(GVariant) value = g_variant_lookup_value (message, key->key, NULL);
-
-      if (value == NULL)
-        {
-          if (key->required)
-            {
-              g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
-                           _("The ASGI message “%s” lacks the required key “%s”"),
-                           type, key->key);
-              return FALSE;
-            }
-          continue;
-        }
-
-      if (!g_variant_is_of_type (value, G_VARIANT_TYPE (key->type)))
-        {
-          set_wrong_type_error (error, key->key, key->type, value);
-          return FALSE;
-        }
-
-      if (strcmp (key->key, "headers") == 0 && !_asgiref_headers_validate (value, error))
-        {
-          g_prefix_error (error, _("In the ASGI message “%s”: "), type);
-          return FALSE;
-        }
-    }
+  if (!_asgiref_vardict_check_keys (message, ASGIREF_VARDICT_MESSAGE, type, spec->keys, error))
+    return FALSE;
 
   if (spec->checks & CHECK_STATUS)
     {

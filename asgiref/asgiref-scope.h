@@ -11,13 +11,6 @@
 
 G_BEGIN_DECLS
 
-#define ASGIREF_TYPE_SCOPE_BUILDER (asgiref_scope_builder_get_type ())
-
-typedef struct _AsgirefScopeBuilder AsgirefScopeBuilder;
-
-ASGIREF_AVAILABLE_IN_1_0
-GType                asgiref_scope_builder_get_type          (void) G_GNUC_CONST;
-
 /* Builders: every one returns a new, non-floating a{sv} (transfer full). */
 
 ASGIREF_AVAILABLE_IN_1_0
@@ -32,57 +25,6 @@ GVariant            *asgiref_scope_new_websocket             (const char        
                                                               const char * const  *subprotocols);
 ASGIREF_AVAILABLE_IN_1_0
 GVariant            *asgiref_scope_new_lifespan              (GVariant            *state);
-
-ASGIREF_AVAILABLE_IN_1_0
-AsgirefScopeBuilder *asgiref_scope_builder_new_http          (const char          *method,
-                                                              const char          *path);
-ASGIREF_AVAILABLE_IN_1_0
-AsgirefScopeBuilder *asgiref_scope_builder_new_websocket     (const char          *path);
-ASGIREF_AVAILABLE_IN_1_0
-AsgirefScopeBuilder *asgiref_scope_builder_ref               (AsgirefScopeBuilder *builder);
-ASGIREF_AVAILABLE_IN_1_0
-void                 asgiref_scope_builder_unref             (AsgirefScopeBuilder *builder);
-ASGIREF_AVAILABLE_IN_1_0
-void                 asgiref_scope_builder_set_spec_version  (AsgirefScopeBuilder *builder,
-                                                              const char          *spec_version);
-ASGIREF_AVAILABLE_IN_1_0
-void                 asgiref_scope_builder_set_http_version  (AsgirefScopeBuilder *builder,
-                                                              const char          *http_version);
-ASGIREF_AVAILABLE_IN_1_0
-void                 asgiref_scope_builder_set_scheme        (AsgirefScopeBuilder *builder,
-                                                              const char          *scheme);
-ASGIREF_AVAILABLE_IN_1_0
-void                 asgiref_scope_builder_set_raw_path      (AsgirefScopeBuilder *builder,
-                                                              GBytes              *raw_path);
-ASGIREF_AVAILABLE_IN_1_0
-void                 asgiref_scope_builder_set_query_string  (AsgirefScopeBuilder *builder,
-                                                              GBytes              *query_string);
-ASGIREF_AVAILABLE_IN_1_0
-void                 asgiref_scope_builder_set_root_path     (AsgirefScopeBuilder *builder,
-                                                              const char          *root_path);
-ASGIREF_AVAILABLE_IN_1_0
-void                 asgiref_scope_builder_set_headers       (AsgirefScopeBuilder *builder,
-                                                              GVariant            *headers);
-ASGIREF_AVAILABLE_IN_1_0
-void                 asgiref_scope_builder_set_client        (AsgirefScopeBuilder *builder,
-                                                              const char          *host,
-                                                              int                  port);
-ASGIREF_AVAILABLE_IN_1_0
-void                 asgiref_scope_builder_set_server        (AsgirefScopeBuilder *builder,
-                                                              const char          *host,
-                                                              int                  port);
-ASGIREF_AVAILABLE_IN_1_0
-void                 asgiref_scope_builder_set_subprotocols  (AsgirefScopeBuilder *builder,
-                                                              const char * const  *subprotocols);
-ASGIREF_AVAILABLE_IN_1_0
-void                 asgiref_scope_builder_set_state         (AsgirefScopeBuilder *builder,
-                                                              GVariant            *state);
-ASGIREF_AVAILABLE_IN_1_0
-void                 asgiref_scope_builder_add_extension     (AsgirefScopeBuilder *builder,
-                                                              const char          *name,
-                                                              GVariant            *info);
-ASGIREF_AVAILABLE_IN_1_0
-GVariant            *asgiref_scope_builder_end               (AsgirefScopeBuilder *builder);
 
 /* Accessors. */
 
@@ -129,7 +71,5 @@ gboolean             asgiref_scope_has_extension             (GVariant          
 ASGIREF_AVAILABLE_IN_1_0
 gboolean             asgiref_scope_validate                  (GVariant            *scope,
                                                               GError             **error);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (AsgirefScopeBuilder, asgiref_scope_builder_unref)
 
 G_END_DECLS

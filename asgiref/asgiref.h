@@ -22,6 +22,7 @@
 # include "asgiref-local.h"
 # include "asgiref-message.h"
 # include "asgiref-scope.h"
+# include "asgiref-scope-builder.h"
 # include "asgiref-sync-function.h"
 # include "asgiref-thread-sensitive-context.h"
 # include "asgiref-timeout.h"
