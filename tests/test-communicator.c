@@ -301,6 +301,7 @@ failing_received (GObject      *source,
   g_autoptr(GTask) task = user_data;
   g_autoptr(GVariant) request = asgiref_channel_receive_finish (ASGIREF_CHANNEL (source), result, NULL);
 
+  g_assert_nonnull (request);
   g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, "not for you");
 }
 
