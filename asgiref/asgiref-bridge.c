@@ -6,7 +6,7 @@
 #include "asgiref-enum-types.h"
 #include "asgiref-error.h"
 #include "asgiref-i18n-private.h"
-#include "asgiref-local.h"
+#include "asgiref-local-store-private.h"
 #include "asgiref-lock-private.h"
 #include "asgiref-task-private.h"
 
@@ -88,19 +88,9 @@ G_DEFINE_FINAL_TYPE (AsgirefBridge, asgiref_bridge, G_TYPE_OBJECT)
 
 /* ---- Scopes ------------------------------------------------------------- */
 
-static AsgirefLocal *
-scope_local (void)
-{
-  static gsize once;
-  static AsgirefLocal *local;
-
-  if (g_once_init_enter (&once))
-    {
-      local = asgiref_local_new ();
-      g_once_init_leave (&once, 1);
-    }
-  return local;
-}
+/* The scope is one of the library's own context values: it follows the
+ * context like a Local's value, without a Local's cost on every hop. */
+#define SCOPE_NAME "asgiref-bridge-scope"
 
 static void
 sync_frame_unref (AsgirefSyncFrame *frame)
@@ -112,7 +102,7 @@ sync_frame_unref (AsgirefSyncFrame *frame)
 AsgirefBridgeScope *
 _asgiref_bridge_scope_get_current (void)
 {
-  return asgiref_local_get_pointer (scope_local (), "scope");
+  return _asgiref_context_value_get (SCOPE_NAME);
 }
 
 AsgirefBridgeScope *
@@ -162,11 +152,8 @@ _asgiref_bridge_scope_unref (AsgirefBridgeScope *scope)
 void
 _asgiref_bridge_scope_set_current (AsgirefBridgeScope *scope)
 {
-  if (scope == NULL)
-    asgiref_local_remove (scope_local (), "scope");
-  else
-    asgiref_local_set_pointer (scope_local (), "scope", scope,
-                               (GDestroyNotify) _asgiref_bridge_scope_unref);
+  _asgiref_context_value_set (SCOPE_NAME, scope,
+                              (GDestroyNotify) _asgiref_bridge_scope_unref);
 }
 
 /* The innermost executor of @scope's chain that still takes work. */

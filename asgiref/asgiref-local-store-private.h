@@ -85,6 +85,20 @@ AsgirefHamt        *_asgiref_slots_apply_changes       (AsgirefHamt            *
                                                         const AsgirefHamt      *before,
                                                         const AsgirefHamt      *after);
 
+/*
+ * The library's own values in the current context (the bridge's scope):
+ * slots of local_id 0, which no Local has, so they follow the context
+ * through copies and hops like any value, but skip what a Local does on
+ * each access (finding the store, initialisation on a miss). Setting NULL
+ * removes the value.
+ */
+#define ASGIREF_INTERNAL_LOCAL_ID 0
+
+gpointer            _asgiref_context_value_get         (const char             *name);
+void                _asgiref_context_value_set         (const char             *name,
+                                                        gpointer                data,
+                                                        GDestroyNotify          destroy);
+
 /* The store of the calling thread's thread-default main context. */
 AsgirefSharedStore *_asgiref_main_context_store_get    (void);
 /* The store attached to @object, created on first use. */

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "asgiref-context-private.h"
 #include "asgiref-local-store-private.h"
 #include "asgiref-lock-private.h"
 
@@ -57,6 +58,46 @@ _asgiref_slot_peek_pointer (const AsgirefSlot *slot)
   if (g_type_value_table_peek (type)->value_peek_pointer == NULL)
     return NULL;
   return g_value_peek_pointer (&slot->value);
+}
+
+gpointer
+_asgiref_context_value_get (const char *name)
+{
+  AsgirefSlotKey key = { ASGIREF_INTERNAL_LOCAL_ID, 0, name };
+  const AsgirefSlot *slot;
+
+  slot = (const AsgirefSlot *) _asgiref_hamt_lookup (_asgiref_context_peek_current_snapshot (),
+                                                     _asgiref_slot_hash (&key), &key,
+                                                     _asgiref_slot_matches);
+  return slot != NULL ? slot->data : NULL;
+}
+
+void
+_asgiref_context_value_set (const char     *name,
+                            gpointer        data,
+                            GDestroyNotify  destroy)
+{
+  AsgirefSlotKey key = { ASGIREF_INTERNAL_LOCAL_ID, 0, name };
+  AsgirefHamt *snapshot = _asgiref_context_peek_current_snapshot ();
+  AsgirefSlot *slot;
+  gboolean removed;
+
+  if (data == NULL)
+    {
+      snapshot = _asgiref_hamt_remove (snapshot, _asgiref_slot_hash (&key), &key,
+                                       _asgiref_slot_matches, &removed);
+      if (removed)
+        _asgiref_context_replace_current_snapshot (snapshot);
+      else
+        _asgiref_hamt_unref (snapshot);
+      return;
+    }
+
+  slot = _asgiref_slot_new (&key);
+  slot->data = data;
+  slot->destroy = destroy;
+  _asgiref_context_replace_current_snapshot (_asgiref_hamt_insert (snapshot, &slot->parent, &key,
+                                                                   _asgiref_slot_matches));
 }
 
 static AsgirefSharedStore *
