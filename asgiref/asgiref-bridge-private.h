@@ -8,13 +8,14 @@ G_BEGIN_DECLS
 
 /*
  * A sync function running on a sync thread: work it starts knows that the
- * thread is busy with its ancestor while running is set.
+ * thread is busy with its ancestor while running is set. thread is set
+ * before running, and read only once running was seen set.
  */
 typedef struct
 {
   gatomicrefcount ref;
-  GThread *thread;
-  gint running;   /* atomic */
+  GThread *thread;   /* atomic */
+  gint running;      /* atomic */
 } AsgirefSyncFrame;
 
 /*

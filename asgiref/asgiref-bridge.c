@@ -92,6 +92,13 @@ G_DEFINE_FINAL_TYPE (AsgirefBridge, asgiref_bridge, G_TYPE_OBJECT)
  * context like a Local's value, without a Local's cost on every hop. */
 #define SCOPE_NAME "asgiref-bridge-scope"
 
+static AsgirefSyncFrame *
+sync_frame_ref (AsgirefSyncFrame *frame)
+{
+  g_atomic_ref_count_inc (&frame->ref);
+  return frame;
+}
+
 static void
 sync_frame_unref (AsgirefSyncFrame *frame)
 {
@@ -116,11 +123,7 @@ _asgiref_bridge_scope_copy (const AsgirefBridgeScope *scope)
 
   copy->executor = scope->executor ? g_object_ref (scope->executor) : NULL;
   copy->thread_sensitive = scope->thread_sensitive ? _asgiref_sync_thread_ref (scope->thread_sensitive) : NULL;
-  if (scope->frame != NULL)
-    {
-      g_atomic_ref_count_inc (&scope->frame->ref);
-      copy->frame = scope->frame;
-    }
+  copy->frame = scope->frame ? sync_frame_ref (scope->frame) : NULL;
   copy->origin = scope->origin ? g_main_context_ref (scope->origin) : NULL;
   copy->origin_executor = scope->origin_executor ? g_object_ref (scope->origin_executor) : NULL;
   copy->cancellable = scope->cancellable ? g_object_ref (scope->cancellable) : NULL;
@@ -188,7 +191,10 @@ typedef struct
   GAsyncReadyCallback callback;
   gpointer user_data;
 
-  /* Whether the job runs on a sync thread, which the frame then marks. */
+  /* The callee's frame (thread-sensitive calls only), in its scope from
+   * the start so that running the call allocates nothing: marked when
+   * the job runs on a sync thread. */
+  AsgirefSyncFrame *frame;
   gboolean on_sync_thread;
 
   /* SYNC_CALL_* bits, atomic: which of the two ends are done. */
@@ -210,6 +216,7 @@ sync_call_free (SyncCall *call)
   if (call->task_data_destroy != NULL)
     call->task_data_destroy (call->task_data);
   g_clear_pointer (&call->caller_scope, _asgiref_bridge_scope_unref);
+  g_clear_pointer (&call->frame, sync_frame_unref);
   asgiref_context_unref (call->caller);
   asgiref_context_unref (call->callee);
   _asgiref_hamt_unref (call->before);
@@ -282,7 +289,7 @@ static void
 sync_call_run (AsgirefExecutorJob *job)
 {
   SyncCall *call = (SyncCall *) job;
-  AsgirefSyncFrame *frame = NULL;
+  AsgirefSyncFrame *frame = call->on_sync_thread ? call->frame : NULL;
   AsgirefThreadFrame thread_frame;
 
   _asgiref_tsan_acquire (call);
@@ -290,22 +297,10 @@ sync_call_run (AsgirefExecutorJob *job)
   asgiref_context_enter (call->callee);
 
   /* Work started from here learns that this thread is busy with it. */
-  if (call->on_sync_thread)
+  if (frame != NULL)
     {
-      AsgirefBridgeScope *scope = _asgiref_bridge_scope_copy (_asgiref_bridge_scope_get_current ());
-
-      frame = g_new0 (AsgirefSyncFrame, 1);
-      g_atomic_ref_count_init (&frame->ref);
-      frame->thread = g_thread_self ();
-      frame->running = 1;
-      g_clear_pointer (&scope->frame, sync_frame_unref);
-      g_atomic_ref_count_inc (&frame->ref);
-      scope->frame = frame;
-      _asgiref_bridge_scope_set_current (scope);
-
-      /* The frame is the bridge's, not a value for the caller. */
-      _asgiref_hamt_unref (call->before);
-      call->before = _asgiref_context_dup_snapshot (call->callee);
+      g_atomic_pointer_set (&frame->thread, g_thread_self ());
+      g_atomic_int_set (&frame->running, 1);
     }
 
   _asgiref_thread_push_sync_frame (&thread_frame);
@@ -316,10 +311,7 @@ sync_call_run (AsgirefExecutorJob *job)
   _asgiref_thread_pop_frame (&thread_frame);
 
   if (frame != NULL)
-    {
-      g_atomic_int_set (&frame->running, 0);
-      sync_frame_unref (frame);
-    }
+    g_atomic_int_set (&frame->running, 0);
 
   asgiref_context_leave (call->callee);
   sync_call_returned (call);
@@ -353,7 +345,7 @@ would_wait_on_itself (const AsgirefBridgeScope *scope,
          scope->executor == NULL &&
          scope->frame != NULL &&
          g_atomic_int_get (&scope->frame->running) &&
-         scope->frame->thread == _asgiref_sync_thread_get_gthread (thread);
+         g_atomic_pointer_get (&scope->frame->thread) == _asgiref_sync_thread_get_gthread (thread);
 }
 
 /* Hands @call to the thread its thread-sensitive work belongs on. */
@@ -516,6 +508,17 @@ asgiref_bridge_sync_to_async (AsgirefBridge       *self,
       asgiref_executor_get_main_context (caller_scope->executor) == callee_scope->origin)
     callee_scope->origin_executor = g_object_ref (caller_scope->executor);
   g_set_object (&callee_scope->cancellable, cancellable);
+  if (!(flags & ASGIREF_SYNC_FLAGS_NOT_THREAD_SENSITIVE))
+    {
+      /* Replaces the caller's: only a scope with no executor looks at its
+       * frame, and then this call runs on a sync thread, which marks it.
+       * In the scope before `before` is taken: the frame is the bridge's,
+       * not a value for the caller. */
+      call->frame = g_new0 (AsgirefSyncFrame, 1);
+      g_atomic_ref_count_init (&call->frame->ref);
+      g_clear_pointer (&callee_scope->frame, sync_frame_unref);
+      callee_scope->frame = sync_frame_ref (call->frame);
+    }
   asgiref_context_enter (call->callee);
   _asgiref_bridge_scope_set_current (callee_scope);
   asgiref_context_leave (call->callee);
