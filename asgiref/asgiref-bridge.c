@@ -121,11 +121,11 @@ _asgiref_bridge_scope_copy (const AsgirefBridgeScope *scope)
   if (scope == NULL)
     return copy;
 
-  copy->executor = scope->executor ? g_object_ref (scope->executor) : NULL;
+  copy->waiter = scope->waiter ? _asgiref_waiter_ref (scope->waiter) : NULL;
   copy->thread_sensitive = scope->thread_sensitive ? _asgiref_sync_thread_ref (scope->thread_sensitive) : NULL;
   copy->frame = scope->frame ? sync_frame_ref (scope->frame) : NULL;
   copy->origin = scope->origin ? g_main_context_ref (scope->origin) : NULL;
-  copy->origin_executor = scope->origin_executor ? g_object_ref (scope->origin_executor) : NULL;
+  copy->origin_waiter = scope->origin_waiter ? _asgiref_waiter_ref (scope->origin_waiter) : NULL;
   copy->cancellable = scope->cancellable ? g_object_ref (scope->cancellable) : NULL;
   return copy;
 }
@@ -143,11 +143,11 @@ _asgiref_bridge_scope_unref (AsgirefBridgeScope *scope)
   if (!g_atomic_ref_count_dec (&scope->ref))
     return;
 
-  g_clear_pointer (&scope->executor, _asgiref_executor_unref);
+  g_clear_pointer (&scope->waiter, _asgiref_waiter_unref);
   g_clear_pointer (&scope->thread_sensitive, _asgiref_sync_thread_unref);
   g_clear_pointer (&scope->frame, sync_frame_unref);
   g_clear_pointer (&scope->origin, g_main_context_unref);
-  g_clear_pointer (&scope->origin_executor, _asgiref_executor_unref);
+  g_clear_pointer (&scope->origin_waiter, _asgiref_waiter_unref);
   g_clear_object (&scope->cancellable);
   g_free (scope);
 }
@@ -159,15 +159,15 @@ _asgiref_bridge_scope_set_current (AsgirefBridgeScope *scope)
                               (GDestroyNotify) _asgiref_bridge_scope_unref);
 }
 
-/* The innermost executor of @scope's chain that still takes work. */
-static AsgirefExecutor *
-scope_live_executor (const AsgirefBridgeScope *scope)
+/* The innermost waiter of @scope's chain that still takes work. */
+static AsgirefWaiter *
+scope_live_waiter (const AsgirefBridgeScope *scope)
 {
-  for (AsgirefExecutor *executor = scope ? scope->executor : NULL;
-       executor != NULL;
-       executor = asgiref_executor_get_outer (executor))
-    if (!asgiref_executor_get_finished (executor))
-      return executor;
+  for (AsgirefWaiter *waiter = scope ? scope->waiter : NULL;
+       waiter != NULL;
+       waiter = _asgiref_waiter_get_outer (waiter))
+    if (!_asgiref_waiter_get_finished (waiter))
+      return waiter;
   return NULL;
 }
 
@@ -342,7 +342,7 @@ would_wait_on_itself (const AsgirefBridgeScope *scope,
    * with no async-to-sync wait in between, nothing lets @thread take a new
    * call until it returns, and it may be waiting for this one. */
   return scope != NULL &&
-         scope->executor == NULL &&
+         scope->waiter == NULL &&
          scope->frame != NULL &&
          g_atomic_int_get (&scope->frame->running) &&
          g_atomic_pointer_get (&scope->frame->thread) == _asgiref_sync_thread_get_gthread (thread);
@@ -354,7 +354,7 @@ route_thread_sensitive (SyncCall  *call,
                         GError   **error)
 {
   const AsgirefBridgeScope *scope = call->caller_scope;
-  AsgirefExecutor *executor;
+  AsgirefWaiter *waiter;
   g_autoptr(AsgirefSyncThread) shared = NULL;
 
   call->on_sync_thread = FALSE;
@@ -363,8 +363,8 @@ route_thread_sensitive (SyncCall  *call,
   /* A thread waiting in async-to-sync for this work serves it. An
    * executor that finishes before running the job rejects it, and
    * sync_call_reject() comes back here. */
-  while ((executor = scope_live_executor (scope)) != NULL)
-    if (_asgiref_executor_submit (executor, &call->job))
+  while ((waiter = scope_live_waiter (scope)) != NULL)
+    if (_asgiref_waiter_submit (waiter, &call->job))
       return TRUE;
 
   call->on_sync_thread = TRUE;
@@ -503,14 +503,14 @@ asgiref_bridge_sync_to_async (AsgirefBridge       *self,
   callee_scope = _asgiref_bridge_scope_copy (caller_scope);
   g_clear_pointer (&callee_scope->origin, g_main_context_unref);
   callee_scope->origin = g_main_context_ref_thread_default ();
-  g_clear_object (&callee_scope->origin_executor);
-  if (caller_scope != NULL && caller_scope->executor != NULL &&
-      asgiref_executor_get_main_context (caller_scope->executor) == callee_scope->origin)
-    callee_scope->origin_executor = g_object_ref (caller_scope->executor);
+  g_clear_pointer (&callee_scope->origin_waiter, _asgiref_waiter_unref);
+  if (caller_scope != NULL && caller_scope->waiter != NULL &&
+      _asgiref_waiter_get_main_context (caller_scope->waiter) == callee_scope->origin)
+    callee_scope->origin_waiter = _asgiref_waiter_ref (caller_scope->waiter);
   g_set_object (&callee_scope->cancellable, cancellable);
   if (!(flags & ASGIREF_SYNC_FLAGS_NOT_THREAD_SENSITIVE))
     {
-      /* Replaces the caller's: only a scope with no executor looks at its
+      /* Replaces the caller's: only a scope with no waiter looks at its
        * frame, and then this call runs on a sync thread, which marks it.
        * In the scope before `before` is taken: the frame is the bridge's,
        * not a value for the caller. */
@@ -569,9 +569,9 @@ typedef struct
   gpointer task_data;
   GDestroyNotify task_data_destroy;
   GCancellable *cancellable;
-  AsgirefExecutor *executor;
+  AsgirefWaiter *waiter;
   AsgirefContext *context;   /* the operation's */
-  AsgirefHamt *after;        /* under the executor's ordering */
+  AsgirefHamt *after;        /* handed over with the result */
 } AsyncCall;
 
 static void
@@ -583,7 +583,7 @@ async_call_done (GObject      *source_object,
 
   call->after = _asgiref_context_dup_snapshot (call->context);
   /* Waking the waiting thread hands it call->after too. */
-  asgiref_executor_set_result (call->executor, result);
+  _asgiref_waiter_set_result (call->waiter, result);
 }
 
 static gboolean
@@ -672,7 +672,6 @@ asgiref_bridge_async_to_sync (AsgirefBridge    *self,
   AsyncCall call = { 0 };
   AsgirefHamt *before;
   GAsyncResult *result;
-  GError *error = NULL;
 
   g_return_val_if_fail (ASGIREF_IS_BRIDGE (self), NULL);
   g_return_val_if_fail (func != NULL, NULL);
@@ -700,7 +699,7 @@ asgiref_bridge_async_to_sync (AsgirefBridge    *self,
   target = private_context;
   if (scope != NULL && scope->origin != NULL &&
       !g_main_context_is_owner (scope->origin) &&
-      (scope->origin_executor == NULL || !asgiref_executor_get_finished (scope->origin_executor)))
+      (scope->origin_waiter == NULL || !_asgiref_waiter_get_finished (scope->origin_waiter)))
     target = scope->origin;
 
   call.bridge = self;
@@ -708,11 +707,12 @@ asgiref_bridge_async_to_sync (AsgirefBridge    *self,
   call.task_data = task_data;
   call.task_data_destroy = task_data_destroy;
   call.cancellable = cancellable;
-  call.executor = asgiref_executor_new (scope_live_executor (scope));
+  call.waiter = _asgiref_waiter_new (scope_live_waiter (scope));
   call.context = asgiref_context_capture ();
 
   operation_scope = _asgiref_bridge_scope_copy (scope);
-  g_set_object (&operation_scope->executor, call.executor);
+  g_clear_pointer (&operation_scope->waiter, _asgiref_waiter_unref);
+  operation_scope->waiter = _asgiref_waiter_ref (call.waiter);
   g_set_object (&operation_scope->cancellable, cancellable);
   asgiref_context_enter (call.context);
   _asgiref_bridge_scope_set_current (operation_scope);
@@ -732,8 +732,7 @@ asgiref_bridge_async_to_sync (AsgirefBridge    *self,
     _asgiref_main_context_post (target, "[asgiref] async_to_sync start",
                                 async_call_start, &call);
 
-  result = asgiref_executor_wait (call.executor, &error);
-  g_assert_no_error (error);
+  result = _asgiref_waiter_wait (call.waiter);
   g_main_context_pop_thread_default (private_context);
 
   _asgiref_context_apply_changes (asgiref_context_get_current (), before, call.after);
@@ -741,7 +740,7 @@ asgiref_bridge_async_to_sync (AsgirefBridge    *self,
   _asgiref_hamt_unref (before);
   _asgiref_hamt_unref (call.after);
   asgiref_context_unref (call.context);
-  _asgiref_executor_unref (call.executor);
+  _asgiref_waiter_unref (call.waiter);
 
   return result;
 }

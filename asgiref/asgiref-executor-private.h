@@ -32,6 +32,11 @@ AsgirefExecutor *_asgiref_executor_new_unowned (GMainContext *main_context);
  * return NULL without an error. */
 void             _asgiref_executor_stop        (AsgirefExecutor *self);
 
+/* Finishes @self as a wait that got its result does: the work queued and
+ * not yet run runs now, on the calling thread, which must be the one that
+ * serves @self. For a wait done by other means (AsgirefWaiter). */
+void             _asgiref_executor_finish_running (AsgirefExecutor *self);
+
 /* g_object_unref(), telling ThreadSanitizer that what this thread did with
  * the executor happens before its finalization: it cannot see the atomics
  * of the uninstrumented GObject. Used where executors cross threads. */

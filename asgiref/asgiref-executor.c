@@ -178,8 +178,13 @@ executor_source_dispatch (GSource     *source,
                           GSourceFunc  callback,
                           gpointer     user_data)
 {
-  Shared *shared = ((ExecutorSource *) source)->shared;
+  Shared *shared;
   GQueue jobs;
+
+  /* The source may have been made on another thread (a waiter's executor
+   * is made by the first submission), and attached through GLib. */
+  _asgiref_tsan_acquire (source);
+  shared = ((ExecutorSource *) source)->shared;
 
   /* Disarm before taking the queue: a submission racing with us either
    * lands in what we take, or re-arms after this. */
@@ -347,6 +352,7 @@ asgiref_executor_init (AsgirefExecutor *self)
   g_source_set_priority (&source->source, G_PRIORITY_HIGH);
   g_source_set_ready_time (&source->source, -1);
   self->source = &source->source;
+  _asgiref_tsan_release (self->source);
 }
 
 AsgirefExecutor *
@@ -603,6 +609,12 @@ executor_finish (AsgirefExecutor *self,
         job->reject (job);
     }
   g_list_free (jobs.head);
+}
+
+void
+_asgiref_executor_finish_running (AsgirefExecutor *self)
+{
+  executor_finish (self, TRUE);
 }
 
 /**
