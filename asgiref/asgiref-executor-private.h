@@ -17,6 +17,7 @@ struct _AsgirefExecutorJob
 {
   void (*run)    (AsgirefExecutorJob *job);
   void (*reject) (AsgirefExecutorJob *job);
+  GList link;    /* the executor's, while queued */
 };
 
 /* Queues @job, also from the owner thread (it then runs in a later

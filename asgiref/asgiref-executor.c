@@ -178,6 +178,27 @@ shared_unref (Shared *shared)
   g_free (shared);
 }
 
+/* Runs (or rejects) the jobs linked from @head, which this thread took
+ * from a queue. Each job's link is its own, and the job may be freed or
+ * queued elsewhere by its run: step on before. */
+static void
+run_jobs (GList    *head,
+          gboolean  run)
+{
+  GList *next;
+
+  for (GList *l = head; l != NULL; l = next)
+    {
+      AsgirefExecutorJob *job = l->data;
+
+      next = l->next;
+      if (run)
+        job->run (job);
+      else
+        job->reject (job);
+    }
+}
+
 static Shared *
 source_get_shared (GSource *source)
 {
@@ -218,13 +239,7 @@ executor_source_dispatch (GSource     *source,
   g_queue_init (&shared->jobs);
   _asgiref_mutex_unlock (&shared->lock);
 
-  for (GList *l = jobs.head; l != NULL; l = l->next)
-    {
-      AsgirefExecutorJob *job = l->data;
-
-      job->run (job);
-    }
-  g_list_free (jobs.head);
+  run_jobs (jobs.head, TRUE);
 
   return G_SOURCE_CONTINUE;
 }
@@ -536,7 +551,10 @@ _asgiref_executor_submit (AsgirefExecutor    *self,
       _asgiref_mutex_unlock (&self->shared->lock);
       return FALSE;
     }
-  g_queue_push_tail (&self->shared->jobs, job);
+  /* The job's own link: queueing allocates nothing. A job rejected from
+   * another queue comes back with a stale one. */
+  job->link = (GList) { job, NULL, NULL };
+  g_queue_push_tail_link (&self->shared->jobs, &job->link);
   g_atomic_int_set (&self->shared->pending, 1);
   _asgiref_mutex_unlock (&self->shared->lock);
 
@@ -633,16 +651,7 @@ executor_finish (AsgirefExecutor *self,
 
   g_source_destroy (self->source);
 
-  for (GList *l = jobs.head; l != NULL; l = l->next)
-    {
-      AsgirefExecutorJob *job = l->data;
-
-      if (run_pending)
-        job->run (job);
-      else
-        job->reject (job);
-    }
-  g_list_free (jobs.head);
+  run_jobs (jobs.head, run_pending);
 }
 
 void
