@@ -159,6 +159,15 @@ _asgiref_bridge_scope_set_current (AsgirefBridgeScope *scope)
                               (GDestroyNotify) _asgiref_bridge_scope_unref);
 }
 
+/* A copy of @context in which @scope (taken) is current. */
+static AsgirefContext *
+context_copy_with_scope (AsgirefContext     *context,
+                         AsgirefBridgeScope *scope)
+{
+  return _asgiref_context_copy_with_value (context, SCOPE_NAME, scope,
+                                           (GDestroyNotify) _asgiref_bridge_scope_unref);
+}
+
 /* The innermost waiter of @scope's chain that still takes work. */
 static AsgirefWaiter *
 scope_live_waiter (const AsgirefBridgeScope *scope)
@@ -499,9 +508,6 @@ asgiref_bridge_sync_to_async (AsgirefBridge       *self,
    * comes with 2.76). The source tag identifies the task. */
   (g_task_set_source_tag) (call->task, asgiref_bridge_sync_to_async);
 
-  call->caller = asgiref_context_ref (asgiref_context_get_current ());
-  call->callee = asgiref_context_copy (call->caller);
-
   /* What sync code needs to know about where it was called from. */
   callee_scope = _asgiref_bridge_scope_copy (caller_scope);
   g_clear_pointer (&callee_scope->origin, g_main_context_unref);
@@ -522,10 +528,9 @@ asgiref_bridge_sync_to_async (AsgirefBridge       *self,
       g_clear_pointer (&callee_scope->frame, sync_frame_unref);
       callee_scope->frame = sync_frame_ref (call->frame);
     }
-  asgiref_context_enter (call->callee);
-  _asgiref_bridge_scope_set_current (callee_scope);
-  asgiref_context_leave (call->callee);
 
+  call->caller = asgiref_context_ref (asgiref_context_get_current ());
+  call->callee = context_copy_with_scope (call->caller, callee_scope);
   call->before = _asgiref_context_dup_snapshot (call->callee);
 
   if (flags & ASGIREF_SYNC_FLAGS_NOT_THREAD_SENSITIVE)
@@ -711,15 +716,12 @@ asgiref_bridge_async_to_sync (AsgirefBridge    *self,
   call.task_data_destroy = task_data_destroy;
   call.cancellable = cancellable;
   call.waiter = _asgiref_waiter_new (scope_live_waiter (scope));
-  call.context = asgiref_context_capture ();
 
   operation_scope = _asgiref_bridge_scope_copy (scope);
   g_clear_pointer (&operation_scope->waiter, _asgiref_waiter_unref);
   operation_scope->waiter = _asgiref_waiter_ref (call.waiter);
   g_set_object (&operation_scope->cancellable, cancellable);
-  asgiref_context_enter (call.context);
-  _asgiref_bridge_scope_set_current (operation_scope);
-  asgiref_context_leave (call.context);
+  call.context = context_copy_with_scope (asgiref_context_get_current (), operation_scope);
   before = _asgiref_context_dup_snapshot (call.context);
 
   if (target == private_context)

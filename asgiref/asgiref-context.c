@@ -191,6 +191,12 @@ asgiref_context_unref (AsgirefContext *self)
   g_free (self);
 }
 
+AsgirefContext *
+_asgiref_context_new_for_snapshot (AsgirefHamt *snapshot)
+{
+  return context_alloc (snapshot);
+}
+
 AsgirefHamt *
 _asgiref_context_dup_snapshot (AsgirefContext *self)
 {

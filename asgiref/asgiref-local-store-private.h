@@ -3,6 +3,7 @@
 
 #include <glib-object.h>
 
+#include "asgiref-context.h"
 #include "asgiref-hamt-private.h"
 
 G_BEGIN_DECLS
@@ -96,6 +97,12 @@ AsgirefHamt        *_asgiref_slots_apply_changes       (AsgirefHamt            *
 
 gpointer            _asgiref_context_value_get         (const char             *name);
 void                _asgiref_context_value_set         (const char             *name,
+                                                        gpointer                data,
+                                                        GDestroyNotify          destroy);
+/* A copy of @context with @data set under @name, from any thread: what
+ * copying, entering, setting and leaving gives, without entering. */
+AsgirefContext     *_asgiref_context_copy_with_value   (AsgirefContext         *context,
+                                                        const char             *name,
                                                         gpointer                data,
                                                         GDestroyNotify          destroy);
 

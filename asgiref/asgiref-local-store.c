@@ -100,6 +100,25 @@ _asgiref_context_value_set (const char     *name,
                                                                    _asgiref_slot_matches));
 }
 
+AsgirefContext *
+_asgiref_context_copy_with_value (AsgirefContext *context,
+                                  const char     *name,
+                                  gpointer        data,
+                                  GDestroyNotify  destroy)
+{
+  AsgirefSlotKey key = { ASGIREF_INTERNAL_LOCAL_ID, 0, name };
+  AsgirefHamt *snapshot = _asgiref_context_dup_snapshot (context);
+  AsgirefHamt *with;
+  AsgirefSlot *slot;
+
+  slot = _asgiref_slot_new (&key);
+  slot->data = data;
+  slot->destroy = destroy;
+  with = _asgiref_hamt_insert (snapshot, &slot->parent, &key, _asgiref_slot_matches);
+  _asgiref_hamt_unref (snapshot);
+  return _asgiref_context_new_for_snapshot (with);
+}
+
 static AsgirefSharedStore *
 shared_store_new (void)
 {
