@@ -73,7 +73,8 @@ struct _AsgirefBridge
   GThreadPool *pool;
 
   GMutex lock;
-  AsgirefSyncThread *shared_thread; /* under lock, created on first use */
+  /* Made on first use, under lock; read atomically. */
+  AsgirefSyncThread *shared_thread;
 };
 
 enum {
@@ -90,7 +91,7 @@ G_DEFINE_FINAL_TYPE (AsgirefBridge, asgiref_bridge, G_TYPE_OBJECT)
 
 /* The scope is one of the library's own context values: it follows the
  * context like a Local's value, without a Local's cost on every hop. */
-#define SCOPE_NAME "asgiref-bridge-scope"
+#define SCOPE_NAME "bridge"
 
 static AsgirefSyncFrame *
 sync_frame_ref (AsgirefSyncFrame *frame)
@@ -241,13 +242,19 @@ sync_call_complete (SyncCall *call)
 {
   AsgirefContext *caller = call->caller;
   g_autoptr(AsgirefContext) copy = NULL;
+  gboolean entered = FALSE;
   AsgirefHamt *after;
 
-  /* The caller continues in its own context, with what the callee set. */
-  if (!_asgiref_context_try_enter (caller))
+  /* The caller continues in its own context, with what the callee set;
+   * often it is current already (a loop that stays in one context). */
+  if (caller != asgiref_context_get_current ())
     {
-      caller = copy = asgiref_context_copy (caller);
-      asgiref_context_enter (caller);
+      if (!_asgiref_context_try_enter (caller))
+        {
+          caller = copy = asgiref_context_copy (caller);
+          asgiref_context_enter (caller);
+        }
+      entered = TRUE;
     }
 
   after = _asgiref_context_dup_snapshot (call->callee);
@@ -257,7 +264,8 @@ sync_call_complete (SyncCall *call)
   if (call->callback != NULL)
     call->callback (G_OBJECT (call->bridge), G_ASYNC_RESULT (call->task), call->user_data);
 
-  asgiref_context_leave (caller);
+  if (entered)
+    asgiref_context_leave (caller);
   sync_call_free (call);
 }
 
@@ -329,15 +337,23 @@ sync_call_run (AsgirefExecutorJob *job)
 static void
 sync_call_reject (AsgirefExecutorJob *job);
 
+/* The shared sync thread, made on first use. It lives as long as the
+ * bridge, which every call holds: no reference is taken. */
 static AsgirefSyncThread *
 bridge_get_shared_thread (AsgirefBridge *self)
 {
-  AsgirefSyncThread *thread;
+  AsgirefSyncThread *thread = g_atomic_pointer_get (&self->shared_thread);
+
+  if G_LIKELY (thread != NULL)
+    return thread;
 
   _asgiref_mutex_lock (&self->lock);
-  if (self->shared_thread == NULL)
-    self->shared_thread = _asgiref_sync_thread_new ("asgiref-sync");
-  thread = _asgiref_sync_thread_ref (self->shared_thread);
+  thread = self->shared_thread;
+  if (thread == NULL)
+    {
+      thread = _asgiref_sync_thread_new ("asgiref-sync");
+      g_atomic_pointer_set (&self->shared_thread, thread);
+    }
   _asgiref_mutex_unlock (&self->lock);
 
   return thread;
@@ -364,7 +380,7 @@ route_thread_sensitive (SyncCall  *call,
 {
   const AsgirefBridgeScope *scope = call->caller_scope;
   AsgirefWaiter *waiter;
-  g_autoptr(AsgirefSyncThread) shared = NULL;
+  AsgirefSyncThread *shared;
 
   call->on_sync_thread = FALSE;
   _asgiref_tsan_release (call);
