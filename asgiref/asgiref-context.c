@@ -633,6 +633,10 @@ _asgiref_context_apply_changes (AsgirefContext    *self,
 
   g_assert (self->entered_by == g_thread_self ());
 
+  /* Most hops change nothing: no new snapshot, no lock. */
+  if (before == after)
+    return;
+
   new = _asgiref_slots_apply_changes (self->snapshot, before, after);
   _asgiref_mutex_lock (&self->lock);
   old = self->snapshot;
