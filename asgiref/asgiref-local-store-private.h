@@ -90,8 +90,8 @@ AsgirefHamt        *_asgiref_slots_apply_changes       (AsgirefHamt            *
  * The library's own values in the current context (the bridge's scope):
  * slots of local_id 0, which no Local has, so they follow the context
  * through copies and hops like any value, but skip what a Local does on
- * each access (finding the store, initialisation on a miss). Setting NULL
- * removes the value.
+ * each access (finding the store, initialisation on a miss). Names are
+ * static strings, never copied. Setting NULL removes the value.
  */
 #define ASGIREF_INTERNAL_LOCAL_ID 0
 

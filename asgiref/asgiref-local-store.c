@@ -30,7 +30,9 @@ _asgiref_slot_free (gpointer data)
     g_value_unset (&slot->value);
   else if (slot->destroy != NULL)
     slot->destroy (slot->data);
-  g_free (slot->name);
+  /* The library's own values are named by static strings. */
+  if (slot->local_id != ASGIREF_INTERNAL_LOCAL_ID)
+    g_free (slot->name);
   g_free (slot);
 }
 
@@ -58,6 +60,22 @@ _asgiref_slot_peek_pointer (const AsgirefSlot *slot)
   if (g_type_value_table_peek (type)->value_peek_pointer == NULL)
     return NULL;
   return g_value_peek_pointer (&slot->value);
+}
+
+/* A slot of the library's own, named by the static string in @key. */
+static AsgirefSlot *
+internal_slot_new (const AsgirefSlotKey *key,
+                   gpointer              data,
+                   GDestroyNotify        destroy)
+{
+  AsgirefSlot *slot = g_new0 (AsgirefSlot, 1);
+
+  _asgiref_hamt_entry_init (&slot->parent, _asgiref_slot_hash (key), _asgiref_slot_free);
+  slot->local_id = ASGIREF_INTERNAL_LOCAL_ID;
+  slot->name = (char *) key->name;
+  slot->data = data;
+  slot->destroy = destroy;
+  return slot;
 }
 
 gpointer
@@ -93,9 +111,7 @@ _asgiref_context_value_set (const char     *name,
       return;
     }
 
-  slot = _asgiref_slot_new (&key);
-  slot->data = data;
-  slot->destroy = destroy;
+  slot = internal_slot_new (&key, data, destroy);
   _asgiref_context_replace_current_snapshot (_asgiref_hamt_insert (snapshot, &slot->parent, &key,
                                                                    _asgiref_slot_matches));
 }
@@ -111,9 +127,7 @@ _asgiref_context_copy_with_value (AsgirefContext *context,
   AsgirefHamt *with;
   AsgirefSlot *slot;
 
-  slot = _asgiref_slot_new (&key);
-  slot->data = data;
-  slot->destroy = destroy;
+  slot = internal_slot_new (&key, data, destroy);
   with = _asgiref_hamt_insert (snapshot, &slot->parent, &key, _asgiref_slot_matches);
   _asgiref_hamt_unref (snapshot);
   return _asgiref_context_new_for_snapshot (with);
