@@ -3,18 +3,20 @@
 
 #include "asgiref-bridge.h"
 #include "asgiref-sync-thread-private.h"
+#include "asgiref-waiter-private.h"
 
 G_BEGIN_DECLS
 
 /*
  * A sync function running on a sync thread: work it starts knows that the
- * thread is busy with its ancestor while running is set.
+ * thread is busy with its ancestor while running is set. thread is set
+ * before running, and read only once running was seen set.
  */
 typedef struct
 {
   gatomicrefcount ref;
-  GThread *thread;
-  gint running;   /* atomic */
+  GThread *thread;   /* atomic */
+  gint running;      /* atomic */
 } AsgirefSyncFrame;
 
 /*
@@ -28,16 +30,16 @@ typedef struct
   gatomicrefcount ref;
   /* The innermost async-to-sync wait this work serves, whose thread takes
    * its thread-sensitive calls. */
-  AsgirefExecutor *executor;
+  AsgirefWaiter *waiter;
   /* The thread of the enclosing ThreadSensitiveContext. */
   AsgirefSyncThread *thread_sensitive;
   /* The sync function on a sync thread this work descends from. */
   AsgirefSyncFrame *frame;
   /* For sync code: the main context of the async code that called it,
-   * where its async-to-sync calls run, and the executor whose wait
+   * where its async-to-sync calls run, and the waiter whose wait
    * iterates that main context, if one does. */
   GMainContext *origin;
-  AsgirefExecutor *origin_executor;
+  AsgirefWaiter *origin_waiter;
   /* The cancellable of the innermost hop, used when none is given. */
   GCancellable *cancellable;
 } AsgirefBridgeScope;

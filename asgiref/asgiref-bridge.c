@@ -6,7 +6,7 @@
 #include "asgiref-enum-types.h"
 #include "asgiref-error.h"
 #include "asgiref-i18n-private.h"
-#include "asgiref-local.h"
+#include "asgiref-local-store-private.h"
 #include "asgiref-lock-private.h"
 #include "asgiref-task-private.h"
 
@@ -73,7 +73,8 @@ struct _AsgirefBridge
   GThreadPool *pool;
 
   GMutex lock;
-  AsgirefSyncThread *shared_thread; /* under lock, created on first use */
+  /* Made on first use, under lock; read atomically. */
+  AsgirefSyncThread *shared_thread;
 };
 
 enum {
@@ -88,18 +89,15 @@ G_DEFINE_FINAL_TYPE (AsgirefBridge, asgiref_bridge, G_TYPE_OBJECT)
 
 /* ---- Scopes ------------------------------------------------------------- */
 
-static AsgirefLocal *
-scope_local (void)
-{
-  static gsize once;
-  static AsgirefLocal *local;
+/* The scope is one of the library's own context values: it follows the
+ * context like a Local's value, without a Local's cost on every hop. */
+#define SCOPE_NAME "bridge"
 
-  if (g_once_init_enter (&once))
-    {
-      local = asgiref_local_new ();
-      g_once_init_leave (&once, 1);
-    }
-  return local;
+static AsgirefSyncFrame *
+sync_frame_ref (AsgirefSyncFrame *frame)
+{
+  g_atomic_ref_count_inc (&frame->ref);
+  return frame;
 }
 
 static void
@@ -112,7 +110,7 @@ sync_frame_unref (AsgirefSyncFrame *frame)
 AsgirefBridgeScope *
 _asgiref_bridge_scope_get_current (void)
 {
-  return asgiref_local_get_pointer (scope_local (), "scope");
+  return _asgiref_context_value_get (SCOPE_NAME);
 }
 
 AsgirefBridgeScope *
@@ -124,15 +122,11 @@ _asgiref_bridge_scope_copy (const AsgirefBridgeScope *scope)
   if (scope == NULL)
     return copy;
 
-  copy->executor = scope->executor ? g_object_ref (scope->executor) : NULL;
+  copy->waiter = scope->waiter ? _asgiref_waiter_ref (scope->waiter) : NULL;
   copy->thread_sensitive = scope->thread_sensitive ? _asgiref_sync_thread_ref (scope->thread_sensitive) : NULL;
-  if (scope->frame != NULL)
-    {
-      g_atomic_ref_count_inc (&scope->frame->ref);
-      copy->frame = scope->frame;
-    }
+  copy->frame = scope->frame ? sync_frame_ref (scope->frame) : NULL;
   copy->origin = scope->origin ? g_main_context_ref (scope->origin) : NULL;
-  copy->origin_executor = scope->origin_executor ? g_object_ref (scope->origin_executor) : NULL;
+  copy->origin_waiter = scope->origin_waiter ? _asgiref_waiter_ref (scope->origin_waiter) : NULL;
   copy->cancellable = scope->cancellable ? g_object_ref (scope->cancellable) : NULL;
   return copy;
 }
@@ -150,11 +144,11 @@ _asgiref_bridge_scope_unref (AsgirefBridgeScope *scope)
   if (!g_atomic_ref_count_dec (&scope->ref))
     return;
 
-  g_clear_pointer (&scope->executor, _asgiref_executor_unref);
+  g_clear_pointer (&scope->waiter, _asgiref_waiter_unref);
   g_clear_pointer (&scope->thread_sensitive, _asgiref_sync_thread_unref);
   g_clear_pointer (&scope->frame, sync_frame_unref);
   g_clear_pointer (&scope->origin, g_main_context_unref);
-  g_clear_pointer (&scope->origin_executor, _asgiref_executor_unref);
+  g_clear_pointer (&scope->origin_waiter, _asgiref_waiter_unref);
   g_clear_object (&scope->cancellable);
   g_free (scope);
 }
@@ -162,22 +156,28 @@ _asgiref_bridge_scope_unref (AsgirefBridgeScope *scope)
 void
 _asgiref_bridge_scope_set_current (AsgirefBridgeScope *scope)
 {
-  if (scope == NULL)
-    asgiref_local_remove (scope_local (), "scope");
-  else
-    asgiref_local_set_pointer (scope_local (), "scope", scope,
-                               (GDestroyNotify) _asgiref_bridge_scope_unref);
+  _asgiref_context_value_set (SCOPE_NAME, scope,
+                              (GDestroyNotify) _asgiref_bridge_scope_unref);
 }
 
-/* The innermost executor of @scope's chain that still takes work. */
-static AsgirefExecutor *
-scope_live_executor (const AsgirefBridgeScope *scope)
+/* A copy of @context in which @scope (taken) is current. */
+static AsgirefContext *
+context_copy_with_scope (AsgirefContext     *context,
+                         AsgirefBridgeScope *scope)
 {
-  for (AsgirefExecutor *executor = scope ? scope->executor : NULL;
-       executor != NULL;
-       executor = asgiref_executor_get_outer (executor))
-    if (!asgiref_executor_get_finished (executor))
-      return executor;
+  return _asgiref_context_copy_with_value (context, SCOPE_NAME, scope,
+                                           (GDestroyNotify) _asgiref_bridge_scope_unref);
+}
+
+/* The innermost waiter of @scope's chain that still takes work. */
+static AsgirefWaiter *
+scope_live_waiter (const AsgirefBridgeScope *scope)
+{
+  for (AsgirefWaiter *waiter = scope ? scope->waiter : NULL;
+       waiter != NULL;
+       waiter = _asgiref_waiter_get_outer (waiter))
+    if (!_asgiref_waiter_get_finished (waiter))
+      return waiter;
   return NULL;
 }
 
@@ -201,7 +201,10 @@ typedef struct
   GAsyncReadyCallback callback;
   gpointer user_data;
 
-  /* Whether the job runs on a sync thread, which the frame then marks. */
+  /* The callee's frame (thread-sensitive calls only), in its scope from
+   * the start so that running the call allocates nothing: marked when
+   * the job runs on a sync thread. */
+  AsgirefSyncFrame *frame;
   gboolean on_sync_thread;
 
   /* SYNC_CALL_* bits, atomic: which of the two ends are done. */
@@ -223,6 +226,7 @@ sync_call_free (SyncCall *call)
   if (call->task_data_destroy != NULL)
     call->task_data_destroy (call->task_data);
   g_clear_pointer (&call->caller_scope, _asgiref_bridge_scope_unref);
+  g_clear_pointer (&call->frame, sync_frame_unref);
   asgiref_context_unref (call->caller);
   asgiref_context_unref (call->callee);
   _asgiref_hamt_unref (call->before);
@@ -238,13 +242,19 @@ sync_call_complete (SyncCall *call)
 {
   AsgirefContext *caller = call->caller;
   g_autoptr(AsgirefContext) copy = NULL;
+  gboolean entered = FALSE;
   AsgirefHamt *after;
 
-  /* The caller continues in its own context, with what the callee set. */
-  if (!_asgiref_context_try_enter (caller))
+  /* The caller continues in its own context, with what the callee set;
+   * often it is current already (a loop that stays in one context). */
+  if (caller != asgiref_context_get_current ())
     {
-      caller = copy = asgiref_context_copy (caller);
-      asgiref_context_enter (caller);
+      if (!_asgiref_context_try_enter (caller))
+        {
+          caller = copy = asgiref_context_copy (caller);
+          asgiref_context_enter (caller);
+        }
+      entered = TRUE;
     }
 
   after = _asgiref_context_dup_snapshot (call->callee);
@@ -254,7 +264,8 @@ sync_call_complete (SyncCall *call)
   if (call->callback != NULL)
     call->callback (G_OBJECT (call->bridge), G_ASYNC_RESULT (call->task), call->user_data);
 
-  asgiref_context_leave (caller);
+  if (entered)
+    asgiref_context_leave (caller);
   sync_call_free (call);
 }
 
@@ -295,7 +306,7 @@ static void
 sync_call_run (AsgirefExecutorJob *job)
 {
   SyncCall *call = (SyncCall *) job;
-  AsgirefSyncFrame *frame = NULL;
+  AsgirefSyncFrame *frame = call->on_sync_thread ? call->frame : NULL;
   AsgirefThreadFrame thread_frame;
 
   _asgiref_tsan_acquire (call);
@@ -303,22 +314,10 @@ sync_call_run (AsgirefExecutorJob *job)
   asgiref_context_enter (call->callee);
 
   /* Work started from here learns that this thread is busy with it. */
-  if (call->on_sync_thread)
+  if (frame != NULL)
     {
-      AsgirefBridgeScope *scope = _asgiref_bridge_scope_copy (_asgiref_bridge_scope_get_current ());
-
-      frame = g_new0 (AsgirefSyncFrame, 1);
-      g_atomic_ref_count_init (&frame->ref);
-      frame->thread = g_thread_self ();
-      frame->running = 1;
-      g_clear_pointer (&scope->frame, sync_frame_unref);
-      g_atomic_ref_count_inc (&frame->ref);
-      scope->frame = frame;
-      _asgiref_bridge_scope_set_current (scope);
-
-      /* The frame is the bridge's, not a value for the caller. */
-      _asgiref_hamt_unref (call->before);
-      call->before = _asgiref_context_dup_snapshot (call->callee);
+      g_atomic_pointer_set (&frame->thread, g_thread_self ());
+      g_atomic_int_set (&frame->running, 1);
     }
 
   _asgiref_thread_push_sync_frame (&thread_frame);
@@ -329,10 +328,7 @@ sync_call_run (AsgirefExecutorJob *job)
   _asgiref_thread_pop_frame (&thread_frame);
 
   if (frame != NULL)
-    {
-      g_atomic_int_set (&frame->running, 0);
-      sync_frame_unref (frame);
-    }
+    g_atomic_int_set (&frame->running, 0);
 
   asgiref_context_leave (call->callee);
   sync_call_returned (call);
@@ -341,15 +337,23 @@ sync_call_run (AsgirefExecutorJob *job)
 static void
 sync_call_reject (AsgirefExecutorJob *job);
 
+/* The shared sync thread, made on first use. It lives as long as the
+ * bridge, which every call holds: no reference is taken. */
 static AsgirefSyncThread *
 bridge_get_shared_thread (AsgirefBridge *self)
 {
-  AsgirefSyncThread *thread;
+  AsgirefSyncThread *thread = g_atomic_pointer_get (&self->shared_thread);
+
+  if G_LIKELY (thread != NULL)
+    return thread;
 
   _asgiref_mutex_lock (&self->lock);
-  if (self->shared_thread == NULL)
-    self->shared_thread = _asgiref_sync_thread_new ("asgiref-sync");
-  thread = _asgiref_sync_thread_ref (self->shared_thread);
+  thread = self->shared_thread;
+  if (thread == NULL)
+    {
+      thread = _asgiref_sync_thread_new ("asgiref-sync");
+      g_atomic_pointer_set (&self->shared_thread, thread);
+    }
   _asgiref_mutex_unlock (&self->lock);
 
   return thread;
@@ -363,10 +367,10 @@ would_wait_on_itself (const AsgirefBridgeScope *scope,
    * with no async-to-sync wait in between, nothing lets @thread take a new
    * call until it returns, and it may be waiting for this one. */
   return scope != NULL &&
-         scope->executor == NULL &&
+         scope->waiter == NULL &&
          scope->frame != NULL &&
          g_atomic_int_get (&scope->frame->running) &&
-         scope->frame->thread == _asgiref_sync_thread_get_gthread (thread);
+         g_atomic_pointer_get (&scope->frame->thread) == _asgiref_sync_thread_get_gthread (thread);
 }
 
 /* Hands @call to the thread its thread-sensitive work belongs on. */
@@ -375,8 +379,8 @@ route_thread_sensitive (SyncCall  *call,
                         GError   **error)
 {
   const AsgirefBridgeScope *scope = call->caller_scope;
-  AsgirefExecutor *executor;
-  g_autoptr(AsgirefSyncThread) shared = NULL;
+  AsgirefWaiter *waiter;
+  AsgirefSyncThread *shared;
 
   call->on_sync_thread = FALSE;
   _asgiref_tsan_release (call);
@@ -384,8 +388,8 @@ route_thread_sensitive (SyncCall  *call,
   /* A thread waiting in async-to-sync for this work serves it. An
    * executor that finishes before running the job rejects it, and
    * sync_call_reject() comes back here. */
-  while ((executor = scope_live_executor (scope)) != NULL)
-    if (_asgiref_executor_submit (executor, &call->job))
+  while ((waiter = scope_live_waiter (scope)) != NULL)
+    if (_asgiref_waiter_submit (waiter, &call->job))
       return TRUE;
 
   call->on_sync_thread = TRUE;
@@ -514,25 +518,35 @@ asgiref_bridge_sync_to_async (AsgirefBridge       *self,
   /* The task does not own task_data: it may be finalized on a worker. */
   call->task = g_task_new (self, cancellable, sync_call_done, call);
   g_task_set_task_data (call->task, task_data, NULL);
-  g_task_set_source_tag (call->task, asgiref_bridge_sync_to_async);
-  g_task_set_name (call->task, "[asgiref] sync_to_async");
-
-  call->caller = asgiref_context_ref (asgiref_context_get_current ());
-  call->callee = asgiref_context_copy (call->caller);
+  /* The function, not GIO's macro, which also names the task: on GLib
+   * 2.74 a name is copied into the task and again into the source of its
+   * completion, a sixteenth of a hop's cost (g_task_set_static_name() only
+   * comes with 2.76). The source tag identifies the task. */
+  (g_task_set_source_tag) (call->task, asgiref_bridge_sync_to_async);
 
   /* What sync code needs to know about where it was called from. */
   callee_scope = _asgiref_bridge_scope_copy (caller_scope);
   g_clear_pointer (&callee_scope->origin, g_main_context_unref);
   callee_scope->origin = g_main_context_ref_thread_default ();
-  g_clear_object (&callee_scope->origin_executor);
-  if (caller_scope != NULL && caller_scope->executor != NULL &&
-      asgiref_executor_get_main_context (caller_scope->executor) == callee_scope->origin)
-    callee_scope->origin_executor = g_object_ref (caller_scope->executor);
+  g_clear_pointer (&callee_scope->origin_waiter, _asgiref_waiter_unref);
+  if (caller_scope != NULL && caller_scope->waiter != NULL &&
+      _asgiref_waiter_get_main_context (caller_scope->waiter) == callee_scope->origin)
+    callee_scope->origin_waiter = _asgiref_waiter_ref (caller_scope->waiter);
   g_set_object (&callee_scope->cancellable, cancellable);
-  asgiref_context_enter (call->callee);
-  _asgiref_bridge_scope_set_current (callee_scope);
-  asgiref_context_leave (call->callee);
+  if (!(flags & ASGIREF_SYNC_FLAGS_NOT_THREAD_SENSITIVE))
+    {
+      /* Replaces the caller's: only a scope with no waiter looks at its
+       * frame, and then this call runs on a sync thread, which marks it.
+       * In the scope before `before` is taken: the frame is the bridge's,
+       * not a value for the caller. */
+      call->frame = g_new0 (AsgirefSyncFrame, 1);
+      g_atomic_ref_count_init (&call->frame->ref);
+      g_clear_pointer (&callee_scope->frame, sync_frame_unref);
+      callee_scope->frame = sync_frame_ref (call->frame);
+    }
 
+  call->caller = asgiref_context_ref (asgiref_context_get_current ());
+  call->callee = context_copy_with_scope (call->caller, callee_scope);
   call->before = _asgiref_context_dup_snapshot (call->callee);
 
   if (flags & ASGIREF_SYNC_FLAGS_NOT_THREAD_SENSITIVE)
@@ -579,9 +593,9 @@ typedef struct
   gpointer task_data;
   GDestroyNotify task_data_destroy;
   GCancellable *cancellable;
-  AsgirefExecutor *executor;
+  AsgirefWaiter *waiter;
   AsgirefContext *context;   /* the operation's */
-  AsgirefHamt *after;        /* under the executor's ordering */
+  AsgirefHamt *after;        /* handed over with the result */
 } AsyncCall;
 
 static void
@@ -593,7 +607,7 @@ async_call_done (GObject      *source_object,
 
   call->after = _asgiref_context_dup_snapshot (call->context);
   /* Waking the waiting thread hands it call->after too. */
-  asgiref_executor_set_result (call->executor, result);
+  _asgiref_waiter_set_result (call->waiter, result);
 }
 
 static gboolean
@@ -608,8 +622,8 @@ async_call_start (gpointer data)
   task = g_task_new (call->bridge, call->cancellable, async_call_done, call);
   g_task_set_task_data (task, g_steal_pointer (&call->task_data),
                         g_steal_pointer (&call->task_data_destroy));
-  g_task_set_source_tag (task, asgiref_bridge_async_to_sync);
-  g_task_set_name (task, "[asgiref] async_to_sync");
+  /* Unnamed, as sync_to_async's task. */
+  (g_task_set_source_tag) (task, asgiref_bridge_async_to_sync);
   call->func (task, call->bridge, g_task_get_task_data (task), call->cancellable);
   asgiref_context_leave (call->context);
   g_object_unref (task);
@@ -682,7 +696,6 @@ asgiref_bridge_async_to_sync (AsgirefBridge    *self,
   AsyncCall call = { 0 };
   AsgirefHamt *before;
   GAsyncResult *result;
-  GError *error = NULL;
 
   g_return_val_if_fail (ASGIREF_IS_BRIDGE (self), NULL);
   g_return_val_if_fail (func != NULL, NULL);
@@ -710,7 +723,7 @@ asgiref_bridge_async_to_sync (AsgirefBridge    *self,
   target = private_context;
   if (scope != NULL && scope->origin != NULL &&
       !g_main_context_is_owner (scope->origin) &&
-      (scope->origin_executor == NULL || !asgiref_executor_get_finished (scope->origin_executor)))
+      (scope->origin_waiter == NULL || !_asgiref_waiter_get_finished (scope->origin_waiter)))
     target = scope->origin;
 
   call.bridge = self;
@@ -718,15 +731,13 @@ asgiref_bridge_async_to_sync (AsgirefBridge    *self,
   call.task_data = task_data;
   call.task_data_destroy = task_data_destroy;
   call.cancellable = cancellable;
-  call.executor = asgiref_executor_new (scope_live_executor (scope));
-  call.context = asgiref_context_capture ();
+  call.waiter = _asgiref_waiter_new (scope_live_waiter (scope));
 
   operation_scope = _asgiref_bridge_scope_copy (scope);
-  g_set_object (&operation_scope->executor, call.executor);
+  g_clear_pointer (&operation_scope->waiter, _asgiref_waiter_unref);
+  operation_scope->waiter = _asgiref_waiter_ref (call.waiter);
   g_set_object (&operation_scope->cancellable, cancellable);
-  asgiref_context_enter (call.context);
-  _asgiref_bridge_scope_set_current (operation_scope);
-  asgiref_context_leave (call.context);
+  call.context = context_copy_with_scope (asgiref_context_get_current (), operation_scope);
   before = _asgiref_context_dup_snapshot (call.context);
 
   if (target == private_context)
@@ -742,8 +753,7 @@ asgiref_bridge_async_to_sync (AsgirefBridge    *self,
     _asgiref_main_context_post (target, "[asgiref] async_to_sync start",
                                 async_call_start, &call);
 
-  result = asgiref_executor_wait (call.executor, &error);
-  g_assert_no_error (error);
+  result = _asgiref_waiter_wait (call.waiter);
   g_main_context_pop_thread_default (private_context);
 
   _asgiref_context_apply_changes (asgiref_context_get_current (), before, call.after);
@@ -751,7 +761,7 @@ asgiref_bridge_async_to_sync (AsgirefBridge    *self,
   _asgiref_hamt_unref (before);
   _asgiref_hamt_unref (call.after);
   asgiref_context_unref (call.context);
-  _asgiref_executor_unref (call.executor);
+  _asgiref_waiter_unref (call.waiter);
 
   return result;
 }

@@ -21,6 +21,9 @@ void         _asgiref_context_replace_current_snapshot (AsgirefHamt *snapshot);
 AsgirefHamt *_asgiref_thread_peek_snapshot             (void);
 void         _asgiref_thread_replace_snapshot          (AsgirefHamt *snapshot);
 
+/* A context holding @snapshot (taken), for copies made with a change. */
+AsgirefContext *_asgiref_context_new_for_snapshot      (AsgirefHamt *snapshot);
+
 /* A strong reference to @self's snapshot, from any thread. */
 AsgirefHamt *_asgiref_context_dup_snapshot             (AsgirefContext *self);
 

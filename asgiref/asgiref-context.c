@@ -196,6 +196,12 @@ asgiref_context_unref (AsgirefContext *self)
   g_free (self);
 }
 
+AsgirefContext *
+_asgiref_context_new_for_snapshot (AsgirefHamt *snapshot)
+{
+  return context_alloc (snapshot);
+}
+
 AsgirefHamt *
 _asgiref_context_dup_snapshot (AsgirefContext *self)
 {
@@ -631,6 +637,10 @@ _asgiref_context_apply_changes (AsgirefContext    *self,
   AsgirefHamt *new;
 
   g_assert (self->entered_by == g_thread_self ());
+
+  /* Most hops change nothing: no new snapshot, no lock. */
+  if (before == after)
+    return;
 
   new = _asgiref_slots_apply_changes (self->snapshot, before, after);
   _asgiref_mutex_lock (&self->lock);

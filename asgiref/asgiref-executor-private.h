@@ -17,6 +17,7 @@ struct _AsgirefExecutorJob
 {
   void (*run)    (AsgirefExecutorJob *job);
   void (*reject) (AsgirefExecutorJob *job);
+  GList link;    /* the executor's, while queued */
 };
 
 /* Queues @job, also from the owner thread (it then runs in a later
@@ -31,6 +32,11 @@ AsgirefExecutor *_asgiref_executor_new_unowned (GMainContext *main_context);
 /* Ends the wait under way or to come, as a result would, but makes it
  * return NULL without an error. */
 void             _asgiref_executor_stop        (AsgirefExecutor *self);
+
+/* Finishes @self as a wait that got its result does: the work queued and
+ * not yet run runs now, on the calling thread, which must be the one that
+ * serves @self. For a wait done by other means (AsgirefWaiter). */
+void             _asgiref_executor_finish_running (AsgirefExecutor *self);
 
 /* g_object_unref(), telling ThreadSanitizer that what this thread did with
  * the executor happens before its finalization: it cannot see the atomics

@@ -71,6 +71,11 @@ typedef struct
 typedef struct
 {
   gatomicrefcount ref;
+  /* Atomic: the source is to dispatch (work or a result came). A flag
+   * rather than g_source_set_ready_time(), which wakes the owner while
+   * holding its main context's lock, so that a woken owner on another
+   * core would block on that lock at once. */
+  gint pending;
   GMutex lock;
   /* Under lock. */
   GQueue jobs;
@@ -173,30 +178,68 @@ shared_unref (Shared *shared)
   g_free (shared);
 }
 
+/* Runs (or rejects) the jobs linked from @head, which this thread took
+ * from a queue. Each job's link is its own, and the job may be freed or
+ * queued elsewhere by its run: step on before. */
+static void
+run_jobs (GList    *head,
+          gboolean  run)
+{
+  GList *next;
+
+  for (GList *l = head; l != NULL; l = next)
+    {
+      AsgirefExecutorJob *job = l->data;
+
+      next = l->next;
+      if (run)
+        job->run (job);
+      else
+        job->reject (job);
+    }
+}
+
+static Shared *
+source_get_shared (GSource *source)
+{
+  /* The source may have been made on another thread (a waiter's executor
+   * is made by the first submission), and attached through GLib. */
+  _asgiref_tsan_acquire (source);
+  return ((ExecutorSource *) source)->shared;
+}
+
+static gboolean
+executor_source_prepare (GSource *source,
+                         gint    *timeout)
+{
+  *timeout = -1;
+  return g_atomic_int_get (&source_get_shared (source)->pending);
+}
+
+static gboolean
+executor_source_check (GSource *source)
+{
+  return g_atomic_int_get (&source_get_shared (source)->pending);
+}
+
 static gboolean
 executor_source_dispatch (GSource     *source,
                           GSourceFunc  callback,
                           gpointer     user_data)
 {
-  Shared *shared = ((ExecutorSource *) source)->shared;
+  Shared *shared = source_get_shared (source);
   GQueue jobs;
 
   /* Disarm before taking the queue: a submission racing with us either
    * lands in what we take, or re-arms after this. */
-  g_source_set_ready_time (source, -1);
+  g_atomic_int_set (&shared->pending, 0);
 
   _asgiref_mutex_lock (&shared->lock);
   jobs = shared->jobs;
   g_queue_init (&shared->jobs);
   _asgiref_mutex_unlock (&shared->lock);
 
-  for (GList *l = jobs.head; l != NULL; l = l->next)
-    {
-      AsgirefExecutorJob *job = l->data;
-
-      job->run (job);
-    }
-  g_list_free (jobs.head);
+  run_jobs (jobs.head, TRUE);
 
   return G_SOURCE_CONTINUE;
 }
@@ -208,6 +251,8 @@ executor_source_finalize (GSource *source)
 }
 
 static GSourceFuncs executor_source_funcs = {
+  .prepare = executor_source_prepare,
+  .check = executor_source_check,
   .dispatch = executor_source_dispatch,
   .finalize = executor_source_finalize,
 };
@@ -345,8 +390,8 @@ asgiref_executor_init (AsgirefExecutor *self)
   g_source_set_static_name (&source->source, "[asgiref] executor");
   /* Work the waiting thread was handed outranks the rest of its loop. */
   g_source_set_priority (&source->source, G_PRIORITY_HIGH);
-  g_source_set_ready_time (&source->source, -1);
   self->source = &source->source;
+  _asgiref_tsan_release (self->source);
 }
 
 AsgirefExecutor *
@@ -506,11 +551,19 @@ _asgiref_executor_submit (AsgirefExecutor    *self,
       _asgiref_mutex_unlock (&self->shared->lock);
       return FALSE;
     }
-  g_queue_push_tail (&self->shared->jobs, job);
-  /* Under the lock: once the owner can see the job, it may finish and free
-   * its main context, so this must be done by then. */
-  g_source_set_ready_time (self->source, 0);
+  /* The job's own link: queueing allocates nothing. A job rejected from
+   * another queue comes back with a stale one. */
+  job->link = (GList) { job, NULL, NULL };
+  g_queue_push_tail_link (&self->shared->jobs, &job->link);
+  g_atomic_int_set (&self->shared->pending, 1);
   _asgiref_mutex_unlock (&self->shared->lock);
+
+  /* Outside the lock, so that the woken owner does not wait for it. Every
+   * caller holds a reference to @self, and so to its main context, until
+   * this returns. The owner itself submits from a dispatch, and sees the
+   * flag in its next iteration. */
+  if (g_atomic_pointer_get (&self->owner) != g_thread_self ())
+    g_main_context_wakeup (self->main_context);
   return TRUE;
 }
 
@@ -537,11 +590,15 @@ asgiref_executor_set_result (AsgirefExecutor *self,
       return;
     }
   self->shared->result = g_object_ref (result);
-  /* Before the owner can see the result and go away. The owner itself
-   * hands it in from a dispatch of its own wait, which looks for it next
-   * anyway: no need to wake it. */
+  /* Under the lock, before the owner can see the result and go away with
+   * its main context: the caller need not hold a reference. The owner
+   * itself hands it in from a dispatch of its own wait, which looks for it
+   * next anyway: no need to wake it. */
   if (g_atomic_pointer_get (&self->owner) != g_thread_self ())
-    g_source_set_ready_time (self->source, 0);
+    {
+      g_atomic_int_set (&self->shared->pending, 1);
+      g_main_context_wakeup (self->main_context);
+    }
   _asgiref_mutex_unlock (&self->shared->lock);
 }
 
@@ -557,7 +614,8 @@ _asgiref_executor_stop (AsgirefExecutor *self)
 {
   _asgiref_mutex_lock (&self->shared->lock);
   self->shared->stopped = TRUE;
-  g_source_set_ready_time (self->source, 0);
+  g_atomic_int_set (&self->shared->pending, 1);
+  g_main_context_wakeup (self->main_context);
   _asgiref_mutex_unlock (&self->shared->lock);
 }
 
@@ -593,16 +651,13 @@ executor_finish (AsgirefExecutor *self,
 
   g_source_destroy (self->source);
 
-  for (GList *l = jobs.head; l != NULL; l = l->next)
-    {
-      AsgirefExecutorJob *job = l->data;
+  run_jobs (jobs.head, run_pending);
+}
 
-      if (run_pending)
-        job->run (job);
-      else
-        job->reject (job);
-    }
-  g_list_free (jobs.head);
+void
+_asgiref_executor_finish_running (AsgirefExecutor *self)
+{
+  executor_finish (self, TRUE);
 }
 
 /**

@@ -3,6 +3,7 @@
 
 #include <glib-object.h>
 
+#include "asgiref-context.h"
 #include "asgiref-hamt-private.h"
 
 G_BEGIN_DECLS
@@ -84,6 +85,26 @@ void                _asgiref_slots_put                 (AsgirefHamt           **
 AsgirefHamt        *_asgiref_slots_apply_changes       (AsgirefHamt            *target,
                                                         const AsgirefHamt      *before,
                                                         const AsgirefHamt      *after);
+
+/*
+ * The library's own values in the current context (the bridge's scope):
+ * slots of local_id 0, which no Local has, so they follow the context
+ * through copies and hops like any value, but skip what a Local does on
+ * each access (finding the store, initialisation on a miss). Names are
+ * static strings, never copied. Setting NULL removes the value.
+ */
+#define ASGIREF_INTERNAL_LOCAL_ID 0
+
+gpointer            _asgiref_context_value_get         (const char             *name);
+void                _asgiref_context_value_set         (const char             *name,
+                                                        gpointer                data,
+                                                        GDestroyNotify          destroy);
+/* A copy of @context with @data set under @name, from any thread: what
+ * copying, entering, setting and leaving gives, without entering. */
+AsgirefContext     *_asgiref_context_copy_with_value   (AsgirefContext         *context,
+                                                        const char             *name,
+                                                        gpointer                data,
+                                                        GDestroyNotify          destroy);
 
 /* The store of the calling thread's thread-default main context. */
 AsgirefSharedStore *_asgiref_main_context_store_get    (void);

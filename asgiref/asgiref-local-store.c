@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "asgiref-context-private.h"
 #include "asgiref-local-store-private.h"
 #include "asgiref-lock-private.h"
 
@@ -29,7 +30,9 @@ _asgiref_slot_free (gpointer data)
     g_value_unset (&slot->value);
   else if (slot->destroy != NULL)
     slot->destroy (slot->data);
-  g_free (slot->name);
+  /* The library's own values are named by static strings. */
+  if (slot->local_id != ASGIREF_INTERNAL_LOCAL_ID)
+    g_free (slot->name);
   g_free (slot);
 }
 
@@ -57,6 +60,77 @@ _asgiref_slot_peek_pointer (const AsgirefSlot *slot)
   if (g_type_value_table_peek (type)->value_peek_pointer == NULL)
     return NULL;
   return g_value_peek_pointer (&slot->value);
+}
+
+/* A slot of the library's own, named by the static string in @key. */
+static AsgirefSlot *
+internal_slot_new (const AsgirefSlotKey *key,
+                   gpointer              data,
+                   GDestroyNotify        destroy)
+{
+  AsgirefSlot *slot = g_new0 (AsgirefSlot, 1);
+
+  _asgiref_hamt_entry_init (&slot->parent, _asgiref_slot_hash (key), _asgiref_slot_free);
+  slot->local_id = ASGIREF_INTERNAL_LOCAL_ID;
+  slot->name = (char *) key->name;
+  slot->data = data;
+  slot->destroy = destroy;
+  return slot;
+}
+
+gpointer
+_asgiref_context_value_get (const char *name)
+{
+  AsgirefSlotKey key = { ASGIREF_INTERNAL_LOCAL_ID, 0, name };
+  const AsgirefSlot *slot;
+
+  slot = (const AsgirefSlot *) _asgiref_hamt_lookup (_asgiref_context_peek_current_snapshot (),
+                                                     _asgiref_slot_hash (&key), &key,
+                                                     _asgiref_slot_matches);
+  return slot != NULL ? slot->data : NULL;
+}
+
+void
+_asgiref_context_value_set (const char     *name,
+                            gpointer        data,
+                            GDestroyNotify  destroy)
+{
+  AsgirefSlotKey key = { ASGIREF_INTERNAL_LOCAL_ID, 0, name };
+  AsgirefHamt *snapshot = _asgiref_context_peek_current_snapshot ();
+  AsgirefSlot *slot;
+  gboolean removed;
+
+  if (data == NULL)
+    {
+      snapshot = _asgiref_hamt_remove (snapshot, _asgiref_slot_hash (&key), &key,
+                                       _asgiref_slot_matches, &removed);
+      if (removed)
+        _asgiref_context_replace_current_snapshot (snapshot);
+      else
+        _asgiref_hamt_unref (snapshot);
+      return;
+    }
+
+  slot = internal_slot_new (&key, data, destroy);
+  _asgiref_context_replace_current_snapshot (_asgiref_hamt_insert (snapshot, &slot->parent, &key,
+                                                                   _asgiref_slot_matches));
+}
+
+AsgirefContext *
+_asgiref_context_copy_with_value (AsgirefContext *context,
+                                  const char     *name,
+                                  gpointer        data,
+                                  GDestroyNotify  destroy)
+{
+  AsgirefSlotKey key = { ASGIREF_INTERNAL_LOCAL_ID, 0, name };
+  AsgirefHamt *snapshot = _asgiref_context_dup_snapshot (context);
+  AsgirefHamt *with;
+  AsgirefSlot *slot;
+
+  slot = internal_slot_new (&key, data, destroy);
+  with = _asgiref_hamt_insert (snapshot, &slot->parent, &key, _asgiref_slot_matches);
+  _asgiref_hamt_unref (snapshot);
+  return _asgiref_context_new_for_snapshot (with);
 }
 
 static AsgirefSharedStore *

@@ -16,7 +16,8 @@
  * Output as bench-local: a header, then `entry ours baseline unit ratio`,
  * medians of REPS repetitions of ITERATIONS round trips, in microseconds.
  *
- * Usage: bench-bridge [ITERATIONS [REPS]]   (defaults: 20000, 5)
+ * Usage: bench-bridge [ITERATIONS [REPS [ENTRY]]]   (defaults: 20000, 5, all)
+ * Naming an ENTRY runs that one alone, for a profiler.
  */
 #include <stdio.h>
 
@@ -26,6 +27,7 @@
 
 static guint iterations = 20000;
 static guint reps = 5;
+static const char *only;
 
 /* ---- Round trips from a main loop --------------------------------------- */
 
@@ -246,6 +248,9 @@ measure (const char *entry,
   g_autofree double *base_us = g_new (double, reps);
   double o, b;
 
+  if (only != NULL && g_strcmp0 (only, entry) != 0)
+    return;
+
   ours (iterations / 10 + 1);
   baseline (iterations / 10 + 1);
 
@@ -277,6 +282,8 @@ main (int   argc,
     iterations = (guint) MAX (1, g_ascii_strtoull (argv[1], NULL, 10));
   if (argc > 2)
     reps = (guint) MAX (1, g_ascii_strtoull (argv[2], NULL, 10));
+  if (argc > 3)
+    only = argv[3];
 
   printf ("entry\tours\tbaseline\tunit\tratio\n");
   measure ("sync-to-async", ours_sync_to_async, base_run_in_thread);
