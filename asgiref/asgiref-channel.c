@@ -281,6 +281,25 @@ pending_wait_locked (Pending *p,
   return TRUE;
 }
 
+/* The task of an operation of @self. Cancellation is the channel's to
+ * handle, for an operation still waiting in a queue: GTask's own check,
+ * which turns a result into G_IO_ERROR_CANCELLED when the cancellable fires
+ * before the callback runs, would drop a message already taken out of its
+ * queue. */
+static GTask *
+channel_task_new (AsgirefChannel      *self,
+                  gpointer             source_tag,
+                  GCancellable        *cancellable,
+                  GAsyncReadyCallback  callback,
+                  gpointer             user_data)
+{
+  GTask *task = asgiref_context_create_task (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_check_cancellable (task, FALSE);
+  return task;
+}
+
 static void
 return_closed (GTask *task)
 {
@@ -462,8 +481,7 @@ asgiref_channel_receive_async (AsgirefChannel      *self,
   g_return_if_fail (ASGIREF_IS_CHANNEL (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = asgiref_context_create_task (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, asgiref_channel_receive_async);
+  task = channel_task_new (self, asgiref_channel_receive_async, cancellable, callback, user_data);
   if (g_task_return_error_if_cancelled (task))
     return;
 
@@ -562,8 +580,7 @@ asgiref_channel_send_async (AsgirefChannel      *self,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   owned = g_variant_ref_sink (message);
-  task = asgiref_context_create_task (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, asgiref_channel_send_async);
+  task = channel_task_new (self, asgiref_channel_send_async, cancellable, callback, user_data);
   if (g_task_return_error_if_cancelled (task))
     return;
 
@@ -734,8 +751,7 @@ asgiref_channel_take_output_async (AsgirefChannel      *self,
   g_return_if_fail (ASGIREF_IS_CHANNEL (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = asgiref_context_create_task (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, asgiref_channel_take_output_async);
+  task = channel_task_new (self, asgiref_channel_take_output_async, cancellable, callback, user_data);
   if (g_task_return_error_if_cancelled (task))
     return;
 

@@ -311,6 +311,26 @@ test_cancel_receive (void)
   g_assert_cmpstr (asgiref_message_get_type_name (message), ==, "http.disconnect");
 }
 
+static void
+test_received_message_survives_cancellation (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GVariant) message = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* The message leaves the queue at once; cancelling before the callback
+   * runs must not drop it. */
+  put (channel, asgiref_message_new ("http.disconnect"));
+  asgiref_channel_receive_async (channel, cancellable, test_store_result, &result);
+  g_cancellable_cancel (cancellable);
+  test_wait_for_result (&result);
+  message = asgiref_channel_receive_finish (channel, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (asgiref_message_get_type_name (message), ==, "http.disconnect");
+}
+
 #define FEED_COUNT 2000
 
 static gpointer
@@ -558,6 +578,7 @@ main (int   argc,
   g_test_add_func ("/Asgiref/Channel/send-completes-when-taken", test_send_completes_when_taken);
   g_test_add_func ("/Asgiref/Channel/close-fails-sends-after-draining-receives", test_close);
   g_test_add_func ("/Asgiref/Channel/cancelled-receive-loses-nothing", test_cancel_receive);
+  g_test_add_func ("/Asgiref/Channel/received-message-survives-a-late-cancellation", test_received_message_survives_cancellation);
   g_test_add_func ("/Asgiref/Channel/fed-from-another-thread-in-order", test_fed_from_another_thread);
 
   g_test_add_func ("/Asgiref/Channel/http/full-response-with-trailers", test_http_full_response);
