@@ -64,13 +64,13 @@ typedef struct
   /* Fixed at construction. */
   AsgirefChannel *channel;      /* the instance's */
   AsgirefChannel *outputs;      /* what the instance sent, as its inputs */
+  AsgirefChannel *ended;        /* never fed; closed when the instance ended */
   GCancellable *cancellable;    /* the instance's */
 
   GMutex lock;
   /* Under lock. */
   gboolean finished;
   GError *error;                /* what the instance failed with */
-  GQueue waits;                 /* GTask of wait_async(), owned */
 } State;
 
 struct _AsgirefCommunicator
@@ -99,9 +99,9 @@ state_unref (State *s)
   if (!g_atomic_ref_count_dec (&s->ref))
     return;
 
-  g_assert (g_queue_is_empty (&s->waits));
   g_clear_object (&s->channel);
   g_clear_object (&s->outputs);
+  g_clear_object (&s->ended);
   g_clear_object (&s->cancellable);
   g_clear_error (&s->error);
   g_mutex_clear (&s->lock);
@@ -192,8 +192,6 @@ pump (State *s)
   asgiref_channel_take_output_async (s->channel, NULL, on_output, state_ref (s));
 }
 
-static void return_wait (GTask *task);
-
 static void
 on_instance_done (GObject      *source,
                   GAsyncResult *result,
@@ -201,25 +199,17 @@ on_instance_done (GObject      *source,
 {
   State *s = user_data;
   GError *error = NULL;
-  GQueue waits = G_QUEUE_INIT;
-  GTask *task;
 
   asgiref_application_call_finish (ASGIREF_APPLICATION (source), result, &error);
 
   _asgiref_mutex_lock (&s->lock);
   s->finished = TRUE;
   s->error = error;
-  waits = s->waits;
-  g_queue_init (&s->waits);
   _asgiref_mutex_unlock (&s->lock);
 
   _asgiref_channel_end_output (s->channel);
-
-  while ((task = g_queue_pop_head (&waits)) != NULL)
-    {
-      return_wait (task);
-      g_object_unref (task);
-    }
+  /* Ends every wait, pending or to come. */
+  asgiref_channel_close (s->ended);
   state_unref (s);
 }
 
@@ -270,6 +260,7 @@ asgiref_communicator_new (AsgirefApplication *application,
   g_mutex_init (&s->lock);
   s->channel = asgiref_channel_new (owned);
   s->outputs = asgiref_channel_new (g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0));
+  s->ended = asgiref_channel_new (g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0));
   s->cancellable = g_cancellable_new ();
 
   self = g_object_new (ASGIREF_TYPE_COMMUNICATOR, NULL);
@@ -579,9 +570,7 @@ asgiref_communicator_receive_nothing_finish (AsgirefCommunicator  *self,
 
 typedef struct
 {
-  State *state;
   AsgirefTimeout *timeout;
-  gulong handler;
   gboolean timed_out;
 } Wait;
 
@@ -590,31 +579,47 @@ wait_free (gpointer data)
 {
   Wait *wait = data;
 
-  g_clear_object (&wait->timeout);
-  state_unref (wait->state);
+  g_object_unref (wait->timeout);
   g_free (wait);
 }
 
-/* Out of the queue: the handler holds a reference to the task, so it goes
- * when the wait is done (never from inside that handler: see
- * wait_cancelled()). */
+/* A wait is a receive on the ended channel, which nothing feeds: it fails
+ * with G_IO_ERROR_CLOSED once the instance ended, or with
+ * G_IO_ERROR_CANCELLED when the timeout (or the caller) cancels it. */
 static void
-wait_disconnect (Wait *wait)
+on_ended (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
 {
-  if (wait->handler != 0)
-    g_cancellable_disconnect (asgiref_timeout_get_cancellable (wait->timeout), wait->handler);
-  wait->handler = 0;
-}
-
-/* With the instance finished: completes a wait_async() task. */
-static void
-return_wait (GTask *task)
-{
+  g_autoptr(GTask) task = user_data;
+  AsgirefCommunicator *self = g_task_get_source_object (task);
   Wait *wait = g_task_get_task_data (task);
-  State *s = wait->state;
+  State *s = self->state;
+  g_autoptr(GVariant) nothing = NULL;
   GError *error = NULL;
 
-  /* finished and error no longer change. */
+  nothing = asgiref_channel_receive_finish (s->ended, result, &error);
+  g_assert (nothing == NULL);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      if (!asgiref_timeout_get_expired (wait->timeout))
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+
+      /* As asgiref's wait(): cancel the instance, then wait (with no
+       * limit) for it to end. */
+      g_clear_error (&error);
+      wait->timed_out = TRUE;
+      g_cancellable_cancel (s->cancellable);
+      asgiref_channel_receive_async (s->ended, NULL, on_ended, g_steal_pointer (&task));
+      return;
+    }
+
+  /* Closed: finished and error no longer change. */
+  g_clear_error (&error);
   _asgiref_mutex_lock (&s->lock);
   state_failed_locked (s, &error);
   _asgiref_mutex_unlock (&s->lock);
@@ -625,63 +630,12 @@ return_wait (GTask *task)
     g_clear_error (&error);
 
   if (wait->timed_out && error == NULL)
-    {
-      g_clear_error (&error);
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                               _("The ASGI application did not finish in time"));
-    }
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                             _("The ASGI application did not finish in time"));
   else if (error != NULL)
     g_task_return_error (task, error);
   else
     g_task_return_boolean (task, TRUE);
-  wait_disconnect (wait);
-}
-
-static gboolean
-wait_cancelled (gpointer user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  Wait *wait = g_task_get_task_data (task);
-  State *s = wait->state;
-  gboolean waiting;
-
-  _asgiref_main_context_received (task);
-
-  _asgiref_mutex_lock (&s->lock);
-  waiting = g_queue_find (&s->waits, task) != NULL;
-  if (waiting && asgiref_timeout_get_expired (wait->timeout))
-    wait->timed_out = TRUE;
-  else if (waiting)
-    {
-      g_queue_remove (&s->waits, task);
-      g_object_unref (task);  /* the queue's */
-    }
-  _asgiref_mutex_unlock (&s->lock);
-
-  if (!waiting)
-    return G_SOURCE_REMOVE;
-
-  if (wait->timed_out)
-    {
-      g_cancellable_cancel (s->cancellable);  /* the wait ends with the instance */
-      return G_SOURCE_REMOVE;
-    }
-
-  g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                           _("Operation was cancelled"));
-  wait_disconnect (wait);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-on_wait_cancelled (GCancellable *cancellable,
-                   gpointer      user_data)
-{
-  GTask *task = user_data;
-
-  /* Not from inside the cancellation: see wait_cancelled(). */
-  _asgiref_main_context_post (g_task_get_context (task), "[asgiref] communicator wait",
-                              wait_cancelled, g_object_ref (task));
 }
 
 /**
@@ -707,36 +661,20 @@ asgiref_communicator_wait_async (AsgirefCommunicator *self,
                                  gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  State *s;
   Wait *wait;
-  gboolean finished;
 
   g_return_if_fail (ASGIREF_IS_COMMUNICATOR (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  s = self->state;
   task = asgiref_context_create_task (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, asgiref_communicator_wait_async);
   wait = g_new0 (Wait, 1);
-  wait->state = state_ref (s);
   wait->timeout = timeout_for (timeout_us, cancellable);
   g_task_set_task_data (task, wait, wait_free);
 
-  /* Connected while no other thread knows the task. A timeout never
-   * expires inside the call that sets it, and the handler only posts, so
-   * this runs no user code even for a cancelled @cancellable. */
-  wait->handler = g_cancellable_connect (asgiref_timeout_get_cancellable (wait->timeout),
-                                         G_CALLBACK (on_wait_cancelled),
-                                         g_object_ref (task), g_object_unref);
-
-  _asgiref_mutex_lock (&s->lock);
-  finished = s->finished;
-  if (!finished)
-    g_queue_push_tail (&s->waits, g_object_ref (task));
-  _asgiref_mutex_unlock (&s->lock);
-
-  if (finished)
-    return_wait (task);
+  asgiref_channel_receive_async (self->state->ended,
+                                 asgiref_timeout_get_cancellable (wait->timeout),
+                                 on_ended, g_object_ref (task));
 }
 
 /**
