@@ -69,7 +69,6 @@ typedef struct
 
   GMutex lock;
   /* Under lock. */
-  gboolean finished;
   GError *error;                /* what the instance failed with */
 } State;
 
@@ -203,7 +202,6 @@ on_instance_done (GObject      *source,
   asgiref_application_call_finish (ASGIREF_APPLICATION (source), result, &error);
 
   _asgiref_mutex_lock (&s->lock);
-  s->finished = TRUE;
   s->error = error;
   _asgiref_mutex_unlock (&s->lock);
 
@@ -618,7 +616,7 @@ on_ended (GObject      *source,
       return;
     }
 
-  /* Closed: finished and error no longer change. */
+  /* Closed: the instance ended, and its error no longer changes. */
   g_clear_error (&error);
   _asgiref_mutex_lock (&s->lock);
   state_failed_locked (s, &error);

@@ -43,20 +43,6 @@ run_instance (AsgirefApplication  *app,
  * response, after receiving the request. */
 
 static void
-echo_sent (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  GError *error = NULL;
-
-  if (asgiref_channel_send_finish (ASGIREF_CHANNEL (source), result, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
-static void
 echo_received (GObject      *source,
                GAsyncResult *result,
                gpointer      user_data)
@@ -80,7 +66,7 @@ echo_received (GObject      *source,
   test_channel_send (channel, asgiref_message_new_http_response_start (200, NULL, FALSE),
                               NULL, NULL, NULL);
   test_channel_send (channel, asgiref_message_new_http_response_body (body, FALSE),
-                              g_task_get_cancellable (task), echo_sent, g_object_ref (task));
+                              g_task_get_cancellable (task), test_complete_with_send_result, g_object_ref (task));
 }
 
 static void

@@ -60,20 +60,6 @@ assert_body (GVariant   *message,
   g_assert_cmpint (asgiref_message_get_more_body (message), ==, more_body);
 }
 
-static void
-complete_with_send_result (GObject      *source,
-                           GAsyncResult *result,
-                           gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  GError *error = NULL;
-
-  if (asgiref_channel_send_finish (ASGIREF_CHANNEL (source), result, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
 /* {{{ Echo: a response whose body is the request's, chunk by chunk. */
 
 static void echo_receive_next (AsgirefChannel *channel, GTask *task);
@@ -114,7 +100,7 @@ echo_received (GObject      *source,
     }
   else
     test_channel_send (channel, asgiref_message_new_http_response_body (body, FALSE),
-                                NULL, complete_with_send_result, g_object_ref (task));
+                                NULL, test_complete_with_send_result, g_object_ref (task));
 }
 
 static void
@@ -215,7 +201,7 @@ three_events_received (GObject      *source,
   test_channel_send (channel, asgiref_message_new_http_response_body (content, TRUE),
                               NULL, NULL, NULL);
   test_channel_send (channel, asgiref_message_new_http_response_body (NULL, FALSE),
-                              NULL, complete_with_send_result, g_object_ref (task));
+                              NULL, test_complete_with_send_result, g_object_ref (task));
 }
 
 static void

@@ -435,6 +435,22 @@ test_channel_send (AsgirefChannel      *channel,
   asgiref_channel_send_async (channel, owned, cancellable, callback, user_data);
 }
 
+/* A send callback for test applications: completes the instance's task
+ * (@user_data, a reference taken over) with the send's outcome. */
+static inline void
+test_complete_with_send_result (GObject      *source,
+                                GAsyncResult *result,
+                                gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  if (asgiref_channel_send_finish (ASGIREF_CHANNEL (source), result, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
 /* Runs a test in a context of its own, so that nothing one test leaves in
  * the thread's context reaches the next. */
 static inline void
