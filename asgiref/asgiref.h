@@ -23,6 +23,7 @@
 # include "asgiref-message.h"
 # include "asgiref-scope.h"
 # include "asgiref-scope-builder.h"
+# include "asgiref-server.h"
 # include "asgiref-sync-function.h"
 # include "asgiref-thread-sensitive-context.h"
 # include "asgiref-timeout.h"

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "asgiref-application.h"
+#include "asgiref-context.h"
+
+G_BEGIN_DECLS
+
+/*
+ * One HTTP request and its response, served by one application instance:
+ * what turns a SoupServerMessage into an `http` scope and messages, and
+ * the application's messages back into a response. Lives on the server's
+ * main context, where every one of its functions is called.
+ */
+typedef struct _AsgirefHttpExchange AsgirefHttpExchange;
+
+/* Called once the instance ended and libsoup is done with the message. */
+typedef void (*AsgirefHttpExchangeDone) (AsgirefHttpExchange *exchange,
+                                         gpointer             user_data);
+
+typedef struct
+{
+  AsgirefApplication *application;
+  AsgirefContext *context;        /* the instance runs in a copy */
+  guint64 max_body_size;          /* 0: no limit */
+  AsgirefHttpExchangeDone done;
+  gpointer user_data;
+} AsgirefHttpExchangeConfig;
+
+/* From the early handler, when the request headers arrived: starts the
+ * instance, which reads the body as it comes. */
+AsgirefHttpExchange *_asgiref_http_exchange_start   (SoupServerMessage               *msg,
+                                                     const AsgirefHttpExchangeConfig *config);
+
+/* From the handler, when the whole body was read. */
+void                 _asgiref_http_exchange_body_read (SoupServerMessage            *msg);
+
+/* Cancels the instance: its receives and sends fail with
+ * G_IO_ERROR_CANCELLED. */
+void                 _asgiref_http_exchange_cancel  (AsgirefHttpExchange             *self);
+
+G_END_DECLS

@@ -1,0 +1,800 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "asgiref-channel-private.h"
+#include "asgiref-context.h"
+#include "asgiref-enums.h"
+#include "asgiref-error.h"
+#include "asgiref-http-exchange-private.h"
+#include "asgiref-i18n-private.h"
+#include "asgiref-message.h"
+#include "asgiref-scope.h"
+#include "asgiref-server.h"
+#include "asgiref-task-private.h"
+
+/**
+ * AsgirefServer:
+ *
+ * Serves an [iface@Asgiref.Application] over HTTP/1.1 with libsoup, on
+ * the main context of the thread that creates it.
+ *
+ * Each request becomes an `http` scope and one application instance, in a
+ * [struct@Asgiref.Context] of its own (a copy of the one current when the
+ * server was created), so concurrent requests never see each other's
+ * [class@Asgiref.Local] values. The request body reaches the application
+ * as it arrives, in `http.request` chunks; the response goes out as the
+ * application sends it, chunked unless it gave a `content-length`, and
+ * each `http.response.body` send completes only once libsoup wrote the
+ * chunk, so an application streaming a large body keeps memory flat. A
+ * client that leaves produces `http.disconnect`, as does a receive after
+ * the response was sent.
+ *
+ * ```c
+ * g_autoptr(AsgirefServer) server = asgiref_server_new (application);
+ *
+ * asgiref_server_start_async (server, NULL, on_started, NULL);   // lifespan startup
+ * ...
+ * if (!asgiref_server_listen_local (server, 8000, &error))
+ *   g_error ("%s", error->message);
+ * g_main_loop_run (loop);
+ * ...
+ * asgiref_server_stop_async (server, timeout_cancellable, on_stopped, NULL);
+ * ```
+ *
+ * The lifespan protocol runs in [method@Asgiref.Server.start_async] and
+ * [method@Asgiref.Server.stop_async]. An application that does not speak
+ * it (its lifespan instance ends without answering `lifespan.startup`) is
+ * served all the same, as uvicorn's `lifespan="auto"` does.
+ *
+ * A misbehaving application never takes the server down: an instance that
+ * fails, sends a header HTTP/1.1 cannot carry, or returns without a
+ * response gets a 500 (or, once its response started, its connection
+ * closed) and a warning in the log, and the server goes on serving.
+ *
+ * All of the server's methods are called on the main context it was
+ * created on, and its callbacks run there; the application's may complete
+ * from any thread, as [iface@Asgiref.Application] allows.
+ */
+
+struct _AsgirefServer
+{
+  GObject parent_instance;
+
+  /* Fixed at construction. */
+  AsgirefApplication *application;
+  SoupServer *soup;
+  GMainContext *main_context;
+  AsgirefContext *context;       /* instances run in copies of it */
+
+  guint64 max_request_body_size;
+  GHashTable *exchanges;         /* AsgirefHttpExchange *: the live ones */
+
+  /* The lifespan instance, while it runs. */
+  AsgirefChannel *lifespan;
+  GCancellable *lifespan_cancellable;
+  gboolean lifespan_ended;
+
+  /* Stopping: new requests get a 503 while the live ones end. */
+  GTask *stop_task;
+  gulong stop_handler;
+};
+
+enum {
+  PROP_0,
+  PROP_APPLICATION,
+  PROP_SOUP_SERVER,
+  PROP_MAX_REQUEST_BODY_SIZE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+G_DEFINE_FINAL_TYPE (AsgirefServer, asgiref_server, G_TYPE_OBJECT)
+
+/* ---- Requests ----------------------------------------------------------- */
+
+static void stop_lifespan (AsgirefServer *self);
+
+static void
+on_exchange_done (AsgirefHttpExchange *exchange,
+                  gpointer             data)
+{
+  AsgirefServer *self = data;
+
+  g_hash_table_remove (self->exchanges, exchange);
+  if (self->stop_task != NULL && g_hash_table_size (self->exchanges) == 0)
+    stop_lifespan (self);
+  g_object_unref (self);
+}
+
+static void
+on_request_headers (SoupServer        *soup,
+                    SoupServerMessage *msg,
+                    const char        *path,
+                    GHashTable        *query,
+                    gpointer           data)
+{
+  AsgirefServer *self = data;
+  AsgirefHttpExchangeConfig config;
+  AsgirefHttpExchange *exchange;
+
+  if (self->stop_task != NULL)
+    {
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "Connection", "close");
+      soup_server_message_set_status (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
+      return;
+    }
+
+  config.application = self->application;
+  config.context = self->context;
+  config.max_body_size = self->max_request_body_size;
+  config.done = on_exchange_done;
+  config.user_data = g_object_ref (self);
+
+  exchange = _asgiref_http_exchange_start (msg, &config);
+  if (exchange != NULL)
+    g_hash_table_add (self->exchanges, exchange);
+  else
+    g_object_unref (self);
+}
+
+static void
+on_request_body (SoupServer        *soup,
+                 SoupServerMessage *msg,
+                 const char        *path,
+                 GHashTable        *query,
+                 gpointer           data)
+{
+  _asgiref_http_exchange_body_read (msg);
+}
+
+/* ---- Lifespan ----------------------------------------------------------- */
+
+static void
+on_lifespan_ended (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      data)
+{
+  AsgirefServer *self = data;
+  g_autoptr(GError) error = NULL;
+
+  if (!asgiref_application_call_finish (ASGIREF_APPLICATION (source), result, &error))
+    g_debug ("The lifespan instance ended with an error: %s", error->message);
+  self->lifespan_ended = TRUE;
+  /* A question still waiting for an answer gets G_IO_ERROR_CLOSED. */
+  _asgiref_channel_end_output (self->lifespan);
+  g_object_unref (self);
+}
+
+/* What the application answered to lifespan.startup or .shutdown. */
+static void
+on_lifespan_answer (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      data)
+{
+  g_autoptr(GTask) task = data;
+  g_autoptr(GVariant) answer = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *type;
+  const char *why;
+
+  answer = asgiref_channel_take_output_finish (ASGIREF_CHANNEL (source), result, &error);
+  if (answer == NULL)
+    {
+      /* Ended without answering: it does not speak the protocol. */
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED))
+        g_task_return_boolean (task, TRUE);
+      else
+        g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  type = asgiref_message_get_type_name (answer);
+  if (g_str_has_suffix (type, ".complete"))
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  why = asgiref_message_get_message (answer);
+  g_task_return_new_error (task, ASGIREF_ERROR, ASGIREF_ERROR_FAILED,
+                           g_str_equal (type, "lifespan.startup.failed")
+                           ? _("The application failed to start: %s")
+                           : _("The application failed to shut down: %s"),
+                           why != NULL ? why : _("no reason given"));
+}
+
+/* Puts @question to the lifespan instance; @task gets its answer. */
+static void
+lifespan_ask (AsgirefServer *self,
+              const char    *question,
+              GTask         *task)
+{
+  g_autoptr(GVariant) message = asgiref_message_new (question);
+
+  asgiref_channel_put_input (self->lifespan, message, NULL);
+  asgiref_channel_take_output_async (self->lifespan, g_task_get_cancellable (task),
+                                     on_lifespan_answer, task);
+}
+
+static void
+start_lifespan (gpointer data)
+{
+  AsgirefServer *self = data;
+  g_autoptr(GVariant) scope = asgiref_scope_new_lifespan (NULL);
+
+  self->lifespan = asgiref_channel_new (scope);
+  self->lifespan_cancellable = g_cancellable_new ();
+  asgiref_application_call_async (self->application, scope, self->lifespan,
+                                  self->lifespan_cancellable, on_lifespan_ended,
+                                  g_object_ref (self));
+}
+
+/**
+ * asgiref_server_start_async:
+ * @self: a server
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the application started
+ * @user_data: (closure callback): data for @callback
+ *
+ * Runs the lifespan protocol's startup: starts the application's
+ * `lifespan` instance and waits for its answer to `lifespan.startup`. Call
+ * it once, before listening, so that no request arrives before the
+ * application is ready.
+ *
+ * Fails with %ASGIREF_ERROR_FAILED when the application answers
+ * `lifespan.startup.failed`, with the message it gave. An application
+ * whose lifespan instance ends without answering does not use the
+ * protocol: that is a success.
+ */
+void
+asgiref_server_start_async (AsgirefServer       *self,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(AsgirefContext) context = NULL;
+
+  g_return_if_fail (ASGIREF_IS_SERVER (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, asgiref_server_start_async);
+
+  if (self->lifespan != NULL)
+    {
+      g_task_return_new_error (task, ASGIREF_ERROR, ASGIREF_ERROR_FAILED,
+                               "%s", _("The server was started already"));
+      return;
+    }
+
+  context = asgiref_context_copy (self->context);
+  asgiref_context_run (context, start_lifespan, self);
+  lifespan_ask (self, "lifespan.startup", g_steal_pointer (&task));
+}
+
+/**
+ * asgiref_server_start_finish:
+ * @self: a server
+ * @result: the result given to the callback
+ * @error: return location for an error
+ *
+ * Finishes [method@Asgiref.Server.start_async].
+ *
+ * Returns: whether the application started
+ */
+gboolean
+asgiref_server_start_finish (AsgirefServer  *self,
+                             GAsyncResult   *result,
+                             GError        **error)
+{
+  g_return_val_if_fail (ASGIREF_IS_SERVER (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ---- Stopping ----------------------------------------------------------- */
+
+static void
+stop_done (AsgirefServer *self,
+           GError        *error)
+{
+  g_autoptr(GTask) task = g_steal_pointer (&self->stop_task);
+
+  if (task == NULL)
+    {
+      g_clear_error (&error);
+      return;
+    }
+
+  if (self->stop_handler != 0)
+    g_cancellable_disconnect (g_task_get_cancellable (task), self->stop_handler);
+  self->stop_handler = 0;
+
+  soup_server_disconnect (self->soup);
+  if (self->lifespan_cancellable != NULL)
+    g_cancellable_cancel (self->lifespan_cancellable);
+
+  if (error != NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_shut_down (GObject      *source,
+              GAsyncResult *result,
+              gpointer      data)
+{
+  AsgirefServer *self = ASGIREF_SERVER (source);
+  GError *error = NULL;
+
+  g_task_propagate_boolean (G_TASK (result), &error);
+  stop_done (self, error);
+}
+
+static void
+stop_lifespan (AsgirefServer *self)
+{
+  GTask *answer;
+
+  if (self->lifespan == NULL || self->lifespan_ended)
+    {
+      stop_done (self, NULL);
+      return;
+    }
+
+  answer = g_task_new (self, NULL, on_shut_down, NULL);
+  lifespan_ask (self, "lifespan.shutdown", answer);
+}
+
+static gboolean
+stop_cancelled (gpointer data)
+{
+  AsgirefServer *self = data;
+  GHashTableIter iter;
+  gpointer exchange;
+
+  _asgiref_main_context_received (self);
+  if (self->stop_task != NULL)
+    {
+      /* Whatever is still running goes, and the stop ends now. */
+      g_hash_table_iter_init (&iter, self->exchanges);
+      while (g_hash_table_iter_next (&iter, &exchange, NULL))
+        _asgiref_http_exchange_cancel (exchange);
+      stop_done (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                            _("The server stopped before its requests ended")));
+    }
+  g_object_unref (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_stop_cancelled (GCancellable *cancellable,
+                   gpointer      data)
+{
+  AsgirefServer *self = data;
+
+  /* Possibly on another thread, and inside the cancellable's emission. */
+  _asgiref_main_context_post (self->main_context, "[asgiref] server stop cancelled",
+                              stop_cancelled, g_object_ref (self));
+}
+
+/**
+ * asgiref_server_stop_async:
+ * @self: a server
+ * @cancellable: (nullable): cuts the wait for running requests short
+ * @callback: (scope async): called when the server stopped
+ * @user_data: (closure callback): data for @callback
+ *
+ * Stops @self gracefully: new requests get `503 Service Unavailable`, the
+ * running ones are left to end, the lifespan protocol's shutdown runs,
+ * then the listening sockets and every connection are closed.
+ *
+ * Cancelling @cancellable (an [class@Asgiref.Timeout]'s, say) cancels the
+ * instances still running and stops the server at once; the stop then
+ * fails with %G_IO_ERROR_CANCELLED, the server stopped all the same. It
+ * fails with %ASGIREF_ERROR_FAILED when the application answers
+ * `lifespan.shutdown.failed`.
+ */
+void
+asgiref_server_stop_async (AsgirefServer       *self,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (ASGIREF_IS_SERVER (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, asgiref_server_stop_async);
+  /* Cancellation is handled here: the server stops in any case. */
+  g_task_set_check_cancellable (task, FALSE);
+
+  if (self->stop_task != NULL)
+    {
+      g_task_return_new_error (task, ASGIREF_ERROR, ASGIREF_ERROR_FAILED,
+                               "%s", _("The server is stopping already"));
+      return;
+    }
+
+  self->stop_task = g_steal_pointer (&task);
+  if (cancellable != NULL)
+    self->stop_handler = g_cancellable_connect (cancellable, G_CALLBACK (on_stop_cancelled),
+                                                self, NULL);
+
+  if (g_hash_table_size (self->exchanges) == 0)
+    stop_lifespan (self);
+}
+
+/**
+ * asgiref_server_stop_finish:
+ * @self: a server
+ * @result: the result given to the callback
+ * @error: return location for an error
+ *
+ * Finishes [method@Asgiref.Server.stop_async].
+ *
+ * Returns: whether the server stopped gracefully
+ */
+gboolean
+asgiref_server_stop_finish (AsgirefServer  *self,
+                            GAsyncResult   *result,
+                            GError        **error)
+{
+  g_return_val_if_fail (ASGIREF_IS_SERVER (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ---- Listening ---------------------------------------------------------- */
+
+/* libsoup's own listening sockets keep GSocket's backlog of 10, which
+ * makes a burst of clients retry their SYN after a second. */
+#define LISTEN_BACKLOG 4096
+
+/**
+ * asgiref_server_listen:
+ * @self: a server
+ * @address: the address to listen on: an IPv4 or IPv6 address and port
+ *   (0 for any free one), or a #GUnixSocketAddress
+ * @error: return location for an error
+ *
+ * Listens on @address, as many times as needed for several addresses.
+ * Requests are served as soon as the server's main context runs.
+ *
+ * Returns: whether @self listens on @address
+ */
+gboolean
+asgiref_server_listen (AsgirefServer   *self,
+                       GSocketAddress  *address,
+                       GError         **error)
+{
+  g_autoptr(GSocket) socket = NULL;
+
+  g_return_val_if_fail (ASGIREF_IS_SERVER (self), FALSE);
+  g_return_val_if_fail (G_IS_SOCKET_ADDRESS (address), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  socket = g_socket_new (g_socket_address_get_family (address), G_SOCKET_TYPE_STREAM,
+                         G_SOCKET_PROTOCOL_DEFAULT, error);
+  if (socket == NULL)
+    return FALSE;
+
+  g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
+  if (!g_socket_bind (socket, address, TRUE, error) ||
+      !g_socket_listen (socket, error))
+    return FALSE;
+
+  return asgiref_server_listen_socket (self, socket, error);
+}
+
+/**
+ * asgiref_server_listen_local:
+ * @self: a server
+ * @port: the port, or 0 for any free one (see [method@Asgiref.Server.get_port])
+ * @error: return location for an error
+ *
+ * Listens on 127.0.0.1, which only programs on this machine reach.
+ *
+ * Returns: whether @self listens on @port
+ */
+gboolean
+asgiref_server_listen_local (AsgirefServer  *self,
+                             guint           port,
+                             GError        **error)
+{
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = NULL;
+
+  g_return_val_if_fail (ASGIREF_IS_SERVER (self), FALSE);
+  g_return_val_if_fail (port <= G_MAXUINT16, FALSE);
+
+  address = g_inet_socket_address_new (loopback, (guint16) port);
+  return asgiref_server_listen (self, address, error);
+}
+
+/**
+ * asgiref_server_listen_socket:
+ * @self: a server
+ * @socket: a bound, listening socket, such as one inherited from systemd
+ * @error: return location for an error
+ *
+ * Serves the connections @socket accepts.
+ *
+ * Returns: whether @self took @socket
+ */
+gboolean
+asgiref_server_listen_socket (AsgirefServer  *self,
+                              GSocket        *socket,
+                              GError        **error)
+{
+  g_return_val_if_fail (ASGIREF_IS_SERVER (self), FALSE);
+  g_return_val_if_fail (G_IS_SOCKET (socket), FALSE);
+
+  return soup_server_listen_socket (self->soup, socket, 0, error);
+}
+
+/**
+ * asgiref_server_get_port:
+ * @self: a server
+ *
+ * Gets the port @self listens on, the one the system chose for port 0.
+ *
+ * Returns: the port of the first IP address @self listens on, or 0
+ */
+guint
+asgiref_server_get_port (AsgirefServer *self)
+{
+  GSList *uris;
+  guint port = 0;
+
+  g_return_val_if_fail (ASGIREF_IS_SERVER (self), 0);
+
+  uris = soup_server_get_uris (self->soup);
+  for (GSList *l = uris; l != NULL && port == 0; l = l->next)
+    port = (guint) MAX (0, g_uri_get_port (l->data));
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  return port;
+}
+
+/* ---- The object --------------------------------------------------------- */
+
+static void
+asgiref_server_constructed (GObject *object)
+{
+  AsgirefServer *self = ASGIREF_SERVER (object);
+
+  G_OBJECT_CLASS (asgiref_server_parent_class)->constructed (object);
+
+  g_return_if_fail (self->application != NULL);
+
+  /* Raw paths: the scope's raw_path is what the client sent. */
+  self->soup = soup_server_new ("raw-paths", TRUE, "server-header", "asgiref-glib ", NULL);
+  soup_server_add_early_handler (self->soup, NULL, on_request_headers, self, NULL);
+  soup_server_add_handler (self->soup, NULL, on_request_body, self, NULL);
+}
+
+static void
+asgiref_server_dispose (GObject *object)
+{
+  AsgirefServer *self = ASGIREF_SERVER (object);
+
+  /* Every live exchange and the lifespan instance hold a reference: none
+   * is left. */
+  if (self->soup != NULL)
+    {
+      soup_server_remove_handler (self->soup, NULL);
+      soup_server_disconnect (self->soup);
+    }
+  g_clear_object (&self->soup);
+  g_clear_object (&self->lifespan);
+  g_clear_object (&self->lifespan_cancellable);
+  g_clear_object (&self->application);
+
+  G_OBJECT_CLASS (asgiref_server_parent_class)->dispose (object);
+}
+
+static void
+asgiref_server_finalize (GObject *object)
+{
+  AsgirefServer *self = ASGIREF_SERVER (object);
+
+  g_hash_table_unref (self->exchanges);
+  asgiref_context_unref (self->context);
+  g_main_context_unref (self->main_context);
+
+  G_OBJECT_CLASS (asgiref_server_parent_class)->finalize (object);
+}
+
+static void
+asgiref_server_get_property (GObject    *object,
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
+{
+  AsgirefServer *self = ASGIREF_SERVER (object);
+
+  switch (prop_id)
+    {
+    case PROP_APPLICATION:
+      g_value_set_object (value, self->application);
+      break;
+    case PROP_SOUP_SERVER:
+      g_value_set_object (value, self->soup);
+      break;
+    case PROP_MAX_REQUEST_BODY_SIZE:
+      g_value_set_uint64 (value, self->max_request_body_size);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+asgiref_server_set_property (GObject      *object,
+                             guint         prop_id,
+                             const GValue *value,
+                             GParamSpec   *pspec)
+{
+  AsgirefServer *self = ASGIREF_SERVER (object);
+
+  switch (prop_id)
+    {
+    case PROP_APPLICATION:
+      self->application = g_value_dup_object (value);
+      break;
+    case PROP_MAX_REQUEST_BODY_SIZE:
+      asgiref_server_set_max_request_body_size (self, g_value_get_uint64 (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+asgiref_server_class_init (AsgirefServerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->constructed = asgiref_server_constructed;
+  object_class->dispose = asgiref_server_dispose;
+  object_class->finalize = asgiref_server_finalize;
+  object_class->get_property = asgiref_server_get_property;
+  object_class->set_property = asgiref_server_set_property;
+
+  /**
+   * AsgirefServer:application:
+   *
+   * The application the server runs.
+   */
+  properties[PROP_APPLICATION] =
+    g_param_spec_object ("application", NULL, NULL,
+                         ASGIREF_TYPE_APPLICATION,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * AsgirefServer:soup-server:
+   *
+   * The libsoup server underneath, for what this class does not wrap: TLS
+   * certificates, authentication domains. Its handlers are the server's.
+   */
+  properties[PROP_SOUP_SERVER] =
+    g_param_spec_object ("soup-server", NULL, NULL,
+                         SOUP_TYPE_SERVER,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * AsgirefServer:max-request-body-size:
+   *
+   * The largest request body, in bytes, the server passes on; 0 for no
+   * limit. A larger one is answered with `413 Content Too Large` (and
+   * its instance cancelled, if the body was already being read).
+   */
+  properties[PROP_MAX_REQUEST_BODY_SIZE] =
+    g_param_spec_uint64 ("max-request-body-size", NULL, NULL,
+                         0, G_MAXUINT64, 0,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+asgiref_server_init (AsgirefServer *self)
+{
+  self->main_context = g_main_context_ref_thread_default ();
+  self->context = asgiref_context_capture ();
+  self->exchanges = g_hash_table_new (NULL, NULL);
+}
+
+/**
+ * asgiref_server_new:
+ * @application: the application to serve
+ *
+ * Creates a server for @application on the calling thread's
+ * thread-default main context. It listens nowhere yet.
+ *
+ * Returns: (transfer full): a new server
+ */
+AsgirefServer *
+asgiref_server_new (AsgirefApplication *application)
+{
+  g_return_val_if_fail (ASGIREF_IS_APPLICATION (application), NULL);
+
+  return g_object_new (ASGIREF_TYPE_SERVER, "application", application, NULL);
+}
+
+/**
+ * asgiref_server_get_application:
+ * @self: a server
+ *
+ * Gets the application @self runs.
+ *
+ * Returns: (transfer none): the application
+ */
+AsgirefApplication *
+asgiref_server_get_application (AsgirefServer *self)
+{
+  g_return_val_if_fail (ASGIREF_IS_SERVER (self), NULL);
+
+  return self->application;
+}
+
+/**
+ * asgiref_server_get_soup_server:
+ * @self: a server
+ *
+ * Gets the libsoup server underneath.
+ *
+ * Returns: (transfer none): the #SoupServer
+ */
+SoupServer *
+asgiref_server_get_soup_server (AsgirefServer *self)
+{
+  g_return_val_if_fail (ASGIREF_IS_SERVER (self), NULL);
+
+  return self->soup;
+}
+
+/**
+ * asgiref_server_get_max_request_body_size:
+ * @self: a server
+ *
+ * Gets [property@Asgiref.Server:max-request-body-size].
+ *
+ * Returns: the largest request body passed on, 0 for no limit
+ */
+guint64
+asgiref_server_get_max_request_body_size (AsgirefServer *self)
+{
+  g_return_val_if_fail (ASGIREF_IS_SERVER (self), 0);
+
+  return self->max_request_body_size;
+}
+
+/**
+ * asgiref_server_set_max_request_body_size:
+ * @self: a server
+ * @size: the largest request body, in bytes; 0 for no limit
+ *
+ * Sets [property@Asgiref.Server:max-request-body-size], for the requests
+ * that arrive from now on.
+ */
+void
+asgiref_server_set_max_request_body_size (AsgirefServer *self,
+                                          guint64        size)
+{
+  g_return_if_fail (ASGIREF_IS_SERVER (self));
+
+  if (self->max_request_body_size == size)
+    return;
+
+  self->max_request_body_size = size;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_REQUEST_BODY_SIZE]);
+}

@@ -1,0 +1,932 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * AsgirefServer: HTTP requests served by ASGI applications. Client and
+ * server share the test's main context, so every step happens in an
+ * order the test chooses: the client is libsoup's session (or a raw
+ * socket, where a test needs to misbehave as a client), driven by
+ * test_iterate_until().
+ */
+#include <string.h>
+
+#include <gio/gunixinputstream.h>
+#include <gio/gunixoutputstream.h>
+#include <libsoup/soup.h>
+#include <unistd.h>
+
+#include "asgiref-channel-private.h"
+#include "test-util.h"
+
+/* {{{ Applications */
+
+/* What an application saw, for the test to check. */
+typedef struct
+{
+  GVariant *scope;
+  GString *body;
+  guint requests;            /* http.request messages */
+  guint requests_before_end; /* of them, those with more_body */
+  gint got_first_chunk;
+  gint got_request;
+  gint got_disconnect;
+  gint ended;
+  GPtrArray *lifespan;       /* the lifespan messages received, by type */
+  const char *startup_answer;
+  AsgirefLocal *local;
+  char *seen_before;         /* the Local's value when the instance began */
+  /* stream_app: continues after its first chunk when set. */
+  AsgirefChannel *paused_channel;
+  GTask *paused_task;
+} AppLog;
+
+static void
+app_log_clear (AppLog *log)
+{
+  g_clear_pointer (&log->scope, g_variant_unref);
+  if (log->body != NULL)
+    g_string_free (log->body, TRUE);
+  g_clear_pointer (&log->lifespan, g_ptr_array_unref);
+  g_clear_object (&log->local);
+  g_clear_pointer (&log->seen_before, g_free);
+}
+
+static void
+send_response (AsgirefChannel *channel,
+               int             status,
+               const char     *text,
+               GTask          *task)
+{
+  g_autoptr(GVariant) start = asgiref_message_new_http_response_start (status, NULL, FALSE);
+  g_autoptr(GBytes) bytes = g_bytes_new (text, strlen (text));
+  g_autoptr(GVariant) body = asgiref_message_new_http_response_body (bytes, FALSE);
+
+  asgiref_channel_send_async (channel, start, NULL, NULL, NULL);
+  asgiref_channel_send_async (channel, body, NULL, test_complete_with_send_result, task);
+}
+
+typedef struct
+{
+  AppLog *log;
+  AsgirefChannel *channel;
+  GTask *task;
+} Instance;
+
+static Instance *
+instance_new (AppLog         *log,
+              AsgirefChannel *channel,
+              GTask          *task)
+{
+  Instance *instance = g_new0 (Instance, 1);
+
+  instance->log = log;
+  instance->channel = g_object_ref (channel);
+  instance->task = g_object_ref (task);
+  return instance;
+}
+
+static void
+instance_free (Instance *instance)
+{
+  g_object_unref (instance->channel);
+  g_clear_object (&instance->task);
+  g_free (instance);
+}
+
+/* echo_app: reads the whole body and answers with it (or with "hello"
+ * for none); remembers the scope. With a Local, answers with the value the
+ * instance found there instead, and sets its own. */
+static void echo_receive (Instance *instance);
+
+static void
+echo_received (GObject      *source,
+               GAsyncResult *result,
+               gpointer      data)
+{
+  Instance *instance = data;
+  AppLog *log = instance->log;
+  g_autoptr(GVariant) message = NULL;
+  g_autoptr(GBytes) chunk = NULL;
+  g_autoptr(GError) error = NULL;
+
+  message = asgiref_channel_receive_finish (instance->channel, result, &error);
+  if (message == NULL)
+    {
+      g_task_return_error (instance->task, g_steal_pointer (&error));
+      instance_free (instance);
+      return;
+    }
+
+  g_assert_cmpstr (asgiref_message_get_type_name (message), ==, "http.request");
+  chunk = asgiref_message_get_body (message);
+  g_string_append_len (log->body, g_bytes_get_data (chunk, NULL), (gssize) g_bytes_get_size (chunk));
+  log->requests++;
+  if (asgiref_message_get_more_body (message))
+    {
+      log->requests_before_end++;
+      if (g_bytes_get_size (chunk) > 0)
+        g_atomic_int_set (&log->got_first_chunk, 1);
+      echo_receive (instance);
+      return;
+    }
+
+  if (log->local != NULL)
+    send_response (instance->channel, 200, log->seen_before ? log->seen_before : "(unset)",
+                   g_steal_pointer (&instance->task));
+  else
+    send_response (instance->channel, 200, log->body->len > 0 ? log->body->str : "hello",
+                   g_steal_pointer (&instance->task));
+  instance_free (instance);
+}
+
+static void
+echo_receive (Instance *instance)
+{
+  asgiref_channel_receive_async (instance->channel, NULL, echo_received, instance);
+}
+
+static void
+echo_app (GVariant       *scope,
+          AsgirefChannel *channel,
+          GTask          *task,
+          gpointer        data)
+{
+  AppLog *log = data;
+
+  g_clear_pointer (&log->scope, g_variant_unref);
+  log->scope = g_variant_ref (scope);
+  if (log->local != NULL)
+    {
+      const char *before = asgiref_local_get_pointer (log->local, "request");
+
+      g_clear_pointer (&log->seen_before, g_free);
+      log->seen_before = g_strdup (before);
+      asgiref_local_set_pointer (log->local, "request",
+                                 g_strdup (asgiref_scope_get_path (scope)), g_free);
+    }
+  echo_receive (instance_new (log, channel, task));
+}
+
+static void
+fail_app (GVariant       *scope,
+          AsgirefChannel *channel,
+          GTask          *task,
+          gpointer        data)
+{
+  g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, "the app broke");
+}
+
+static void
+silent_app (GVariant       *scope,
+            AsgirefChannel *channel,
+            GTask          *task,
+            gpointer        data)
+{
+  g_task_return_boolean (task, TRUE);
+}
+
+/* stream_app: three chunks; the second only once the test calls
+ * stream_app_continue(), after the client read the first. */
+static void
+stream_sent_last (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      data)
+{
+  test_complete_with_send_result (source, result, data);
+}
+
+static void
+stream_sent_first (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      data)
+{
+  Instance *instance = data;
+
+  g_assert_true (asgiref_channel_send_finish (instance->channel, result, NULL));
+  instance->log->paused_channel = g_object_ref (instance->channel);
+  instance->log->paused_task = g_steal_pointer (&instance->task);
+  instance_free (instance);
+}
+
+static void
+stream_app_continue (AppLog *log)
+{
+  g_autoptr(GBytes) two = g_bytes_new_static ("two,", 4);
+  g_autoptr(GBytes) three = g_bytes_new_static ("three", 5);
+  g_autoptr(GVariant) second = asgiref_message_new_http_response_body (two, TRUE);
+  g_autoptr(GVariant) last = asgiref_message_new_http_response_body (three, FALSE);
+  g_autoptr(AsgirefChannel) channel = g_steal_pointer (&log->paused_channel);
+
+  asgiref_channel_send_async (channel, second, NULL, NULL, NULL);
+  asgiref_channel_send_async (channel, last, NULL, stream_sent_last,
+                              g_steal_pointer (&log->paused_task));
+}
+
+static void
+stream_app (GVariant       *scope,
+            AsgirefChannel *channel,
+            GTask          *task,
+            gpointer        data)
+{
+  const char *names[] = { "content-type", NULL };
+  const char *values[] = { "text/plain", NULL };
+  g_autoptr(GVariant) headers = asgiref_headers_new (names, values, NULL);
+  g_autoptr(GVariant) start = asgiref_message_new_http_response_start (200, headers, FALSE);
+  g_autoptr(GBytes) one = g_bytes_new_static ("one,", 4);
+  g_autoptr(GVariant) first = asgiref_message_new_http_response_body (one, TRUE);
+
+  asgiref_channel_send_async (channel, start, NULL, NULL, NULL);
+  asgiref_channel_send_async (channel, first, NULL, stream_sent_first,
+                              instance_new (data, channel, task));
+}
+
+/* sized_app: a body with its content-length, in two chunks. */
+static void
+sized_app (GVariant       *scope,
+           AsgirefChannel *channel,
+           GTask          *task,
+           gpointer        data)
+{
+  const char *names[] = { "content-length", "x-answer", NULL };
+  const char *values[] = { "11", "42", NULL };
+  g_autoptr(GVariant) headers = asgiref_headers_new (names, values, NULL);
+  g_autoptr(GVariant) start = asgiref_message_new_http_response_start (201, headers, FALSE);
+  g_autoptr(GBytes) one = g_bytes_new_static ("hello ", 6);
+  g_autoptr(GBytes) two = g_bytes_new_static ("world", 5);
+  g_autoptr(GVariant) first = asgiref_message_new_http_response_body (one, TRUE);
+  g_autoptr(GVariant) last = asgiref_message_new_http_response_body (two, FALSE);
+
+  asgiref_channel_send_async (channel, start, NULL, NULL, NULL);
+  asgiref_channel_send_async (channel, first, NULL, NULL, NULL);
+  asgiref_channel_send_async (channel, last, NULL, test_complete_with_send_result, g_object_ref (task));
+}
+
+/* long_poll_app: reads the request, then waits for whatever comes next. */
+static void
+long_poll_next (GObject      *source,
+                GAsyncResult *result,
+                gpointer      data)
+{
+  Instance *instance = data;
+  g_autoptr(GVariant) message = NULL;
+  GError *error = NULL;
+
+  /* Fails when the server cancels the instance. */
+  message = asgiref_channel_receive_finish (instance->channel, result, &error);
+  if (message == NULL)
+    {
+      g_task_return_error (instance->task, error);
+      instance_free (instance);
+      return;
+    }
+  if (g_str_equal (asgiref_message_get_type_name (message), "http.request"))
+    {
+      g_atomic_int_set (&instance->log->got_request, 1);
+      asgiref_channel_receive_async (instance->channel, NULL, long_poll_next, instance);
+      return;
+    }
+
+  g_assert_cmpstr (asgiref_message_get_type_name (message), ==, "http.disconnect");
+  g_atomic_int_set (&instance->log->got_disconnect, 1);
+  g_task_return_boolean (instance->task, TRUE);
+  instance_free (instance);
+}
+
+static void
+long_poll_app (GVariant       *scope,
+               AsgirefChannel *channel,
+               GTask          *task,
+               gpointer        data)
+{
+  Instance *instance = instance_new (data, channel, task);
+
+  asgiref_channel_receive_async (channel, NULL, long_poll_next, instance);
+}
+
+/* lifespan_app: answers lifespan.startup with log->startup_answer and
+ * lifespan.shutdown with its .complete; http requests as echo_app. */
+static void
+lifespan_next (GObject      *source,
+               GAsyncResult *result,
+               gpointer      data)
+{
+  Instance *instance = data;
+  g_autoptr(GVariant) message = NULL;
+  g_autoptr(GVariant) answer = NULL;
+  const char *type;
+
+  message = asgiref_channel_receive_finish (instance->channel, result, NULL);
+  if (message == NULL)
+    {
+      g_task_return_boolean (instance->task, TRUE);
+      instance_free (instance);
+      return;
+    }
+
+  type = asgiref_message_get_type_name (message);
+  g_ptr_array_add (instance->log->lifespan, g_strdup (type));
+  if (g_str_equal (type, "lifespan.startup"))
+    answer = g_str_equal (instance->log->startup_answer, "lifespan.startup.failed")
+             ? asgiref_message_new_lifespan_startup_failed ("no database")
+             : asgiref_message_new (instance->log->startup_answer);
+  else
+    answer = asgiref_message_new ("lifespan.shutdown.complete");
+  asgiref_channel_send_async (instance->channel, answer, NULL, NULL, NULL);
+
+  if (g_str_equal (type, "lifespan.shutdown"))
+    {
+      g_task_return_boolean (instance->task, TRUE);
+      instance_free (instance);
+      return;
+    }
+  asgiref_channel_receive_async (instance->channel, NULL, lifespan_next, instance);
+}
+
+static void
+lifespan_app (GVariant       *scope,
+              AsgirefChannel *channel,
+              GTask          *task,
+              gpointer        data)
+{
+  if (g_str_equal (asgiref_scope_get_type_name (scope), "lifespan"))
+    asgiref_channel_receive_async (channel, NULL, lifespan_next, instance_new (data, channel, task));
+  else
+    echo_app (scope, channel, task, data);
+}
+
+/* }}} */
+
+/* {{{ Server and client helpers */
+
+typedef struct
+{
+  AppLog log;
+  AsgirefServer *server;
+  SoupSession *session;
+  guint port;
+} Fixture;
+
+static void
+fixture_init (Fixture                *f,
+              AsgirefApplicationFunc  func)
+{
+  g_autoptr(AsgirefApplication) app = NULL;
+  g_autoptr(GError) error = NULL;
+
+  memset (f, 0, sizeof *f);
+  f->log.body = g_string_new (NULL);
+  f->log.lifespan = g_ptr_array_new_with_free_func (g_free);
+  f->log.startup_answer = "lifespan.startup.complete";
+  app = asgiref_function_application_new (func, &f->log, NULL);
+  f->server = asgiref_server_new (app);
+  g_assert_true (asgiref_server_listen_local (f->server, 0, &error));
+  g_assert_no_error (error);
+  f->port = asgiref_server_get_port (f->server);
+  g_assert_cmpuint (f->port, >, 0);
+  f->session = soup_session_new ();
+}
+
+static void
+store_result (GObject      *source,
+              GAsyncResult *result,
+              gpointer      data)
+{
+  *(GAsyncResult **) data = g_object_ref (result);
+}
+
+/* Iterates until *@slot is set by store_result(). */
+static void
+iterate_until_result (const char    *what,
+                      GAsyncResult **slot)
+{
+  GMainContext *context = g_main_context_get_thread_default ();
+  gint64 deadline = g_get_monotonic_time () + TEST_GUARD_SECONDS * G_USEC_PER_SEC;
+
+  while (*slot == NULL)
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out waiting for %s", what);
+      g_main_context_iteration (context, TRUE);
+    }
+}
+
+static void
+fixture_stop (Fixture *f)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  asgiref_server_stop_async (f->server, NULL, store_result, &result);
+  iterate_until_result ("the server to stop", &result);
+  g_assert_true (asgiref_server_stop_finish (f->server, result, &error));
+  g_assert_no_error (error);
+}
+
+static void
+fixture_clear (Fixture *f)
+{
+  g_object_unref (f->session);
+  test_unref_and_wait_finalized ("the server", f->server);
+  app_log_clear (&f->log);
+}
+
+static char *
+url (Fixture    *f,
+     const char *path)
+{
+  return g_strdup_printf ("http://127.0.0.1:%u%s", f->port, path);
+}
+
+/* Sends @msg and waits for the whole response body. */
+static GBytes *
+fetch (Fixture     *f,
+       SoupMessage *msg)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GBytes *body;
+
+  soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, store_result, &result);
+  iterate_until_result ("a response", &result);
+  body = soup_session_send_and_read_finish (f->session, result, &error);
+  g_assert_no_error (error);
+  return body;
+}
+
+static void
+assert_body (GBytes     *body,
+             const char *text)
+{
+  g_autofree char *got = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+
+  g_assert_cmpstr (got, ==, text);
+}
+
+/* A raw connection, for what libsoup's client would not do. */
+static GSocketConnection *
+raw_connect (Fixture *f)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GError) error = NULL;
+  GSocketConnection *connection;
+
+  connection = g_socket_client_connect_to_host (client, "127.0.0.1", (guint16) f->port, NULL, &error);
+  g_assert_no_error (error);
+  return connection;
+}
+
+static void
+raw_send (GSocketConnection *connection,
+          const char        *text)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
+                             text, strlen (text), NULL, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* }}} */
+
+static void
+test_scope_of_a_request (void)
+{
+  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autofree char *address = NULL;
+  g_autoptr(GBytes) raw_path = NULL;
+  g_autoptr(GBytes) query = NULL;
+  g_autoptr(GVariant) headers = NULL;
+  const char *host = NULL;
+  const char *client_host = NULL;
+  gboolean found = FALSE;
+  int port, client_port;
+  Fixture f;
+
+  fixture_init (&f, echo_app);
+  address = url (&f, "/caf%C3%A9/a%20b?x=1&y=%20");
+  msg = soup_message_new ("GET", address);
+  soup_message_headers_append (soup_message_get_request_headers (msg), "X-Test", "Value 1");
+  body = fetch (&f, msg);
+
+  g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+  assert_body (body, "hello");
+
+  g_assert_true (asgiref_scope_validate (f.log.scope, NULL));
+  g_assert_cmpstr (asgiref_scope_get_type_name (f.log.scope), ==, "http");
+  g_assert_cmpstr (asgiref_scope_get_method (f.log.scope), ==, "GET");
+  g_assert_cmpstr (asgiref_scope_get_http_version (f.log.scope), ==, "1.1");
+  g_assert_cmpstr (asgiref_scope_get_scheme (f.log.scope), ==, "http");
+  g_assert_cmpstr (asgiref_scope_get_path (f.log.scope), ==, "/café/a b");
+  raw_path = asgiref_scope_get_raw_path (f.log.scope);
+  assert_body (raw_path, "/caf%C3%A9/a%20b");
+  query = asgiref_scope_get_query_string (f.log.scope);
+  assert_body (query, "x=1&y=%20");
+
+  headers = asgiref_scope_get_headers (f.log.scope);
+  for (gsize i = 0; i < g_variant_n_children (headers); i++)
+    {
+      g_autoptr(GVariant) name = NULL, value = NULL;
+
+      g_variant_get_child (headers, i, "(@ay@ay)", &name, &value);
+      if (g_variant_n_children (name) == 6 && memcmp (g_variant_get_data (name), "x-test", 6) == 0)
+        {
+          g_assert_cmpmem (g_variant_get_data (value), g_variant_n_children (value), "Value 1", 7);
+          found = TRUE;
+        }
+    }
+  g_assert_true (found);
+
+  g_assert_true (asgiref_scope_get_server (f.log.scope, &host, &port));
+  g_assert_cmpstr (host, ==, "127.0.0.1");
+  g_assert_cmpint (port, ==, (int) f.port);
+  g_assert_true (asgiref_scope_get_client (f.log.scope, &client_host, &client_port));
+  g_assert_cmpstr (client_host, ==, "127.0.0.1");
+  g_assert_cmpint (client_port, >, 0);
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+/* The first chunk of a request body reaches the application before the
+ * client has sent the second. */
+static void
+test_request_body_is_streamed (void)
+{
+  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *address = NULL;
+  GInputStream *pipe_in;
+  GOutputStream *pipe_out;
+  int fds[2];
+  Fixture f;
+
+  fixture_init (&f, echo_app);
+  g_assert_no_errno (pipe (fds));
+  pipe_in = g_unix_input_stream_new (fds[0], TRUE);
+  pipe_out = g_unix_output_stream_new (fds[1], TRUE);
+
+  address = url (&f, "/upload");
+  msg = soup_message_new ("POST", address);
+  /* A length of -1: the body goes chunked, as the stream produces it. */
+  soup_message_set_request_body (msg, "text/plain", pipe_in, -1);
+  soup_session_send_and_read_async (f.session, msg, G_PRIORITY_DEFAULT, NULL, store_result, &result);
+
+  g_output_stream_write_all (pipe_out, "first part,", 11, NULL, NULL, &error);
+  g_assert_no_error (error);
+  test_iterate_until ("the first chunk to reach the application", &f.log.got_first_chunk);
+  g_assert_cmpstr (f.log.body->str, ==, "first part,");
+
+  g_output_stream_write_all (pipe_out, "second part", 11, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_close (pipe_out, NULL, NULL);
+  iterate_until_result ("the response", &result);
+  body = soup_session_send_and_read_finish (f.session, result, &error);
+  g_assert_no_error (error);
+
+  g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+  assert_body (body, "first part,second part");
+  g_assert_cmpuint (f.log.requests_before_end, >=, 2);
+
+  g_object_unref (pipe_in);
+  g_object_unref (pipe_out);
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+/* The client reads the first chunk while the application has not yet
+ * sent the second: nothing waits for the whole body. */
+static void
+test_response_is_streamed (void)
+{
+  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr(GAsyncResult) sent = NULL;
+  g_autoptr(GInputStream) stream = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *address = NULL;
+  GString *got = g_string_new (NULL);
+  char buffer[64];
+  Fixture f;
+
+  fixture_init (&f, stream_app);
+  address = url (&f, "/stream");
+  msg = soup_message_new ("GET", address);
+  soup_session_send_async (f.session, msg, G_PRIORITY_DEFAULT, NULL, store_result, &sent);
+  iterate_until_result ("the response headers", &sent);
+  stream = soup_session_send_finish (f.session, sent, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+  g_assert_cmpint (soup_message_headers_get_encoding (soup_message_get_response_headers (msg)), ==,
+                   SOUP_ENCODING_CHUNKED);
+  g_assert_cmpstr (soup_message_headers_get_one (soup_message_get_response_headers (msg), "Content-Type"),
+                   ==, "text/plain");
+
+  while (got->len < 4)
+    {
+      g_autoptr(GAsyncResult) read = NULL;
+      gssize n;
+
+      g_input_stream_read_async (stream, buffer, sizeof buffer, G_PRIORITY_DEFAULT, NULL,
+                                 store_result, &read);
+      iterate_until_result ("the first chunk", &read);
+      n = g_input_stream_read_finish (stream, read, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (n, >, 0);
+      g_string_append_len (got, buffer, n);
+    }
+  g_assert_cmpstr (got->str, ==, "one,");
+  /* The application is still waiting to send the rest. */
+  g_assert_nonnull (f.log.paused_task);
+
+  stream_app_continue (&f.log);
+  for (;;)
+    {
+      g_autoptr(GAsyncResult) read = NULL;
+      gssize n;
+
+      g_input_stream_read_async (stream, buffer, sizeof buffer, G_PRIORITY_DEFAULT, NULL,
+                                 store_result, &read);
+      iterate_until_result ("the rest", &read);
+      n = g_input_stream_read_finish (stream, read, &error);
+      g_assert_no_error (error);
+      if (n == 0)
+        break;
+      g_string_append_len (got, buffer, n);
+    }
+  g_assert_cmpstr (got->str, ==, "one,two,three");
+  g_string_free (got, TRUE);
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+static void
+test_response_with_content_length (void)
+{
+  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autofree char *address = NULL;
+  SoupMessageHeaders *headers;
+  Fixture f;
+
+  fixture_init (&f, sized_app);
+  address = url (&f, "/sized");
+  msg = soup_message_new ("GET", address);
+  body = fetch (&f, msg);
+
+  headers = soup_message_get_response_headers (msg);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, 201);
+  g_assert_cmpint (soup_message_headers_get_encoding (headers), ==, SOUP_ENCODING_CONTENT_LENGTH);
+  g_assert_cmpint (soup_message_headers_get_content_length (headers), ==, 11);
+  g_assert_cmpstr (soup_message_headers_get_one (headers, "X-Answer"), ==, "42");
+  assert_body (body, "hello world");
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+/* A failing application and one that returns without answering each get
+ * a 500 and a warning, and the server serves the next request. */
+static void
+test_misbehaving_application_gets_500 (void)
+{
+  struct { AsgirefApplicationFunc func; const char *log; } cases[] = {
+    { fail_app, "*ASGI application error on GET /broken: the app broke*" },
+    { silent_app, "*ASGI application error on GET /broken: the application returned without starting a response*" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *address = NULL;
+      Fixture f;
+
+      fixture_init (&f, cases[i].func);
+      address = url (&f, "/broken");
+      for (int round = 0; round < 2; round++)
+        {
+          g_autoptr(SoupMessage) msg = soup_message_new ("GET", address);
+          g_autoptr(GBytes) body = NULL;
+
+          g_test_expect_message ("Asgiref", G_LOG_LEVEL_WARNING, cases[i].log);
+          body = fetch (&f, msg);
+          g_test_assert_expected_messages ();
+          g_assert_cmpuint (soup_message_get_status (msg), ==, 500);
+          assert_body (body, "Internal Server Error\n");
+        }
+      fixture_stop (&f);
+      fixture_clear (&f);
+    }
+}
+
+/* A client that leaves while the application holds its request (a long
+ * poll, with nothing being written) is noticed: http.disconnect. */
+static void
+test_client_leaving_is_a_disconnect (void)
+{
+  g_autoptr(GSocketConnection) connection = NULL;
+  Fixture f;
+
+  fixture_init (&f, long_poll_app);
+  connection = raw_connect (&f);
+  raw_send (connection, "GET /poll HTTP/1.1\r\nHost: localhost\r\n\r\n");
+
+  test_iterate_until ("the request to reach the application", &f.log.got_request);
+  g_assert_false (g_atomic_int_get (&f.log.got_disconnect));
+
+  g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+  test_iterate_until ("http.disconnect", &f.log.got_disconnect);
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+/* Each instance runs in a copy of the server's context: what one request
+ * sets, the next does not see. */
+static void
+test_requests_do_not_share_context (void)
+{
+  Fixture f;
+
+  fixture_init (&f, echo_app);
+  f.log.local = asgiref_local_new ();
+  for (int i = 0; i < 2; i++)
+    {
+      g_autofree char *address = url (&f, i == 0 ? "/first" : "/second");
+      g_autoptr(SoupMessage) msg = soup_message_new ("GET", address);
+      g_autoptr(GBytes) body = fetch (&f, msg);
+
+      assert_body (body, "(unset)");
+    }
+  g_assert_null (asgiref_local_get_pointer (f.log.local, "request"));
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+static void
+test_request_body_too_large (void)
+{
+  g_autofree char *address = NULL;
+  Fixture f;
+
+  fixture_init (&f, echo_app);
+  asgiref_server_set_max_request_body_size (f.server, 8);
+  g_assert_cmpuint (asgiref_server_get_max_request_body_size (f.server), ==, 8);
+  address = url (&f, "/upload");
+
+  /* Announced by Content-Length: refused before the application starts. */
+  {
+    g_autoptr(SoupMessage) msg = soup_message_new ("POST", address);
+    g_autoptr(GBytes) big = g_bytes_new_static ("0123456789", 10);
+    g_autoptr(GBytes) body = NULL;
+
+    soup_message_set_request_body_from_bytes (msg, "text/plain", big);
+    body = fetch (&f, msg);
+    g_assert_cmpuint (soup_message_get_status (msg), ==, 413);
+    g_assert_null (f.log.scope);
+  }
+
+  /* Within the limit: served. */
+  {
+    g_autoptr(SoupMessage) msg = soup_message_new ("POST", address);
+    g_autoptr(GBytes) small = g_bytes_new_static ("01234567", 8);
+    g_autoptr(GBytes) body = NULL;
+
+    soup_message_set_request_body_from_bytes (msg, "text/plain", small);
+    body = fetch (&f, msg);
+    g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+    assert_body (body, "01234567");
+  }
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+static void
+test_lifespan (void)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  Fixture f;
+
+  fixture_init (&f, lifespan_app);
+  asgiref_server_start_async (f.server, NULL, store_result, &result);
+  iterate_until_result ("the startup", &result);
+  g_assert_true (asgiref_server_start_finish (f.server, result, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (f.log.lifespan->len, ==, 1);
+  g_assert_cmpstr (f.log.lifespan->pdata[0], ==, "lifespan.startup");
+
+  {
+    g_autofree char *address = url (&f, "/");
+    g_autoptr(SoupMessage) msg = soup_message_new ("GET", address);
+    g_autoptr(GBytes) body = fetch (&f, msg);
+
+    g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+  }
+
+  fixture_stop (&f);
+  g_assert_cmpuint (f.log.lifespan->len, ==, 2);
+  g_assert_cmpstr (f.log.lifespan->pdata[1], ==, "lifespan.shutdown");
+  /* The result holds the server. */
+  g_clear_object (&result);
+  fixture_clear (&f);
+}
+
+static void
+test_lifespan_startup_failed (void)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  Fixture f;
+
+  fixture_init (&f, lifespan_app);
+  f.log.startup_answer = "lifespan.startup.failed";
+  asgiref_server_start_async (f.server, NULL, store_result, &result);
+  iterate_until_result ("the startup", &result);
+  g_assert_false (asgiref_server_start_finish (f.server, result, &error));
+  g_assert_error (error, ASGIREF_ERROR, ASGIREF_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "no database"));
+
+  g_clear_object (&result);
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+/* An application without lifespan support (it fails its lifespan scope)
+ * starts all the same. */
+static void
+test_lifespan_unsupported (void)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  Fixture f;
+
+  fixture_init (&f, fail_app);
+  asgiref_server_start_async (f.server, NULL, store_result, &result);
+  iterate_until_result ("the startup", &result);
+  g_assert_true (asgiref_server_start_finish (f.server, result, &error));
+  g_assert_no_error (error);
+
+  g_clear_object (&result);
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+/* A stop waits for the running request, answers new ones with 503, and
+ * a cancelled stop cancels what still runs. */
+static void
+test_stop_waits_then_cancels (void)
+{
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GAsyncResult) stopped = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  Fixture f;
+
+  fixture_init (&f, long_poll_app);
+  connection = raw_connect (&f);
+  raw_send (connection, "GET /poll HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  test_iterate_until ("the request to reach the application", &f.log.got_request);
+
+  asgiref_server_stop_async (f.server, cancellable, store_result, &stopped);
+  {
+    g_autofree char *address = url (&f, "/late");
+    g_autoptr(SoupMessage) msg = soup_message_new ("GET", address);
+    g_autoptr(GBytes) body = fetch (&f, msg);
+
+    g_assert_cmpuint (soup_message_get_status (msg), ==, 503);
+  }
+  g_assert_null (stopped);
+
+  g_cancellable_cancel (cancellable);
+  iterate_until_result ("the stop", &stopped);
+  g_assert_false (asgiref_server_stop_finish (f.server, stopped, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+  g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+  g_clear_object (&stopped);
+  fixture_clear (&f);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/Asgiref/Server/scope-of-a-request", test_scope_of_a_request);
+  g_test_add_func ("/Asgiref/Server/request-body-is-streamed", test_request_body_is_streamed);
+  g_test_add_func ("/Asgiref/Server/response-is-streamed", test_response_is_streamed);
+  g_test_add_func ("/Asgiref/Server/response-with-content-length", test_response_with_content_length);
+  g_test_add_func ("/Asgiref/Server/misbehaving-application-gets-500", test_misbehaving_application_gets_500);
+  g_test_add_func ("/Asgiref/Server/client-leaving-is-a-disconnect", test_client_leaving_is_a_disconnect);
+  g_test_add_func ("/Asgiref/Server/requests-do-not-share-context", test_requests_do_not_share_context);
+  g_test_add_func ("/Asgiref/Server/request-body-too-large", test_request_body_too_large);
+  g_test_add_func ("/Asgiref/Server/lifespan", test_lifespan);
+  g_test_add_func ("/Asgiref/Server/lifespan-startup-failed", test_lifespan_startup_failed);
+  g_test_add_func ("/Asgiref/Server/lifespan-unsupported", test_lifespan_unsupported);
+  g_test_add_func ("/Asgiref/Server/stop-waits-then-cancels", test_stop_waits_then_cancels);
+
+  return g_test_run ();
+}
