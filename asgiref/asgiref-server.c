@@ -67,6 +67,7 @@ struct _AsgirefServer
   AsgirefContext *context;       /* instances run in copies of it */
 
   guint64 max_request_body_size;
+  guint port;                    /* of the first IP socket listened on */
   GHashTable *exchanges;         /* AsgirefHttpExchange *: the live ones */
 
   /* The lifespan instance, while it runs. */
@@ -535,10 +536,20 @@ asgiref_server_listen_socket (AsgirefServer  *self,
                               GSocket        *socket,
                               GError        **error)
 {
+  g_autoptr(GSocketAddress) address = NULL;
+
   g_return_val_if_fail (ASGIREF_IS_SERVER (self), FALSE);
   g_return_val_if_fail (G_IS_SOCKET (socket), FALSE);
 
-  return soup_server_listen_socket (self->soup, socket, 0, error);
+  if (!soup_server_listen_socket (self->soup, socket, 0, error))
+    return FALSE;
+
+  /* Not through soup_server_get_uris(): libsoup 3.2 leaks the address it
+   * makes for each listener there. */
+  address = g_socket_get_local_address (socket, NULL);
+  if (self->port == 0 && G_IS_INET_SOCKET_ADDRESS (address))
+    self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address));
+  return TRUE;
 }
 
 /**
@@ -552,16 +563,9 @@ asgiref_server_listen_socket (AsgirefServer  *self,
 guint
 asgiref_server_get_port (AsgirefServer *self)
 {
-  GSList *uris;
-  guint port = 0;
-
   g_return_val_if_fail (ASGIREF_IS_SERVER (self), 0);
 
-  uris = soup_server_get_uris (self->soup);
-  for (GSList *l = uris; l != NULL && port == 0; l = l->next)
-    port = (guint) MAX (0, g_uri_get_port (l->data));
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-  return port;
+  return self->port;
 }
 
 /* ---- The object --------------------------------------------------------- */

@@ -1,0 +1,149 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Asgiref.Server hosting ASGI applications written in Python, fetched
+with libsoup's client on the same main loop: the scope of a request, a
+streamed request body, lifespan, and context isolation between
+requests."""
+
+import gi
+
+gi.require_version('Soup', '3.0')
+
+from gi.repository import Asgiref, GLib, GObject, Soup  # noqa: E402
+
+
+def iterate_until(predicate, timeout_s=10):
+    context = GLib.MainContext.default()
+    deadline = GLib.get_monotonic_time() + int(timeout_s * 1e6)
+    guard = GLib.timeout_add(int(timeout_s * 1000), lambda: GLib.SOURCE_REMOVE)
+    while not predicate():
+        assert GLib.get_monotonic_time() < deadline, 'timed out'
+        context.iteration(True)
+    GLib.source_remove(guard)
+
+
+def finish(start):
+    """Calls start(callback) and iterates until the callback ran."""
+    results = []
+    start(lambda source, result: results.append(result))
+    iterate_until(lambda: results)
+    return results[0]
+
+
+class Reporter(GObject.Object, Asgiref.Application):
+    """Reads the whole request, answers with what it saw; lifespan too."""
+
+    def __init__(self):
+        super().__init__()
+        self.lifespan = []
+        self.requests = []
+        self.local = Asgiref.Local()
+
+    def do_call(self, scope, channel, task):
+        scope = Asgiref.variant_to_dict(scope)
+        if scope['type'] == 'lifespan':
+            self.serve_lifespan(channel, task)
+        else:
+            self.serve_http(scope, channel, task)
+
+    def serve_lifespan(self, channel, task):
+        def received(channel, result):
+            message = Asgiref.variant_to_dict(channel.receive_finish(result))
+            self.lifespan.append(message['type'])
+            channel.send_async(Asgiref.dict_to_variant(
+                {'type': message['type'] + '.complete'}), None, None)
+            if message['type'] == 'lifespan.shutdown':
+                task.return_boolean(True)
+            else:
+                channel.receive_async(None, received)
+
+        channel.receive_async(None, received)
+
+    def serve_http(self, scope, channel, task):
+        seen = getattr(self.local, 'path', None)
+        self.local.path = scope['path']
+        chunks = []
+
+        def received(channel, result):
+            message = Asgiref.variant_to_dict(channel.receive_finish(result))
+            chunks.append(message.get('body', b''))
+            if message.get('more_body'):
+                channel.receive_async(None, received)
+                return
+            self.requests.append(scope)
+            answer = '%s %s %s body=%s seen=%s' % (
+                scope['method'], scope['path'], scope['query_string'].decode(),
+                b''.join(chunks).decode(), seen)
+            channel.send_async(Asgiref.dict_to_variant(
+                {'type': 'http.response.start', 'status': 200,
+                 'headers': [(b'content-type', b'text/plain'), (b'x-app', b'python')]}),
+                None, None)
+            channel.send_async(Asgiref.dict_to_variant(
+                {'type': 'http.response.body', 'body': answer.encode()}),
+                None, lambda channel, result: task.return_boolean(channel.send_finish(result)))
+
+        channel.receive_async(None, received)
+
+
+def serve(app):
+    server = Asgiref.Server.new(app)
+    server.listen_local(0)
+    return server, 'http://127.0.0.1:%d' % server.get_port()
+
+
+def fetch(session, msg):
+    result = finish(lambda cb: session.send_and_read_async(msg, GLib.PRIORITY_DEFAULT, None, cb))
+    return session.send_and_read_finish(result).get_data().decode()
+
+
+def stop(server):
+    server.stop_finish(finish(lambda cb: server.stop_async(None, cb)))
+
+
+def test_python_application_answers_a_request():
+    app = Reporter()
+    server, base = serve(app)
+    session = Soup.Session()
+
+    msg = Soup.Message.new('GET', base + '/hello%20world?x=1')
+    assert fetch(session, msg) == 'GET /hello world x=1 body= seen=None'
+    assert msg.get_status() == 200
+    assert msg.get_response_headers().get_one('X-App') == 'python'
+
+    scope = app.requests[0]
+    assert scope['raw_path'] == b'/hello%20world'
+    assert scope['server'] == ('127.0.0.1', server.get_port())
+    assert scope['client'][0] == '127.0.0.1'
+    assert (b'host', b'127.0.0.1:%d' % server.get_port()) in scope['headers']
+    stop(server)
+
+
+def test_request_body_reaches_the_application():
+    server, base = serve(Reporter())
+    session = Soup.Session()
+
+    msg = Soup.Message.new('POST', base + '/upload')
+    msg.set_request_body_from_bytes('text/plain', GLib.Bytes.new(b'some data'))
+    assert fetch(session, msg) == 'POST /upload  body=some data seen=None'
+    stop(server)
+
+
+def test_each_request_has_its_own_context():
+    app = Reporter()
+    server, base = serve(app)
+    session = Soup.Session()
+
+    for path in ('/one', '/two'):
+        answer = fetch(session, Soup.Message.new('GET', base + path))
+        assert answer.endswith('seen=None')
+    assert not hasattr(app.local, 'path')
+    stop(server)
+
+
+def test_lifespan_runs_at_start_and_stop():
+    app = Reporter()
+    server, base = serve(app)
+
+    assert server.start_finish(finish(lambda cb: server.start_async(None, cb)))
+    assert app.lifespan == ['lifespan.startup']
+    stop(server)
+    assert app.lifespan == ['lifespan.startup', 'lifespan.shutdown']
