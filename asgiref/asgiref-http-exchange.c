@@ -229,8 +229,6 @@ on_got_chunk (SoupServerMessage *msg,
   put (self, asgiref_message_new_http_request (chunk, TRUE));
 }
 
-static void stop_watching (AsgirefHttpExchange *self);
-
 static gboolean
 on_socket_ready (GSocket      *socket,
                  GIOCondition  condition,

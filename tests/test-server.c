@@ -259,6 +259,32 @@ sized_app (GVariant       *scope,
   asgiref_channel_send_async (channel, last, NULL, test_complete_with_send_result, g_object_ref (task));
 }
 
+/* half_app: starts a chunked response, sends one chunk and returns. */
+static void
+half_sent (GObject      *source,
+           GAsyncResult *result,
+           gpointer      data)
+{
+  g_autoptr(GTask) task = data;
+
+  g_assert_true (asgiref_channel_send_finish (ASGIREF_CHANNEL (source), result, NULL));
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+half_app (GVariant       *scope,
+          AsgirefChannel *channel,
+          GTask          *task,
+          gpointer        data)
+{
+  g_autoptr(GVariant) start = asgiref_message_new_http_response_start (200, NULL, FALSE);
+  g_autoptr(GBytes) part = g_bytes_new_static ("part", 4);
+  g_autoptr(GVariant) body = asgiref_message_new_http_response_body (part, TRUE);
+
+  asgiref_channel_send_async (channel, start, NULL, NULL, NULL);
+  asgiref_channel_send_async (channel, body, NULL, half_sent, g_object_ref (task));
+}
+
 /* long_poll_app: reads the request, then waits for whatever comes next. */
 static void
 long_poll_next (GObject      *source,
@@ -484,6 +510,31 @@ raw_send (GSocketConnection *connection,
   g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
                              text, strlen (text), NULL, NULL, &error);
   g_assert_no_error (error);
+}
+
+/* Reads until the server closes the connection. */
+static char *
+raw_read_to_end (GSocketConnection *connection)
+{
+  GInputStream *input = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+  GString *got = g_string_new (NULL);
+  char buffer[256];
+
+  for (;;)
+    {
+      g_autoptr(GAsyncResult) read = NULL;
+      g_autoptr(GError) error = NULL;
+      gssize n;
+
+      g_input_stream_read_async (input, buffer, sizeof buffer, G_PRIORITY_DEFAULT, NULL,
+                                 store_result, &read);
+      iterate_until_result ("the server to write or close", &read);
+      n = g_input_stream_read_finish (input, read, &error);
+      g_assert_no_error (error);
+      if (n == 0)
+        return g_string_free (got, FALSE);
+      g_string_append_len (got, buffer, n);
+    }
 }
 
 /* }}} */
@@ -720,6 +771,32 @@ test_misbehaving_application_gets_500 (void)
     }
 }
 
+/* An application that stops in the middle of its response has its
+ * connection closed: the client cannot take the part for the whole. */
+static void
+test_unfinished_response_closes_the_connection (void)
+{
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autofree char *response = NULL;
+  Fixture f;
+
+  fixture_init (&f, half_app);
+  connection = raw_connect (&f);
+  g_test_expect_message ("Asgiref", G_LOG_LEVEL_WARNING,
+                         "*GET /half: the application returned without completing its response*");
+  raw_send (connection, "GET /half HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  response = raw_read_to_end (connection);
+  g_test_assert_expected_messages ();
+
+  /* The chunk that was sent, then the end of the connection without the
+   * last, empty chunk that would have said the body was complete. */
+  g_assert_true (g_str_has_prefix (response, "HTTP/1.1 200 OK\r\n"));
+  g_assert_true (g_str_has_suffix (response, "\r\n\r\n4\r\npart\r\n"));
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
 /* A client that leaves while the application holds its request (a long
  * poll, with nothing being written) is noticed: http.disconnect. */
 static void
@@ -786,6 +863,18 @@ test_request_body_too_large (void)
     body = fetch (&f, msg);
     g_assert_cmpuint (soup_message_get_status (msg), ==, 413);
     g_assert_null (f.log.scope);
+  }
+
+  /* Chunked, so only counted as it arrives: the instance had started. */
+  {
+    g_autoptr(SoupMessage) msg = soup_message_new ("POST", address);
+    g_autoptr(GInputStream) big = g_memory_input_stream_new_from_data ("0123456789", 10, NULL);
+    g_autoptr(GBytes) body = NULL;
+
+    soup_message_set_request_body (msg, "text/plain", big, -1);
+    body = fetch (&f, msg);
+    g_assert_cmpuint (soup_message_get_status (msg), ==, 413);
+    g_assert_nonnull (f.log.scope);
   }
 
   /* Within the limit: served. */
@@ -922,6 +1011,8 @@ main (int   argc,
   g_test_add_func ("/Asgiref/Server/response-is-streamed", test_response_is_streamed);
   g_test_add_func ("/Asgiref/Server/response-with-content-length", test_response_with_content_length);
   g_test_add_func ("/Asgiref/Server/misbehaving-application-gets-500", test_misbehaving_application_gets_500);
+  g_test_add_func ("/Asgiref/Server/unfinished-response-closes-the-connection",
+                   test_unfinished_response_closes_the_connection);
   g_test_add_func ("/Asgiref/Server/client-leaving-is-a-disconnect", test_client_leaving_is_a_disconnect);
   g_test_add_func ("/Asgiref/Server/requests-do-not-share-context", test_requests_do_not_share_context);
   g_test_add_func ("/Asgiref/Server/request-body-too-large", test_request_body_too_large);
