@@ -334,15 +334,13 @@ begin_response (AsgirefHttpExchange  *self,
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (self->msg);
   g_autoptr(GVariant) list = asgiref_message_get_headers (start);
   int status = asgiref_message_get_status (start);
-  GVariantIter iter;
-  GVariant *name_bytes, *value_bytes;
   gboolean framed = FALSE;
 
-  g_variant_iter_init (&iter, list);
-  while (g_variant_iter_next (&iter, "(@ay@ay)", &name_bytes, &value_bytes))
+  for (gsize i = 0; i < g_variant_n_children (list); i++)
     {
-      g_autoptr(GVariant) owned_name = name_bytes;
-      g_autoptr(GVariant) owned_value = value_bytes;
+      g_autoptr(GVariant) header = g_variant_get_child_value (list, i);
+      g_autoptr(GVariant) name_bytes = g_variant_get_child_value (header, 0);
+      g_autoptr(GVariant) value_bytes = g_variant_get_child_value (header, 1);
       g_autofree char *name = dup_bytes_variant (name_bytes);
       g_autofree char *value = dup_bytes_variant (value_bytes);
 

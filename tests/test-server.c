@@ -911,8 +911,8 @@ test_lifespan (void)
   {
     g_autofree char *address = url (&f, "/");
     g_autoptr(SoupMessage) msg = soup_message_new ("GET", address);
-    g_autoptr(GBytes) body = fetch (&f, msg);
 
+    g_bytes_unref (fetch (&f, msg));
     g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
   }
 
@@ -984,8 +984,8 @@ test_stop_waits_then_cancels (void)
   {
     g_autofree char *address = url (&f, "/late");
     g_autoptr(SoupMessage) msg = soup_message_new ("GET", address);
-    g_autoptr(GBytes) body = fetch (&f, msg);
 
+    g_bytes_unref (fetch (&f, msg));
     g_assert_cmpuint (soup_message_get_status (msg), ==, 503);
   }
   g_assert_null (stopped);
