@@ -285,6 +285,23 @@ half_app (GVariant       *scope,
   asgiref_channel_send_async (channel, body, NULL, half_sent, g_object_ref (task));
 }
 
+/* bad_header_app: a header HTTP/1.1 cannot carry (a space in its name),
+ * after one it can. */
+static void
+bad_header_app (GVariant       *scope,
+                AsgirefChannel *channel,
+                GTask          *task,
+                gpointer        data)
+{
+  const char *names[] = { "x-fine", "bad name", NULL };
+  const char *values[] = { "1", "2", NULL };
+  g_autoptr(GVariant) headers = asgiref_headers_new (names, values, NULL);
+  g_autoptr(GVariant) start = asgiref_message_new_http_response_start (200, headers, FALSE);
+
+  asgiref_channel_send_async (channel, start, NULL, test_complete_with_send_result,
+                              g_object_ref (task));
+}
+
 /* long_poll_app: reads the request, then waits for whatever comes next. */
 static void
 long_poll_next (GObject      *source,
@@ -771,6 +788,31 @@ test_misbehaving_application_gets_500 (void)
     }
 }
 
+/* A header that cannot go out fails the application's send (the channel
+ * validates it), and the request gets a 500 without any of its headers. */
+static void
+test_header_http_cannot_carry_gets_500 (void)
+{
+  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autofree char *address = NULL;
+  Fixture f;
+
+  fixture_init (&f, bad_header_app);
+  address = url (&f, "/header");
+  msg = soup_message_new ("GET", address);
+  g_test_expect_message ("Asgiref", G_LOG_LEVEL_WARNING,
+                         "*GET /header: In the ASGI message*Header 1 has a name with a byte that HTTP does not allow*");
+  body = fetch (&f, msg);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (soup_message_get_status (msg), ==, 500);
+  g_assert_null (soup_message_headers_get_one (soup_message_get_response_headers (msg), "X-Fine"));
+  assert_body (body, "Internal Server Error\n");
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
 /* An application that stops in the middle of its response has its
  * connection closed: the client cannot take the part for the whole. */
 static void
@@ -1011,6 +1053,8 @@ main (int   argc,
   g_test_add_func ("/Asgiref/Server/response-is-streamed", test_response_is_streamed);
   g_test_add_func ("/Asgiref/Server/response-with-content-length", test_response_with_content_length);
   g_test_add_func ("/Asgiref/Server/misbehaving-application-gets-500", test_misbehaving_application_gets_500);
+  g_test_add_func ("/Asgiref/Server/header-http-cannot-carry-gets-500",
+                   test_header_http_cannot_carry_gets_500);
   g_test_add_func ("/Asgiref/Server/unfinished-response-closes-the-connection",
                    test_unfinished_response_closes_the_connection);
   g_test_add_func ("/Asgiref/Server/client-leaving-is-a-disconnect", test_client_leaving_is_a_disconnect);
