@@ -186,14 +186,6 @@ silent_app (GVariant       *scope,
 /* stream_app: three chunks; the second only once the test calls
  * stream_app_continue(), after the client read the first. */
 static void
-stream_sent_last (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      data)
-{
-  test_complete_with_send_result (source, result, data);
-}
-
-static void
 stream_sent_first (GObject      *source,
                    GAsyncResult *result,
                    gpointer      data)
@@ -216,7 +208,7 @@ stream_app_continue (AppLog *log)
   g_autoptr(AsgirefChannel) channel = g_steal_pointer (&log->paused_channel);
 
   asgiref_channel_send_async (channel, second, NULL, NULL, NULL);
-  asgiref_channel_send_async (channel, last, NULL, stream_sent_last,
+  asgiref_channel_send_async (channel, last, NULL, test_complete_with_send_result,
                               g_steal_pointer (&log->paused_task));
 }
 
@@ -450,6 +442,18 @@ iterate_until_result (const char    *what,
         g_error ("timed out waiting for %s", what);
       g_main_context_iteration (context, TRUE);
     }
+}
+
+/* Runs the lifespan startup; the result (which holds the server) goes. */
+static gboolean
+fixture_start (Fixture  *f,
+               GError  **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  asgiref_server_start_async (f->server, NULL, store_result, &result);
+  iterate_until_result ("the startup", &result);
+  return asgiref_server_start_finish (f->server, result, error);
 }
 
 static void
@@ -938,14 +942,11 @@ test_request_body_too_large (void)
 static void
 test_lifespan (void)
 {
-  g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   Fixture f;
 
   fixture_init (&f, lifespan_app);
-  asgiref_server_start_async (f.server, NULL, store_result, &result);
-  iterate_until_result ("the startup", &result);
-  g_assert_true (asgiref_server_start_finish (f.server, result, &error));
+  g_assert_true (fixture_start (&f, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (f.log.lifespan->len, ==, 1);
   g_assert_cmpstr (f.log.lifespan->pdata[0], ==, "lifespan.startup");
@@ -961,27 +962,21 @@ test_lifespan (void)
   fixture_stop (&f);
   g_assert_cmpuint (f.log.lifespan->len, ==, 2);
   g_assert_cmpstr (f.log.lifespan->pdata[1], ==, "lifespan.shutdown");
-  /* The result holds the server. */
-  g_clear_object (&result);
   fixture_clear (&f);
 }
 
 static void
 test_lifespan_startup_failed (void)
 {
-  g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   Fixture f;
 
   fixture_init (&f, lifespan_app);
   f.log.startup_answer = "lifespan.startup.failed";
-  asgiref_server_start_async (f.server, NULL, store_result, &result);
-  iterate_until_result ("the startup", &result);
-  g_assert_false (asgiref_server_start_finish (f.server, result, &error));
+  g_assert_false (fixture_start (&f, &error));
   g_assert_error (error, ASGIREF_ERROR, ASGIREF_ERROR_FAILED);
   g_assert_nonnull (strstr (error->message, "no database"));
 
-  g_clear_object (&result);
   fixture_stop (&f);
   fixture_clear (&f);
 }
@@ -991,17 +986,13 @@ test_lifespan_startup_failed (void)
 static void
 test_lifespan_unsupported (void)
 {
-  g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   Fixture f;
 
   fixture_init (&f, fail_app);
-  asgiref_server_start_async (f.server, NULL, store_result, &result);
-  iterate_until_result ("the startup", &result);
-  g_assert_true (asgiref_server_start_finish (f.server, result, &error));
+  g_assert_true (fixture_start (&f, &error));
   g_assert_no_error (error);
 
-  g_clear_object (&result);
   fixture_stop (&f);
   fixture_clear (&f);
 }
