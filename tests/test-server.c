@@ -251,6 +251,32 @@ sized_app (GVariant       *scope,
   asgiref_channel_send_async (channel, last, NULL, test_complete_with_send_result, g_object_ref (task));
 }
 
+/* late_fail_app: answers in full, then fails. */
+static void
+late_fail_sent (GObject      *source,
+                GAsyncResult *result,
+                gpointer      data)
+{
+  g_autoptr(GTask) task = data;
+
+  g_assert_true (asgiref_channel_send_finish (ASGIREF_CHANNEL (source), result, NULL));
+  g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "cleanup broke");
+}
+
+static void
+late_fail_app (GVariant       *scope,
+               AsgirefChannel *channel,
+               GTask          *task,
+               gpointer        data)
+{
+  g_autoptr(GVariant) start = asgiref_message_new_http_response_start (200, NULL, FALSE);
+  g_autoptr(GBytes) text = g_bytes_new_static ("all of it", 9);
+  g_autoptr(GVariant) body = asgiref_message_new_http_response_body (text, FALSE);
+
+  asgiref_channel_send_async (channel, start, NULL, NULL, NULL);
+  asgiref_channel_send_async (channel, body, NULL, late_fail_sent, g_object_ref (task));
+}
+
 /* half_app: starts a chunked response, sends one chunk and returns. */
 static void
 half_sent (GObject      *source,
@@ -817,6 +843,52 @@ test_header_http_cannot_carry_gets_500 (void)
   fixture_clear (&f);
 }
 
+/* An application that fails after completing its response is logged,
+ * and the response it completed stands. */
+static void
+test_failure_after_the_response_is_only_logged (void)
+{
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GError) error = NULL;
+  GInputStream *input;
+  GString *got = g_string_new (NULL);
+  char buffer[256];
+  Fixture f;
+
+  fixture_init (&f, late_fail_app);
+  connection = raw_connect (&f);
+  input = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+  g_test_expect_message ("Asgiref", G_LOG_LEVEL_WARNING, "*GET /late: cleanup broke*");
+  raw_send (connection, "GET /late HTTP/1.1\r\nHost: localhost\r\n\r\n");
+
+  /* The whole chunked body, its last chunk included, on a connection that
+   * stays open. */
+  while (!g_str_has_suffix (got->str, "\r\n0\r\n\r\n"))
+    {
+      g_autoptr(GAsyncResult) read = NULL;
+      gssize n;
+
+      g_input_stream_read_async (input, buffer, sizeof buffer, G_PRIORITY_DEFAULT, NULL,
+                                 store_result, &read);
+      iterate_until_result ("the response", &read);
+      n = g_input_stream_read_finish (input, read, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (n, >, 0);
+      g_string_append_len (got, buffer, n);
+    }
+  g_assert_true (g_str_has_prefix (got->str, "HTTP/1.1 200 OK\r\n"));
+  g_assert_nonnull (strstr (got->str, "\r\n9\r\nall of it\r\n"));
+
+  g_string_free (got, TRUE);
+
+  /* The stop waits for the exchange to end, which it does once the
+   * failure was seen. */
+  fixture_stop (&f);
+  g_test_assert_expected_messages ();
+  g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+  fixture_clear (&f);
+}
+
 /* An application that stops in the middle of its response has its
  * connection closed: the client cannot take the part for the whole. */
 static void
@@ -1046,6 +1118,8 @@ main (int   argc,
   g_test_add_func ("/Asgiref/Server/misbehaving-application-gets-500", test_misbehaving_application_gets_500);
   g_test_add_func ("/Asgiref/Server/header-http-cannot-carry-gets-500",
                    test_header_http_cannot_carry_gets_500);
+  g_test_add_func ("/Asgiref/Server/failure-after-the-response-is-only-logged",
+                   test_failure_after_the_response_is_only_logged);
   g_test_add_func ("/Asgiref/Server/unfinished-response-closes-the-connection",
                    test_unfinished_response_closes_the_connection);
   g_test_add_func ("/Asgiref/Server/client-leaving-is-a-disconnect", test_client_leaving_is_a_disconnect);
