@@ -49,7 +49,8 @@
  * A misbehaving application never takes the server down: an instance that
  * fails, sends a header HTTP/1.1 cannot carry, or returns without a
  * response gets a 500 (or, once its response started, its connection
- * closed) and a warning in the log, and the server goes on serving.
+ * closed) and a warning in the log, and the server goes on serving. A
+ * response it completed before failing stands.
  *
  * All of the server's methods are called on the main context it was
  * created on, and its callbacks run there; the application's may complete
