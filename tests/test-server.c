@@ -446,30 +446,6 @@ fixture_init (Fixture                *f,
   f->session = soup_session_new_with_options ("proxy-resolver", NULL, NULL);
 }
 
-static void
-store_result (GObject      *source,
-              GAsyncResult *result,
-              gpointer      data)
-{
-  *(GAsyncResult **) data = g_object_ref (result);
-}
-
-/* Iterates until *@slot is set by store_result(). */
-static void
-iterate_until_result (const char    *what,
-                      GAsyncResult **slot)
-{
-  GMainContext *context = g_main_context_get_thread_default ();
-  gint64 deadline = g_get_monotonic_time () + TEST_GUARD_SECONDS * G_USEC_PER_SEC;
-
-  while (*slot == NULL)
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("timed out waiting for %s", what);
-      g_main_context_iteration (context, TRUE);
-    }
-}
-
 /* Runs the lifespan startup; the result (which holds the server) goes. */
 static gboolean
 fixture_start (Fixture  *f,
@@ -477,8 +453,8 @@ fixture_start (Fixture  *f,
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  asgiref_server_start_async (f->server, NULL, store_result, &result);
-  iterate_until_result ("the startup", &result);
+  asgiref_server_start_async (f->server, NULL, test_store_result, &result);
+  test_wait_for_result (&result);
   return asgiref_server_start_finish (f->server, result, error);
 }
 
@@ -488,8 +464,8 @@ fixture_stop (Fixture *f)
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
 
-  asgiref_server_stop_async (f->server, NULL, store_result, &result);
-  iterate_until_result ("the server to stop", &result);
+  asgiref_server_stop_async (f->server, NULL, test_store_result, &result);
+  test_wait_for_result (&result);
   g_assert_true (asgiref_server_stop_finish (f->server, result, &error));
   g_assert_no_error (error);
 }
@@ -518,8 +494,8 @@ fetch (Fixture     *f,
   g_autoptr(GError) error = NULL;
   GBytes *body;
 
-  soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, store_result, &result);
-  iterate_until_result ("a response", &result);
+  soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, test_store_result, &result);
+  test_wait_for_result (&result);
   body = soup_session_send_and_read_finish (f->session, result, &error);
   g_assert_no_error (error);
   return body;
@@ -574,8 +550,8 @@ raw_read_to_end (GSocketConnection *connection)
       gssize n;
 
       g_input_stream_read_async (input, buffer, sizeof buffer, G_PRIORITY_DEFAULT, NULL,
-                                 store_result, &read);
-      iterate_until_result ("the server to write or close", &read);
+                                 test_store_result, &read);
+      test_wait_for_result (&read);
       n = g_input_stream_read_finish (input, read, &error);
       g_assert_no_error (error);
       if (n == 0)
@@ -670,7 +646,7 @@ test_request_body_is_streamed (void)
   msg = soup_message_new ("POST", address);
   /* A length of -1: the body goes chunked, as the stream produces it. */
   soup_message_set_request_body (msg, "text/plain", pipe_in, -1);
-  soup_session_send_and_read_async (f.session, msg, G_PRIORITY_DEFAULT, NULL, store_result, &result);
+  soup_session_send_and_read_async (f.session, msg, G_PRIORITY_DEFAULT, NULL, test_store_result, &result);
 
   g_output_stream_write_all (pipe_out, "first part,", 11, NULL, NULL, &error);
   g_assert_no_error (error);
@@ -680,7 +656,7 @@ test_request_body_is_streamed (void)
   g_output_stream_write_all (pipe_out, "second part", 11, NULL, NULL, &error);
   g_assert_no_error (error);
   g_output_stream_close (pipe_out, NULL, NULL);
-  iterate_until_result ("the response", &result);
+  test_wait_for_result (&result);
   body = soup_session_send_and_read_finish (f.session, result, &error);
   g_assert_no_error (error);
 
@@ -711,8 +687,8 @@ test_response_is_streamed (void)
   fixture_init (&f, stream_app);
   address = url (&f, "/stream");
   msg = soup_message_new ("GET", address);
-  soup_session_send_async (f.session, msg, G_PRIORITY_DEFAULT, NULL, store_result, &sent);
-  iterate_until_result ("the response headers", &sent);
+  soup_session_send_async (f.session, msg, G_PRIORITY_DEFAULT, NULL, test_store_result, &sent);
+  test_wait_for_result (&sent);
   stream = soup_session_send_finish (f.session, sent, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
@@ -727,8 +703,8 @@ test_response_is_streamed (void)
       gssize n;
 
       g_input_stream_read_async (stream, buffer, sizeof buffer, G_PRIORITY_DEFAULT, NULL,
-                                 store_result, &read);
-      iterate_until_result ("the first chunk", &read);
+                                 test_store_result, &read);
+      test_wait_for_result (&read);
       n = g_input_stream_read_finish (stream, read, &error);
       g_assert_no_error (error);
       g_assert_cmpint (n, >, 0);
@@ -745,8 +721,8 @@ test_response_is_streamed (void)
       gssize n;
 
       g_input_stream_read_async (stream, buffer, sizeof buffer, G_PRIORITY_DEFAULT, NULL,
-                                 store_result, &read);
-      iterate_until_result ("the rest", &read);
+                                 test_store_result, &read);
+      test_wait_for_result (&read);
       n = g_input_stream_read_finish (stream, read, &error);
       g_assert_no_error (error);
       if (n == 0)
@@ -869,8 +845,8 @@ test_failure_after_the_response_is_only_logged (void)
       gssize n;
 
       g_input_stream_read_async (input, buffer, sizeof buffer, G_PRIORITY_DEFAULT, NULL,
-                                 store_result, &read);
-      iterate_until_result ("the response", &read);
+                                 test_store_result, &read);
+      test_wait_for_result (&read);
       n = g_input_stream_read_finish (input, read, &error);
       g_assert_no_error (error);
       g_assert_cmpint (n, >, 0);
@@ -1085,7 +1061,7 @@ test_stop_waits_then_cancels (void)
   raw_send (connection, "GET /poll HTTP/1.1\r\nHost: localhost\r\n\r\n");
   test_iterate_until ("the request to reach the application", &f.log.got_request);
 
-  asgiref_server_stop_async (f.server, cancellable, store_result, &stopped);
+  asgiref_server_stop_async (f.server, cancellable, test_store_result, &stopped);
   {
     g_autofree char *address = url (&f, "/late");
     g_autoptr(SoupMessage) msg = soup_message_new ("GET", address);
@@ -1096,7 +1072,7 @@ test_stop_waits_then_cancels (void)
   g_assert_null (stopped);
 
   g_cancellable_cancel (cancellable);
-  iterate_until_result ("the stop", &stopped);
+  test_wait_for_result (&stopped);
   g_assert_false (asgiref_server_stop_finish (f.server, stopped, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 
