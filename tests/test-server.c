@@ -535,29 +535,36 @@ raw_send (GSocketConnection *connection,
   g_assert_no_error (error);
 }
 
+/* Reads what @input has now (waiting for something) onto @got; 0 at the
+ * end of the stream. */
+static gssize
+read_some (GInputStream *input,
+           GString      *got)
+{
+  g_autoptr(GAsyncResult) read = NULL;
+  g_autoptr(GError) error = NULL;
+  char buffer[256];
+  gssize n;
+
+  g_input_stream_read_async (input, buffer, sizeof buffer, G_PRIORITY_DEFAULT, NULL,
+                             test_store_result, &read);
+  test_wait_for_result (&read);
+  n = g_input_stream_read_finish (input, read, &error);
+  g_assert_no_error (error);
+  g_string_append_len (got, buffer, n);
+  return n;
+}
+
 /* Reads until the server closes the connection. */
 static char *
 raw_read_to_end (GSocketConnection *connection)
 {
   GInputStream *input = g_io_stream_get_input_stream (G_IO_STREAM (connection));
   GString *got = g_string_new (NULL);
-  char buffer[256];
 
-  for (;;)
-    {
-      g_autoptr(GAsyncResult) read = NULL;
-      g_autoptr(GError) error = NULL;
-      gssize n;
-
-      g_input_stream_read_async (input, buffer, sizeof buffer, G_PRIORITY_DEFAULT, NULL,
-                                 test_store_result, &read);
-      test_wait_for_result (&read);
-      n = g_input_stream_read_finish (input, read, &error);
-      g_assert_no_error (error);
-      if (n == 0)
-        return g_string_free (got, FALSE);
-      g_string_append_len (got, buffer, n);
-    }
+  while (read_some (input, got) > 0)
+    ;
+  return g_string_free (got, FALSE);
 }
 
 /* }}} */
@@ -681,7 +688,6 @@ test_response_is_streamed (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *address = NULL;
   GString *got = g_string_new (NULL);
-  char buffer[64];
   Fixture f;
 
   fixture_init (&f, stream_app);
@@ -698,37 +704,14 @@ test_response_is_streamed (void)
                    ==, "text/plain");
 
   while (got->len < 4)
-    {
-      g_autoptr(GAsyncResult) read = NULL;
-      gssize n;
-
-      g_input_stream_read_async (stream, buffer, sizeof buffer, G_PRIORITY_DEFAULT, NULL,
-                                 test_store_result, &read);
-      test_wait_for_result (&read);
-      n = g_input_stream_read_finish (stream, read, &error);
-      g_assert_no_error (error);
-      g_assert_cmpint (n, >, 0);
-      g_string_append_len (got, buffer, n);
-    }
+    g_assert_cmpint (read_some (stream, got), >, 0);
   g_assert_cmpstr (got->str, ==, "one,");
   /* The application is still waiting to send the rest. */
   g_assert_nonnull (f.log.paused_task);
 
   stream_app_continue (&f.log);
-  for (;;)
-    {
-      g_autoptr(GAsyncResult) read = NULL;
-      gssize n;
-
-      g_input_stream_read_async (stream, buffer, sizeof buffer, G_PRIORITY_DEFAULT, NULL,
-                                 test_store_result, &read);
-      test_wait_for_result (&read);
-      n = g_input_stream_read_finish (stream, read, &error);
-      g_assert_no_error (error);
-      if (n == 0)
-        break;
-      g_string_append_len (got, buffer, n);
-    }
+  while (read_some (stream, got) > 0)
+    ;
   g_assert_cmpstr (got->str, ==, "one,two,three");
   g_string_free (got, TRUE);
 
@@ -825,10 +808,8 @@ static void
 test_failure_after_the_response_is_only_logged (void)
 {
   g_autoptr(GSocketConnection) connection = NULL;
-  g_autoptr(GError) error = NULL;
   GInputStream *input;
   GString *got = g_string_new (NULL);
-  char buffer[256];
   Fixture f;
 
   fixture_init (&f, late_fail_app);
@@ -840,18 +821,7 @@ test_failure_after_the_response_is_only_logged (void)
   /* The whole chunked body, its last chunk included, on a connection that
    * stays open. */
   while (!g_str_has_suffix (got->str, "\r\n0\r\n\r\n"))
-    {
-      g_autoptr(GAsyncResult) read = NULL;
-      gssize n;
-
-      g_input_stream_read_async (input, buffer, sizeof buffer, G_PRIORITY_DEFAULT, NULL,
-                                 test_store_result, &read);
-      test_wait_for_result (&read);
-      n = g_input_stream_read_finish (input, read, &error);
-      g_assert_no_error (error);
-      g_assert_cmpint (n, >, 0);
-      g_string_append_len (got, buffer, n);
-    }
+    g_assert_cmpint (read_some (input, got), >, 0);
   g_assert_true (g_str_has_prefix (got->str, "HTTP/1.1 200 OK\r\n"));
   g_assert_nonnull (strstr (got->str, "\r\n9\r\nall of it\r\n"));
 
