@@ -11,21 +11,17 @@ gi.require_version('Soup', '3.0')
 from gi.repository import Asgiref, GLib, GObject, Soup  # noqa: E402
 
 
-def iterate_until(predicate, timeout_s=10):
-    context = GLib.MainContext.default()
-    deadline = GLib.get_monotonic_time() + int(timeout_s * 1e6)
-    guard = GLib.timeout_add(int(timeout_s * 1000), lambda: GLib.SOURCE_REMOVE)
-    while not predicate():
-        assert GLib.get_monotonic_time() < deadline, 'timed out'
-        context.iteration(True)
-    GLib.source_remove(guard)
-
-
-def finish(start):
-    """Calls start(callback) and iterates until the callback ran."""
+def finish(loop, start):
+    """Calls start(callback) and runs the loop (conftest's LoopRunner)
+    until the callback ran; returns its result."""
     results = []
-    start(lambda source, result: results.append(result))
-    iterate_until(lambda: results)
+
+    def done(source, result):
+        results.append(result)
+        loop.quit()
+
+    start(loop.check(done))
+    loop.run()
     return results[0]
 
 
@@ -90,22 +86,22 @@ def serve(app):
     return server, 'http://127.0.0.1:%d' % server.get_port()
 
 
-def fetch(session, msg):
-    result = finish(lambda cb: session.send_and_read_async(msg, GLib.PRIORITY_DEFAULT, None, cb))
+def fetch(loop, session, msg):
+    result = finish(loop, lambda cb: session.send_and_read_async(msg, GLib.PRIORITY_DEFAULT, None, cb))
     return session.send_and_read_finish(result).get_data().decode()
 
 
-def stop(server):
-    server.stop_finish(finish(lambda cb: server.stop_async(None, cb)))
+def stop(loop, server):
+    server.stop_finish(finish(loop, lambda cb: server.stop_async(None, cb)))
 
 
-def test_python_application_answers_a_request():
+def test_python_application_answers_a_request(loop):
     app = Reporter()
     server, base = serve(app)
     session = Soup.Session()
 
     msg = Soup.Message.new('GET', base + '/hello%20world?x=1')
-    assert fetch(session, msg) == 'GET /hello world x=1 body= seen=None'
+    assert fetch(loop, session, msg) == 'GET /hello world x=1 body= seen=None'
     assert msg.get_status() == 200
     assert msg.get_response_headers().get_one('X-App') == 'python'
 
@@ -114,36 +110,36 @@ def test_python_application_answers_a_request():
     assert scope['server'] == ('127.0.0.1', server.get_port())
     assert scope['client'][0] == '127.0.0.1'
     assert (b'host', b'127.0.0.1:%d' % server.get_port()) in scope['headers']
-    stop(server)
+    stop(loop, server)
 
 
-def test_request_body_reaches_the_application():
+def test_request_body_reaches_the_application(loop):
     server, base = serve(Reporter())
     session = Soup.Session()
 
     msg = Soup.Message.new('POST', base + '/upload')
     msg.set_request_body_from_bytes('text/plain', GLib.Bytes.new(b'some data'))
-    assert fetch(session, msg) == 'POST /upload  body=some data seen=None'
-    stop(server)
+    assert fetch(loop, session, msg) == 'POST /upload  body=some data seen=None'
+    stop(loop, server)
 
 
-def test_each_request_has_its_own_context():
+def test_each_request_has_its_own_context(loop):
     app = Reporter()
     server, base = serve(app)
     session = Soup.Session()
 
     for path in ('/one', '/two'):
-        answer = fetch(session, Soup.Message.new('GET', base + path))
+        answer = fetch(loop, session, Soup.Message.new('GET', base + path))
         assert answer.endswith('seen=None')
     assert not hasattr(app.local, 'path')
-    stop(server)
+    stop(loop, server)
 
 
-def test_lifespan_runs_at_start_and_stop():
+def test_lifespan_runs_at_start_and_stop(loop):
     app = Reporter()
     server, base = serve(app)
 
-    assert server.start_finish(finish(lambda cb: server.start_async(None, cb)))
+    assert server.start_finish(finish(loop, lambda cb: server.start_async(None, cb)))
     assert app.lifespan == ['lifespan.startup']
-    stop(server)
+    stop(loop, server)
     assert app.lifespan == ['lifespan.startup', 'lifespan.shutdown']
