@@ -1,20 +1,23 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include "asgiref-application.h"
+#include "asgiref-application-private.h"
 #include "asgiref-channel-private.h"
 #include "asgiref-context.h"
 #include "asgiref-enums.h"
 #include "asgiref-error.h"
 #include "asgiref-i18n-private.h"
+#include "asgiref-scope.h"
+#include "asgiref-task-private.h"
 
 /**
  * AsgirefApplication:
  *
  * An ASGI application: something that serves one connection, request or
- * lifespan (a *scope*) at a time per instance, reading the server's
- * messages from a [class@Asgiref.Channel] and sending its own back. It is
- * asgiref's `async def application(scope, receive, send)`.
+ * lifespan (a *scope*, a [struct@Asgiref.Scope]) at a time per instance,
+ * reading the server's messages ([struct@Asgiref.Message]) from a
+ * [class@Asgiref.Channel] and sending its own back. It is asgiref's
+ * `async def application(scope, receive, send)`.
  *
  * A server calls [method@Asgiref.Application.call_async] once per scope,
  * each time with a new channel and (as [class@Asgiref.Communicator] and
@@ -29,13 +32,13 @@
  * ```c
  * static void
  * hello_app_call (AsgirefApplication *app,
- *                 GVariant           *scope,
+ *                 AsgirefScope       *scope,
  *                 AsgirefChannel     *channel,
  *                 GTask              *task)
  * {
  *   g_autoptr(GBytes) hello = g_bytes_new_static ("Hello", 5);
- *   g_autoptr(GVariant) start = asgiref_message_new_http_response_start (200, NULL, FALSE);
- *   g_autoptr(GVariant) body = asgiref_message_new_http_response_body (hello, FALSE);
+ *   g_autoptr(AsgirefMessage) start = asgiref_message_new_http_response_start (200, NULL, FALSE);
+ *   g_autoptr(AsgirefMessage) body = asgiref_message_new_http_response_body (hello, FALSE);
  *
  *   // A real application would receive the http.request first.
  *   asgiref_channel_send_async (channel, start, NULL, NULL, NULL);
@@ -63,7 +66,7 @@
  * ```python
  * class HelloApp(GObject.Object, Asgiref.Application):
  *     def do_call(self, scope, channel, task):
- *         start = Asgiref.message_new_http_response_start(200, None, False)
+ *         start = Asgiref.Message.new_http_response_start(200, None, False)
  *         channel.send_async(start, None, None)
  *         ...
  *         task.return_boolean(True)
@@ -123,8 +126,8 @@ inner_finalized (gpointer  user_data,
 /**
  * asgiref_application_call_async:
  * @self: an #AsgirefApplication
- * @scope: the scope of the instance, an `a{sv}` dictionary (consumed if
- *   floating)
+ * @scope: the scope of the instance; an implementation that needs it
+ *   after its `call` returned keeps a reference
  * @channel: the channel of this instance, used for no other
  * @cancellable: (nullable): the instance's #GCancellable
  * @callback: (scope async) (nullable): called when the instance is done
@@ -148,25 +151,22 @@ inner_finalized (gpointer  user_data,
  */
 void
 asgiref_application_call_async (AsgirefApplication  *self,
-                                GVariant            *scope,
+                                AsgirefScope        *scope,
                                 AsgirefChannel      *channel,
                                 GCancellable        *cancellable,
                                 GAsyncReadyCallback  callback,
                                 gpointer             user_data)
 {
   AsgirefApplicationInterface *iface;
-  g_autoptr(GVariant) owned = NULL;
   g_autoptr(GTask) task = NULL;
   g_autoptr(GTask) inner = NULL;
   CallLink *link;
 
   g_return_if_fail (ASGIREF_IS_APPLICATION (self));
   g_return_if_fail (scope != NULL);
-  g_return_if_fail (g_variant_is_of_type (scope, G_VARIANT_TYPE_VARDICT));
   g_return_if_fail (ASGIREF_IS_CHANNEL (channel));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  owned = g_variant_ref_sink (scope);
   task = asgiref_context_create_task (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, asgiref_application_call_async);
   /* How a cancelled instance ended is its own to say: an error it fails
@@ -193,7 +193,96 @@ asgiref_application_call_async (AsgirefApplication  *self,
   g_task_set_source_tag (inner, asgiref_application_call_async);
   g_task_set_check_cancellable (inner, FALSE);
   g_object_weak_ref (G_OBJECT (inner), inner_finalized, link);
-  iface->call (self, owned, channel, inner);
+  iface->call (self, scope, channel, inner);
+}
+
+/* The server's way in: what asgiref_application_call_async() does, without
+ * the task of the caller's own (see asgiref-application-private.h). */
+typedef struct
+{
+  AsgirefApplicationDone done;
+  gpointer data;
+  GMainContext *context;   /* where @done runs */
+  const char *type_name;   /* the application's, for the error */
+  gint completed;
+} DirectLink;
+
+static void
+direct_done (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  DirectLink *link = user_data;
+  GError *error = NULL;
+
+  g_atomic_int_set (&link->completed, TRUE);
+  g_task_propagate_boolean (G_TASK (result), &error);
+  link->done (error, link->data);
+}
+
+static gboolean
+direct_dropped (gpointer user_data)
+{
+  DirectLink *link = user_data;
+
+  _asgiref_main_context_received (link);
+  if (!g_atomic_int_get (&link->completed))
+    link->done (g_error_new (ASGIREF_ERROR, ASGIREF_ERROR_FAILED,
+                             _("The ASGI application %s dropped its task without completing it"),
+                             link->type_name),
+                link->data);
+  g_main_context_unref (link->context);
+  g_free (link);
+  return G_SOURCE_REMOVE;
+}
+
+/* The last reference to the task may go on any thread: @done runs on its
+ * context all the same. */
+static void
+direct_finalized (gpointer  user_data,
+                  GObject  *where_the_object_was)
+{
+  DirectLink *link = user_data;
+
+  if (g_main_context_is_owner (link->context))
+    direct_dropped (link);
+  else
+    _asgiref_main_context_post (link->context, "[asgiref] application task dropped",
+                                direct_dropped, link);
+}
+
+void
+_asgiref_application_call (AsgirefApplication     *self,
+                           AsgirefScope           *scope,
+                           AsgirefChannel         *channel,
+                           GCancellable           *cancellable,
+                           AsgirefApplicationDone  done,
+                           gpointer                data)
+{
+  AsgirefApplicationInterface *iface = ASGIREF_APPLICATION_GET_IFACE (self);
+  g_autoptr(GTask) task = NULL;
+  DirectLink *link;
+
+  if (iface->call == NULL)
+    {
+      done (g_error_new (ASGIREF_ERROR, ASGIREF_ERROR_FAILED,
+                         _("%s does not implement the ASGI application call"),
+                         G_OBJECT_TYPE_NAME (self)),
+            data);
+      return;
+    }
+
+  link = g_new0 (DirectLink, 1);
+  link->done = done;
+  link->data = data;
+  link->context = g_main_context_ref_thread_default ();
+  link->type_name = G_OBJECT_TYPE_NAME (self);
+  task = g_task_new (self, cancellable, direct_done, link);
+  /* Unnamed: see channel_task_new(). */
+  (g_task_set_source_tag) (task, asgiref_application_call_async);
+  g_task_set_check_cancellable (task, FALSE);
+  g_object_weak_ref (G_OBJECT (task), direct_finalized, link);
+  iface->call (self, scope, channel, task);
 }
 
 /**
@@ -228,8 +317,10 @@ asgiref_application_call_finish (AsgirefApplication  *self,
  * instance with `receive` and `send`.
  *
  * In GLib terms that is an instantiatable #GObject type implementing
- * #AsgirefApplication with a writable `scope` property of type
- * #GVariant, which the instance receives at construction.
+ * #AsgirefApplication with a writable `scope` property of the boxed type
+ * [struct@Asgiref.Scope] (`ASGIREF_TYPE_SCOPE`, made with
+ * [func@GObject.param_spec_boxed]), which the instance receives at
+ * construction.
  * [func@Asgiref.FactoryApplication.new_for_type] turns such a type into
  * one application. Any other type (including a single-callable
  * application type, one instance of which serves every scope) gives
@@ -253,7 +344,7 @@ asgiref_application_type_is_double_callable (GType type)
   klass = g_type_class_ref (type);
   pspec = g_object_class_find_property (klass, "scope");
   result = pspec != NULL &&
-           G_PARAM_SPEC_VALUE_TYPE (pspec) == G_TYPE_VARIANT &&
+           G_PARAM_SPEC_VALUE_TYPE (pspec) == ASGIREF_TYPE_SCOPE &&
            (pspec->flags & G_PARAM_WRITABLE) != 0;
   g_type_class_unref (klass);
   return result;

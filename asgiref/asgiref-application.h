@@ -35,7 +35,7 @@ struct _AsgirefApplicationInterface
   GTypeInterface g_iface;
 
   void (*call) (AsgirefApplication *self,
-                GVariant           *scope,
+                AsgirefScope       *scope,
                 AsgirefChannel     *channel,
                 GTask              *task);
 
@@ -45,7 +45,7 @@ struct _AsgirefApplicationInterface
 
 ASGIREF_AVAILABLE_IN_1_0
 void     asgiref_application_call_async               (AsgirefApplication   *self,
-                                                       GVariant             *scope,
+                                                       AsgirefScope         *scope,
                                                        AsgirefChannel       *channel,
                                                        GCancellable         *cancellable,
                                                        GAsyncReadyCallback   callback,

@@ -13,6 +13,11 @@ G_BEGIN_DECLS
 void _asgiref_channel_cancel_with (AsgirefChannel *self,
                                    GCancellable   *cancellable);
 
+/* What cancelling the instance's cancellable does with
+ * _asgiref_channel_cancel_with(), for a caller that cancels the instance
+ * itself. */
+void _asgiref_channel_cancel      (AsgirefChannel *self);
+
 /*
  * The application will send nothing more (its call returned): takes get
  * the messages it already sent, then fail with G_IO_ERROR_CLOSED, and
@@ -20,6 +25,26 @@ void _asgiref_channel_cancel_with (AsgirefChannel *self,
  * sent is lost.
  */
 void     _asgiref_channel_end_output (AsgirefChannel *self);
+
+/*
+ * The server's side without takes, for the per-request path: @sink gets
+ * every message the application sends, in order, on the thread-default
+ * main context of the caller of _asgiref_channel_set_sink(), then %NULL
+ * once the output ended (the instance returned, or the channel closed)
+ * and everything sent was delivered. Getting a message completes its
+ * send. The sink returns TRUE to get the next message as soon as there is
+ * one, FALSE to hold the next ones back (back-pressure) until it calls
+ * _asgiref_channel_sink_ready(), on that same context, never from within
+ * the sink. Set once, before the instance starts; takes are not used
+ * then.
+ */
+typedef gboolean (*AsgirefChannelSink) (AsgirefMessage *message,
+                                        gpointer        data);
+
+void     _asgiref_channel_set_sink   (AsgirefChannel     *self,
+                                      AsgirefChannelSink  sink,
+                                      gpointer            data);
+void     _asgiref_channel_sink_ready (AsgirefChannel     *self);
 
 /* Whether a message was put and not received yet. */
 gboolean _asgiref_channel_has_input  (AsgirefChannel *self);

@@ -9,6 +9,7 @@
 #include "asgiref-lock-private.h"
 #include "asgiref-message.h"
 #include "asgiref-protocol-private.h"
+#include "asgiref-scope.h"
 #include "asgiref-task-private.h"
 
 /**
@@ -32,9 +33,9 @@
  * {
  *   AsgirefChannel *channel = ASGIREF_CHANNEL (source);
  *   g_autoptr(GTask) task = user_data;
- *   g_autoptr(GVariant) request = NULL;
- *   g_autoptr(GVariant) start = NULL;
- *   g_autoptr(GVariant) body = NULL;
+ *   g_autoptr(AsgirefMessage) request = NULL;
+ *   g_autoptr(AsgirefMessage) start = NULL;
+ *   g_autoptr(AsgirefMessage) body = NULL;
  *   g_autoptr(GBytes) hello = g_bytes_new_static ("Hello", 5);
  *   g_autoptr(GError) error = NULL;
  *
@@ -53,8 +54,12 @@
  * }
  * ```
  *
+ * Messages are [struct@Asgiref.Message]s, immutable and reference
+ * counted: they go through the channel by reference, never copied, so the
+ * server gets the very message the application sent.
+ *
  * Every message the application sends is checked twice before the server
- * sees it: against the specification ([func@Asgiref.message_validate],
+ * sees it: against the specification ([method@Asgiref.Message.validate],
  * failing with %ASGIREF_ERROR_INVALID_MESSAGE) and against the protocol
  * of the channel's scope, failing with %ASGIREF_ERROR_PROTOCOL: an
  * `http.response.body` before `http.response.start`, a second
@@ -88,7 +93,7 @@ typedef struct
   gatomicrefcount ref;
   AsgirefChannel *channel;  /* unowned: the task's source object keeps it */
   GTask *task;
-  GVariant *message;        /* for a send: what it sends */
+  AsgirefMessage *message;  /* for a send: what it sends */
   GCancellable *cancellable;
   /* Under the channel's lock. */
   gulong handler;
@@ -102,11 +107,11 @@ struct _AsgirefChannel
   GObject parent_instance;
 
   /* Fixed at construction. */
-  GVariant *scope;
+  AsgirefScope *scope;      /* nullable: a channel without a scope */
 
   GMutex lock;
   /* Under lock. */
-  GQueue inputs;            /* GVariant: put and not yet received */
+  GQueue inputs;            /* AsgirefMessage: put and not yet received */
   GQueue receives;          /* Pending: receives waiting for an input */
   GQueue sends;             /* Pending: sends waiting to be taken */
   GQueue takes;             /* Pending: takes waiting for a send */
@@ -116,6 +121,16 @@ struct _AsgirefChannel
   gboolean instance_cancelled;
   GCancellable *instance_cancellable;
   gulong instance_handler;
+
+  /* The server's sink, when it set one instead of taking: fixed once set,
+   * called on sink_context only. */
+  AsgirefChannelSink sink;
+  gpointer sink_data;
+  GMainContext *sink_context;
+  /* Under lock. */
+  gboolean sink_busy;       /* the sink holds a message, or is being called */
+  gboolean sink_posted;     /* a drain is on its way to sink_context */
+  gboolean sink_ended;      /* the sink was told the output ended */
 };
 
 G_DEFINE_FINAL_TYPE (AsgirefChannel, asgiref_channel, G_TYPE_OBJECT)
@@ -131,7 +146,7 @@ static GParamSpec *properties[N_PROPS];
 static Pending *
 pending_new (AsgirefChannel *channel,
              GTask          *task,
-             GVariant       *message)
+             AsgirefMessage *message)
 {
   Pending *p = g_new0 (Pending, 1);
 
@@ -159,7 +174,7 @@ pending_unref (gpointer data)
   if (!g_atomic_ref_count_dec (&p->ref))
     return;
 
-  g_clear_pointer (&p->message, g_variant_unref);
+  g_clear_pointer (&p->message, asgiref_message_unref);
   _asgiref_task_unref_on_its_context (p->task);
   g_free (p);
 }
@@ -295,7 +310,10 @@ channel_task_new (AsgirefChannel      *self,
 {
   GTask *task = asgiref_context_create_task (self, cancellable, callback, user_data);
 
-  g_task_set_source_tag (task, source_tag);
+  /* The function, not GLib's macro, which also names the task: a named
+   * task that completes in an idle pays for a string concatenation, on
+   * every send of every request. */
+  (g_task_set_source_tag) (task, source_tag);
   g_task_set_check_cancellable (task, FALSE);
   return task;
 }
@@ -325,6 +343,7 @@ asgiref_channel_dispose (GObject *object)
     g_cancellable_disconnect (self->instance_cancellable, self->instance_handler);
   self->instance_handler = 0;
   g_clear_object (&self->instance_cancellable);
+  g_clear_pointer (&self->sink_context, g_main_context_unref);
 
   G_OBJECT_CLASS (asgiref_channel_parent_class)->dispose (object);
 }
@@ -334,8 +353,8 @@ asgiref_channel_finalize (GObject *object)
 {
   AsgirefChannel *self = ASGIREF_CHANNEL (object);
 
-  g_queue_clear_full (&self->inputs, (GDestroyNotify) g_variant_unref);
-  g_clear_pointer (&self->scope, g_variant_unref);
+  g_queue_clear_full (&self->inputs, (GDestroyNotify) asgiref_message_unref);
+  g_clear_pointer (&self->scope, asgiref_scope_unref);
   g_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (asgiref_channel_parent_class)->finalize (object);
@@ -352,7 +371,7 @@ asgiref_channel_get_property (GObject    *object,
   switch (prop_id)
     {
     case PROP_SCOPE:
-      g_value_set_variant (value, self->scope);
+      g_value_set_boxed (value, self->scope);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -370,9 +389,7 @@ asgiref_channel_set_property (GObject      *object,
   switch (prop_id)
     {
     case PROP_SCOPE:
-      self->scope = g_value_dup_variant (value);
-      if (self->scope == NULL)
-        self->scope = g_variant_ref_sink (g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0));
+      self->scope = g_value_dup_boxed (value);
       _asgiref_protocol_init (&self->protocol, self->scope);
       break;
     default:
@@ -393,16 +410,16 @@ asgiref_channel_class_init (AsgirefChannelClass *klass)
   /**
    * AsgirefChannel:scope:
    *
-   * The scope of the application instance the channel serves, an `a{sv}`
-   * dictionary. Its `type` (`http`, `websocket` or `lifespan`) says which
-   * protocol the channel holds the application to; a channel of another
-   * scope type checks only that messages are valid.
+   * The [struct@Asgiref.Scope] of the application instance the channel
+   * serves. Its kind (`http`, `websocket` or `lifespan`) says which
+   * protocol the channel holds the application to; a channel made without
+   * a scope (%NULL, the default) checks only that messages are valid.
    */
   properties[PROP_SCOPE] =
-    g_param_spec_variant ("scope", NULL, NULL,
-                          G_VARIANT_TYPE_VARDICT, NULL,
-                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
-                          G_PARAM_STATIC_STRINGS);
+    g_param_spec_boxed ("scope", NULL, NULL,
+                        ASGIREF_TYPE_SCOPE,
+                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                        G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -415,22 +432,25 @@ asgiref_channel_init (AsgirefChannel *self)
 
 /**
  * asgiref_channel_new:
- * @scope: the instance's scope, an `a{sv}` dictionary (consumed if floating)
+ * @scope: the instance's scope; the channel keeps a reference
  *
  * Creates the channel for one application instance of @scope.
  *
  * Returns: (transfer full): a new #AsgirefChannel
  */
 AsgirefChannel *
-asgiref_channel_new (GVariant *scope)
+asgiref_channel_new (AsgirefScope *scope)
 {
-  g_autoptr(GVariant) owned = NULL;
+  AsgirefChannel *self;
 
   g_return_val_if_fail (scope != NULL, NULL);
-  g_return_val_if_fail (g_variant_is_of_type (scope, G_VARIANT_TYPE_VARDICT), NULL);
 
-  owned = g_variant_ref_sink (scope);
-  return g_object_new (ASGIREF_TYPE_CHANNEL, "scope", owned, NULL);
+  /* What setting the construct-only property does, without the GValue:
+   * the server makes a channel for every request. */
+  self = g_object_new (ASGIREF_TYPE_CHANNEL, NULL);
+  self->scope = asgiref_scope_ref (scope);
+  _asgiref_protocol_init (&self->protocol, self->scope);
+  return self;
 }
 
 /**
@@ -439,9 +459,11 @@ asgiref_channel_new (GVariant *scope)
  *
  * Gets the scope of the instance @self serves.
  *
- * Returns: (transfer none): the scope, an `a{sv}` dictionary
+ * Returns: (transfer none) (nullable): the scope, or %NULL for a channel
+ *   made without one (by `g_object_new()` with no
+ *   [property@Asgiref.Channel:scope])
  */
-GVariant *
+AsgirefScope *
 asgiref_channel_get_scope (AsgirefChannel *self)
 {
   g_return_val_if_fail (ASGIREF_IS_CHANNEL (self), NULL);
@@ -471,7 +493,7 @@ asgiref_channel_receive_async (AsgirefChannel      *self,
                                gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  GVariant *message = NULL;
+  AsgirefMessage *message = NULL;
   Pending *p;
   gulong handler;
   gboolean waiting = FALSE;
@@ -506,7 +528,7 @@ asgiref_channel_receive_async (AsgirefChannel      *self,
     return;
 
   if (message != NULL)
-    g_task_return_pointer (task, message, (GDestroyNotify) g_variant_unref);
+    g_task_return_pointer (task, message, (GDestroyNotify) asgiref_message_unref);
   else if (closed)
     return_closed (task);
   else
@@ -524,7 +546,7 @@ asgiref_channel_receive_async (AsgirefChannel      *self,
  *
  * Returns: (transfer full): the message, or %NULL with @error set
  */
-GVariant *
+AsgirefMessage *
 asgiref_channel_receive_finish (AsgirefChannel  *self,
                                 GAsyncResult    *result,
                                 GError         **error)
@@ -536,16 +558,161 @@ asgiref_channel_receive_finish (AsgirefChannel  *self,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* ---- The server's sink --------------------------------------------------- */
+
+/* Hands @message (or the end of the output, for %NULL) to the sink, which
+ * sink_busy reserves for this call. */
+static void
+sink_deliver (AsgirefChannel *self,
+              AsgirefMessage *message)
+{
+  gboolean ready = self->sink (message, self->sink_data);
+
+  if (ready && message != NULL)
+    {
+      _asgiref_mutex_lock (&self->lock);
+      self->sink_busy = FALSE;
+      _asgiref_mutex_unlock (&self->lock);
+    }
+}
+
+/* On the sink's context: hands the sink what waits for it, in order,
+ * while it takes more, and the end of the output after the last message. */
+static void
+sink_drain (AsgirefChannel *self)
+{
+  for (;;)
+    {
+      g_autoptr(AsgirefMessage) message = NULL;
+      Pending *send;
+      gulong handler;
+      gboolean end = FALSE;
+
+      _asgiref_mutex_lock (&self->lock);
+      if (self->sink_busy || self->sink_ended)
+        {
+          _asgiref_mutex_unlock (&self->lock);
+          return;
+        }
+      send = pending_pop_locked (&self->sends, &handler);
+      if (send != NULL)
+        self->sink_busy = TRUE;
+      else if (self->output_ended || self->closed)
+        end = self->sink_ended = TRUE;
+      _asgiref_mutex_unlock (&self->lock);
+
+      if (send == NULL)
+        {
+          if (end)
+            sink_deliver (self, NULL);
+          return;
+        }
+
+      message = g_steal_pointer (&send->message);
+      sink_deliver (self, message);
+      g_task_return_boolean (send->task, TRUE);
+      pending_release (send, handler);
+    }
+}
+
+static gboolean
+sink_drain_posted (gpointer data)
+{
+  AsgirefChannel *self = data;
+
+  _asgiref_main_context_received (self);
+  _asgiref_mutex_lock (&self->lock);
+  self->sink_posted = FALSE;
+  _asgiref_mutex_unlock (&self->lock);
+  sink_drain (self);
+  g_object_unref (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Drains now when this thread runs the sink's context, else from an idle
+ * there (at most one on its way). */
+static void
+sink_wake (AsgirefChannel *self)
+{
+  gboolean post;
+
+  if (g_main_context_is_owner (self->sink_context))
+    {
+      sink_drain (self);
+      return;
+    }
+
+  _asgiref_mutex_lock (&self->lock);
+  post = !self->sink_posted;
+  self->sink_posted = TRUE;
+  _asgiref_mutex_unlock (&self->lock);
+  if (post)
+    _asgiref_main_context_post (self->sink_context, "[asgiref] channel output",
+                                sink_drain_posted, g_object_ref (self));
+}
+
+/* A send with no callback and no cancellable, to a free sink on this
+ * thread: delivered with no task at all. FALSE when anything is not so
+ * simple (an invalid message too): the full path then does it, and says
+ * what went wrong. */
+static gboolean
+try_send_to_sink (AsgirefChannel *self,
+                  AsgirefMessage *message)
+{
+  gboolean to_sink = FALSE;
+
+  if (!asgiref_message_validate (message, NULL))
+    return FALSE;
+
+  _asgiref_mutex_lock (&self->lock);
+  if (!self->instance_cancelled && !self->closed && !self->output_ended &&
+      !self->sink_busy && g_queue_is_empty (&self->sends) &&
+      g_main_context_is_owner (self->sink_context) &&
+      _asgiref_protocol_check_send (&self->protocol, message, NULL))
+    to_sink = self->sink_busy = TRUE;
+  _asgiref_mutex_unlock (&self->lock);
+
+  if (!to_sink)
+    return FALSE;
+
+  sink_deliver (self, message);
+  sink_drain (self);
+  return TRUE;
+}
+
+void
+_asgiref_channel_set_sink (AsgirefChannel     *self,
+                           AsgirefChannelSink  sink,
+                           gpointer            data)
+{
+  g_return_if_fail (self->sink == NULL);
+
+  self->sink = sink;
+  self->sink_data = data;
+  self->sink_context = g_main_context_ref_thread_default ();
+}
+
+void
+_asgiref_channel_sink_ready (AsgirefChannel *self)
+{
+  _asgiref_mutex_lock (&self->lock);
+  self->sink_busy = FALSE;
+  _asgiref_mutex_unlock (&self->lock);
+  sink_drain (self);
+}
+
 /**
  * asgiref_channel_send_async:
  * @self: a #AsgirefChannel
- * @message: the message to send (consumed if floating)
+ * @message: the message to send; the channel keeps a reference until the
+ *   server took it
  * @cancellable: (nullable): a #GCancellable
  * @callback: (scope async) (nullable): called when the server took the
  *   message
  * @user_data: (closure callback): data for @callback
  *
- * Sends @message to the server: asgiref's `await send(message)`.
+ * Sends @message to the server: asgiref's `await send(message)`. The
+ * server gets @message itself, not a copy.
  *
  * The message is checked first: if it is not a valid ASGI message the send
  * fails with %ASGIREF_ERROR_INVALID_MESSAGE, and if the protocol does not
@@ -558,19 +725,20 @@ asgiref_channel_receive_finish (AsgirefChannel  *self,
  */
 void
 asgiref_channel_send_async (AsgirefChannel      *self,
-                            GVariant            *message,
+                            AsgirefMessage      *message,
                             GCancellable        *cancellable,
                             GAsyncReadyCallback  callback,
                             gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GVariant) owned = NULL;
   g_autoptr(GError) error = NULL;
   Pending *p;
   Pending *take = NULL;
   gulong handler;
   gulong take_handler = 0;
   gboolean waiting = FALSE;
+  gboolean to_sink = FALSE;
+  gboolean wake_sink = FALSE;
   gboolean closed = FALSE;
   gboolean cancelled = FALSE;
   gboolean ended = FALSE;
@@ -579,18 +747,21 @@ asgiref_channel_send_async (AsgirefChannel      *self,
   g_return_if_fail (message != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  owned = g_variant_ref_sink (message);
+  if (callback == NULL && cancellable == NULL && self->sink != NULL &&
+      try_send_to_sink (self, message))
+    return;
+
   task = channel_task_new (self, asgiref_channel_send_async, cancellable, callback, user_data);
   if (g_task_return_error_if_cancelled (task))
     return;
 
-  if (!asgiref_message_validate (owned, &error))
+  if (!asgiref_message_validate (message, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 
-  p = pending_new (self, g_object_ref (task), g_steal_pointer (&owned));
+  p = pending_new (self, g_object_ref (task), asgiref_message_ref (message));
   handler = pending_watch (p);
 
   _asgiref_mutex_lock (&self->lock);
@@ -602,19 +773,45 @@ asgiref_channel_send_async (AsgirefChannel      *self,
     ended = TRUE;
   else if (_asgiref_protocol_check_send (&self->protocol, p->message, &error))
     {
-      take = pending_pop_locked (&self->takes, &take_handler);
-      if (take == NULL)
-        waiting = pending_wait_locked (p, &self->sends, handler);
+      /* On the server's thread, a sink that is free takes the message
+       * right away: the common case costs no queue and no main loop
+       * iteration. */
+      if (self->sink != NULL && !self->sink_busy && g_queue_is_empty (&self->sends) &&
+          g_main_context_is_owner (self->sink_context))
+        to_sink = self->sink_busy = TRUE;
+      else if (self->sink != NULL)
+        {
+          waiting = pending_wait_locked (p, &self->sends, handler);
+          wake_sink = waiting && !self->sink_busy;
+        }
+      else
+        {
+          take = pending_pop_locked (&self->takes, &take_handler);
+          if (take == NULL)
+            waiting = pending_wait_locked (p, &self->sends, handler);
+        }
     }
   _asgiref_mutex_unlock (&self->lock);
 
+  if (wake_sink)
+    sink_wake (self);
   if (waiting)
     return;
 
-  if (take != NULL)
+  if (to_sink)
     {
-      g_task_return_pointer (take->task, g_variant_ref (p->message),
-                             (GDestroyNotify) g_variant_unref);
+      g_autoptr(AsgirefMessage) taken = g_steal_pointer (&p->message);
+
+      sink_deliver (self, taken);
+      g_task_return_boolean (task, TRUE);
+      /* Sends from other threads may have queued meanwhile. */
+      sink_drain (self);
+    }
+  else if (take != NULL)
+    {
+      /* The send is done with its message: it goes on to the take. */
+      g_task_return_pointer (take->task, g_steal_pointer (&p->message),
+                             (GDestroyNotify) asgiref_message_unref);
       pending_release (take, take_handler);
       g_task_return_boolean (task, TRUE);
     }
@@ -658,7 +855,8 @@ asgiref_channel_send_finish (AsgirefChannel  *self,
 /**
  * asgiref_channel_put_input:
  * @self: a #AsgirefChannel
- * @message: the message for the application (consumed if floating)
+ * @message: the message for the application; the channel keeps a
+ *   reference until the application received it
  * @error: return location for a #GError
  *
  * Gives @message to the application: the oldest waiting
@@ -674,10 +872,10 @@ asgiref_channel_send_finish (AsgirefChannel  *self,
  */
 gboolean
 asgiref_channel_put_input (AsgirefChannel  *self,
-                           GVariant        *message,
+                           AsgirefMessage  *message,
                            GError         **error)
 {
-  g_autoptr(GVariant) owned = NULL;
+  g_autoptr(AsgirefMessage) owned = NULL;
   Pending *receive = NULL;
   gulong handler = 0;
   gboolean closed;
@@ -686,9 +884,10 @@ asgiref_channel_put_input (AsgirefChannel  *self,
   g_return_val_if_fail (message != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  owned = g_variant_ref_sink (message);
-  if (!asgiref_message_validate (owned, error))
+  if (!asgiref_message_validate (message, error))
     return FALSE;
+
+  owned = asgiref_message_ref (message);
 
   _asgiref_mutex_lock (&self->lock);
   closed = self->closed;
@@ -712,7 +911,7 @@ asgiref_channel_put_input (AsgirefChannel  *self,
   if (receive != NULL)
     {
       g_task_return_pointer (receive->task, g_steal_pointer (&owned),
-                             (GDestroyNotify) g_variant_unref);
+                             (GDestroyNotify) asgiref_message_unref);
       pending_release (receive, handler);
     }
   return TRUE;
@@ -774,8 +973,9 @@ asgiref_channel_take_output_async (AsgirefChannel      *self,
 
   if (send != NULL)
     {
-      g_task_return_pointer (task, g_variant_ref (send->message),
-                             (GDestroyNotify) g_variant_unref);
+      /* The send is done with its message: it goes on to the take. */
+      g_task_return_pointer (task, g_steal_pointer (&send->message),
+                             (GDestroyNotify) asgiref_message_unref);
       g_task_return_boolean (send->task, TRUE);
       pending_release (send, send_handler);
     }
@@ -797,7 +997,7 @@ asgiref_channel_take_output_async (AsgirefChannel      *self,
  * Returns: (transfer full): the message the application sent, or %NULL
  *   with @error set
  */
-GVariant *
+AsgirefMessage *
 asgiref_channel_take_output_finish (AsgirefChannel  *self,
                                     GAsyncResult    *result,
                                     GError         **error)
@@ -868,6 +1068,8 @@ asgiref_channel_close (AsgirefChannel *self)
   _asgiref_mutex_unlock (&self->lock);
 
   return_all (&stolen, return_closed);
+  if (self->sink != NULL)
+    sink_wake (self);
 }
 
 /**
@@ -910,6 +1112,12 @@ on_instance_cancelled (GCancellable *cancellable,
 }
 
 void
+_asgiref_channel_cancel (AsgirefChannel *self)
+{
+  on_instance_cancelled (NULL, self);
+}
+
+void
 _asgiref_channel_cancel_with (AsgirefChannel *self,
                               GCancellable   *cancellable)
 {
@@ -936,6 +1144,8 @@ _asgiref_channel_end_output (AsgirefChannel *self)
   _asgiref_mutex_unlock (&self->lock);
 
   return_all (&stolen, return_closed);
+  if (self->sink != NULL)
+    sink_wake (self);
 }
 
 gboolean

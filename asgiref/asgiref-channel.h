@@ -7,6 +7,8 @@
 
 #include <gio/gio.h>
 
+#include "asgiref-message.h"
+#include "asgiref-scope.h"
 #include "asgiref-version-macros.h"
 
 G_BEGIN_DECLS
@@ -17,9 +19,9 @@ ASGIREF_AVAILABLE_IN_1_0
 G_DECLARE_FINAL_TYPE (AsgirefChannel, asgiref_channel, ASGIREF, CHANNEL, GObject)
 
 ASGIREF_AVAILABLE_IN_1_0
-AsgirefChannel *asgiref_channel_new                 (GVariant            *scope);
+AsgirefChannel *asgiref_channel_new                 (AsgirefScope        *scope);
 ASGIREF_AVAILABLE_IN_1_0
-GVariant       *asgiref_channel_get_scope           (AsgirefChannel      *self);
+AsgirefScope   *asgiref_channel_get_scope           (AsgirefChannel      *self);
 
 /* The application's side. */
 
@@ -29,12 +31,12 @@ void            asgiref_channel_receive_async       (AsgirefChannel      *self,
                                                      GAsyncReadyCallback  callback,
                                                      gpointer             user_data);
 ASGIREF_AVAILABLE_IN_1_0
-GVariant       *asgiref_channel_receive_finish      (AsgirefChannel      *self,
+AsgirefMessage *asgiref_channel_receive_finish      (AsgirefChannel      *self,
                                                      GAsyncResult        *result,
                                                      GError             **error);
 ASGIREF_AVAILABLE_IN_1_0
 void            asgiref_channel_send_async          (AsgirefChannel      *self,
-                                                     GVariant            *message,
+                                                     AsgirefMessage      *message,
                                                      GCancellable        *cancellable,
                                                      GAsyncReadyCallback  callback,
                                                      gpointer             user_data);
@@ -47,7 +49,7 @@ gboolean        asgiref_channel_send_finish         (AsgirefChannel      *self,
 
 ASGIREF_AVAILABLE_IN_1_0
 gboolean        asgiref_channel_put_input           (AsgirefChannel      *self,
-                                                     GVariant            *message,
+                                                     AsgirefMessage      *message,
                                                      GError             **error);
 ASGIREF_AVAILABLE_IN_1_0
 void            asgiref_channel_take_output_async   (AsgirefChannel      *self,
@@ -55,7 +57,7 @@ void            asgiref_channel_take_output_async   (AsgirefChannel      *self,
                                                      GAsyncReadyCallback  callback,
                                                      gpointer             user_data);
 ASGIREF_AVAILABLE_IN_1_0
-GVariant       *asgiref_channel_take_output_finish  (AsgirefChannel      *self,
+AsgirefMessage *asgiref_channel_take_output_finish  (AsgirefChannel      *self,
                                                      GAsyncResult        *result,
                                                      GError             **error);
 ASGIREF_AVAILABLE_IN_1_0

@@ -27,7 +27,8 @@
  * with [method@Asgiref.Communicator.receive_nothing] and waits for it to
  * end with [method@Asgiref.Communicator.wait]. Messages go both ways in
  * order through unbounded queues, so the application never waits for the
- * test to read, and nothing it sent is lost when it ends.
+ * test to read, and nothing it sent is lost when it ends. The test receives
+ * the very [struct@Asgiref.Message]s the application sent, not copies.
  *
  * Each operation has an `_async` form, for tests that run a main loop (and
  * for Python and JavaScript), and a blocking twin that lets a C test read
@@ -35,8 +36,8 @@
  *
  * ```c
  * g_autoptr(AsgirefCommunicator) comm = asgiref_communicator_new (app, scope);
- * g_autoptr(GVariant) request = asgiref_message_new_http_request (NULL, FALSE);
- * g_autoptr(GVariant) start = NULL;
+ * g_autoptr(AsgirefMessage) request = asgiref_message_new_http_request (NULL, FALSE);
+ * g_autoptr(AsgirefMessage) start = NULL;
  * g_autoptr(GError) error = NULL;
  *
  * asgiref_communicator_send_input (comm, request, &error);
@@ -63,8 +64,8 @@ typedef struct
 
   /* Fixed at construction. */
   AsgirefChannel *channel;      /* the instance's */
-  AsgirefChannel *outputs;      /* what the instance sent, as its inputs */
-  AsgirefChannel *ended;        /* never fed; closed when the instance ended */
+  AsgirefChannel *outputs;      /* what the instance sent, as its inputs; no scope */
+  AsgirefChannel *ended;        /* never fed; closed when the instance ended; no scope */
   GCancellable *cancellable;    /* the instance's */
 
   GMutex lock;
@@ -168,7 +169,7 @@ on_output (GObject      *source,
            gpointer      user_data)
 {
   State *s = user_data;
-  g_autoptr(GVariant) message = NULL;
+  g_autoptr(AsgirefMessage) message = NULL;
 
   message = asgiref_channel_take_output_finish (s->channel, result, NULL);
   if (message != NULL)
@@ -214,7 +215,7 @@ on_instance_done (GObject      *source,
 typedef struct
 {
   AsgirefCommunicator *self;
-  GVariant *scope;
+  AsgirefScope *scope;
 } StartData;
 
 static void
@@ -231,7 +232,7 @@ start_instance (gpointer user_data)
 /**
  * asgiref_communicator_new:
  * @application: the application to test
- * @scope: the scope of the instance (consumed if floating)
+ * @scope: the scope of the instance; the communicator keeps a reference
  *
  * Starts an instance of @application for @scope on the thread-default main
  * context of the calling thread, in a copy of the current context.
@@ -240,25 +241,22 @@ start_instance (gpointer user_data)
  */
 AsgirefCommunicator *
 asgiref_communicator_new (AsgirefApplication *application,
-                          GVariant           *scope)
+                          AsgirefScope       *scope)
 {
-  g_autoptr(GVariant) owned = NULL;
   AsgirefCommunicator *self;
   StartData data;
   State *s;
 
   g_return_val_if_fail (ASGIREF_IS_APPLICATION (application), NULL);
   g_return_val_if_fail (scope != NULL, NULL);
-  g_return_val_if_fail (g_variant_is_of_type (scope, G_VARIANT_TYPE_VARDICT), NULL);
-
-  owned = g_variant_ref_sink (scope);
 
   s = g_new0 (State, 1);
   g_atomic_ref_count_init (&s->ref);
   g_mutex_init (&s->lock);
-  s->channel = asgiref_channel_new (owned);
-  s->outputs = asgiref_channel_new (g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0));
-  s->ended = asgiref_channel_new (g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0));
+  s->channel = asgiref_channel_new (scope);
+  /* Without a scope: they only queue, and hold messages to no protocol order. */
+  s->outputs = g_object_new (ASGIREF_TYPE_CHANNEL, NULL);
+  s->ended = g_object_new (ASGIREF_TYPE_CHANNEL, NULL);
   s->cancellable = g_cancellable_new ();
 
   self = g_object_new (ASGIREF_TYPE_COMMUNICATOR, NULL);
@@ -269,7 +267,7 @@ asgiref_communicator_new (AsgirefApplication *application,
 
   pump (s);
   data.self = self;
-  data.scope = owned;
+  data.scope = scope;
   asgiref_context_run (self->context, start_instance, &data);
 
   return self;
@@ -297,7 +295,8 @@ asgiref_communicator_get_context (AsgirefCommunicator *self)
 /**
  * asgiref_communicator_send_input:
  * @self: a #AsgirefCommunicator
- * @message: a message for the application (consumed if floating)
+ * @message: a message for the application; the communicator keeps a
+ *   reference until the application received it
  * @error: return location for a #GError
  *
  * Queues @message for the application's next receive. The queue has no
@@ -310,7 +309,7 @@ asgiref_communicator_get_context (AsgirefCommunicator *self)
  */
 gboolean
 asgiref_communicator_send_input (AsgirefCommunicator  *self,
-                                 GVariant             *message,
+                                 AsgirefMessage       *message,
                                  GError              **error)
 {
   g_return_val_if_fail (ASGIREF_IS_COMMUNICATOR (self), FALSE);
@@ -337,14 +336,14 @@ on_output_received (GObject      *source,
   AsgirefCommunicator *self = g_task_get_source_object (task);
   AsgirefTimeout *timeout = g_task_get_task_data (task);
   State *s = self->state;
-  GVariant *message;
+  AsgirefMessage *message;
   GError *error = NULL;
   gboolean failed;
 
   message = asgiref_channel_receive_finish (ASGIREF_CHANNEL (source), result, &error);
   if (message != NULL)
     {
-      g_task_return_pointer (task, message, (GDestroyNotify) g_variant_unref);
+      g_task_return_pointer (task, message, (GDestroyNotify) asgiref_message_unref);
       return;
     }
 
@@ -426,7 +425,7 @@ asgiref_communicator_receive_output_async (AsgirefCommunicator *self,
  *
  * Returns: (transfer full): the message, or %NULL with @error set
  */
-GVariant *
+AsgirefMessage *
 asgiref_communicator_receive_output_finish (AsgirefCommunicator  *self,
                                             GAsyncResult         *result,
                                             GError              **error)
@@ -593,7 +592,7 @@ on_ended (GObject      *source,
   AsgirefCommunicator *self = g_task_get_source_object (task);
   Wait *wait = g_task_get_task_data (task);
   State *s = self->state;
-  g_autoptr(GVariant) nothing = NULL;
+  g_autoptr(AsgirefMessage) nothing = NULL;
   GError *error = NULL;
 
   nothing = asgiref_channel_receive_finish (s->ended, result, &error);
@@ -811,7 +810,7 @@ run_sync (SyncCall      *call,
  *
  * Returns: (transfer full): the message, or %NULL with @error set
  */
-GVariant *
+AsgirefMessage *
 asgiref_communicator_receive_output (AsgirefCommunicator  *self,
                                      gint64                timeout_us,
                                      GCancellable         *cancellable,

@@ -17,13 +17,13 @@ G_DECLARE_FINAL_TYPE (AsgirefCommunicator, asgiref_communicator, ASGIREF, COMMUN
 
 ASGIREF_AVAILABLE_IN_1_0
 AsgirefCommunicator *asgiref_communicator_new                    (AsgirefApplication   *application,
-                                                                  GVariant             *scope);
+                                                                  AsgirefScope         *scope);
 ASGIREF_AVAILABLE_IN_1_0
 AsgirefContext      *asgiref_communicator_get_context            (AsgirefCommunicator  *self);
 
 ASGIREF_AVAILABLE_IN_1_0
 gboolean             asgiref_communicator_send_input             (AsgirefCommunicator  *self,
-                                                                  GVariant             *message,
+                                                                  AsgirefMessage       *message,
                                                                   GError              **error);
 
 ASGIREF_AVAILABLE_IN_1_0
@@ -33,11 +33,11 @@ void                 asgiref_communicator_receive_output_async   (AsgirefCommuni
                                                                   GAsyncReadyCallback   callback,
                                                                   gpointer              user_data);
 ASGIREF_AVAILABLE_IN_1_0
-GVariant            *asgiref_communicator_receive_output_finish  (AsgirefCommunicator  *self,
+AsgirefMessage      *asgiref_communicator_receive_output_finish  (AsgirefCommunicator  *self,
                                                                   GAsyncResult         *result,
                                                                   GError              **error);
 ASGIREF_AVAILABLE_IN_1_0
-GVariant            *asgiref_communicator_receive_output         (AsgirefCommunicator  *self,
+AsgirefMessage      *asgiref_communicator_receive_output         (AsgirefCommunicator  *self,
                                                                   gint64                timeout_us,
                                                                   GCancellable         *cancellable,
                                                                   GError              **error);

@@ -21,11 +21,14 @@ G_BEGIN_DECLS
  *   thread that does not own it
  * @ASGIREF_ERROR_FINISHED: the [class@Asgiref.Executor] no longer accepts
  *   work, and no enclosing executor takes it over
- * @ASGIREF_ERROR_INVALID_MESSAGE: an ASGI message does not follow the ASGI
- *   3.0 specification: it is not an `a{sv}` dictionary, its `type` is
- *   missing or unknown, a required key is missing, a value has the wrong
- *   type or is out of range, or a header is malformed (see
- *   [func@Asgiref.message_validate])
+ * @ASGIREF_ERROR_INVALID_MESSAGE: an ASGI message, scope or header list
+ *   does not follow the ASGI 3.0 specification: a header HTTP cannot carry
+ *   (see [ctor@Asgiref.Headers.new]), a value out of range or keys that do
+ *   not go together (see [method@Asgiref.Message.validate] and
+ *   [method@Asgiref.Scope.validate]), or, in the `a{sv}` form bindings
+ *   use, a dictionary whose `type` is missing or unknown, that lacks a
+ *   required key or has a value of the wrong type (see
+ *   [ctor@Asgiref.Message.new_from_variant])
  * @ASGIREF_ERROR_PROTOCOL: an ASGI application sent a valid message that
  *   its protocol does not allow at that point, such as a response body
  *   before the response start (see [class@Asgiref.Channel])
@@ -91,5 +94,70 @@ typedef enum /*< flags >*/
   ASGIREF_SYNC_FLAGS_NONE = 0,
   ASGIREF_SYNC_FLAGS_NOT_THREAD_SENSITIVE = 1 << 0,
 } AsgirefSyncFlags;
+
+/**
+ * AsgirefMessageKind:
+ * @ASGIREF_MESSAGE_HTTP_REQUEST: `http.request`
+ * @ASGIREF_MESSAGE_HTTP_RESPONSE_START: `http.response.start`
+ * @ASGIREF_MESSAGE_HTTP_RESPONSE_BODY: `http.response.body`
+ * @ASGIREF_MESSAGE_HTTP_RESPONSE_TRAILERS: `http.response.trailers`
+ * @ASGIREF_MESSAGE_HTTP_DISCONNECT: `http.disconnect`
+ * @ASGIREF_MESSAGE_LIFESPAN_STARTUP: `lifespan.startup`
+ * @ASGIREF_MESSAGE_LIFESPAN_STARTUP_COMPLETE: `lifespan.startup.complete`
+ * @ASGIREF_MESSAGE_LIFESPAN_STARTUP_FAILED: `lifespan.startup.failed`
+ * @ASGIREF_MESSAGE_LIFESPAN_SHUTDOWN: `lifespan.shutdown`
+ * @ASGIREF_MESSAGE_LIFESPAN_SHUTDOWN_COMPLETE: `lifespan.shutdown.complete`
+ * @ASGIREF_MESSAGE_LIFESPAN_SHUTDOWN_FAILED: `lifespan.shutdown.failed`
+ * @ASGIREF_MESSAGE_WEBSOCKET_CONNECT: `websocket.connect`
+ * @ASGIREF_MESSAGE_WEBSOCKET_ACCEPT: `websocket.accept`
+ * @ASGIREF_MESSAGE_WEBSOCKET_RECEIVE: `websocket.receive`
+ * @ASGIREF_MESSAGE_WEBSOCKET_SEND: `websocket.send`
+ * @ASGIREF_MESSAGE_WEBSOCKET_CLOSE: `websocket.close`
+ * @ASGIREF_MESSAGE_WEBSOCKET_DISCONNECT: `websocket.disconnect`
+ * @ASGIREF_MESSAGE_WEBSOCKET_HTTP_RESPONSE_START:
+ *   `websocket.http.response.start` (the WebSocket Denial Response extension)
+ * @ASGIREF_MESSAGE_WEBSOCKET_HTTP_RESPONSE_BODY:
+ *   `websocket.http.response.body` (the WebSocket Denial Response extension)
+ *
+ * The `type` of an [struct@Asgiref.Message]: every message of ASGI 3.0
+ * (HTTP 2.3, WebSocket 2.3, lifespan 2.0) that this library knows.
+ */
+typedef enum
+{
+  ASGIREF_MESSAGE_HTTP_REQUEST,
+  ASGIREF_MESSAGE_HTTP_RESPONSE_START,
+  ASGIREF_MESSAGE_HTTP_RESPONSE_BODY,
+  ASGIREF_MESSAGE_HTTP_RESPONSE_TRAILERS,
+  ASGIREF_MESSAGE_HTTP_DISCONNECT,
+  ASGIREF_MESSAGE_LIFESPAN_STARTUP,
+  ASGIREF_MESSAGE_LIFESPAN_STARTUP_COMPLETE,
+  ASGIREF_MESSAGE_LIFESPAN_STARTUP_FAILED,
+  ASGIREF_MESSAGE_LIFESPAN_SHUTDOWN,
+  ASGIREF_MESSAGE_LIFESPAN_SHUTDOWN_COMPLETE,
+  ASGIREF_MESSAGE_LIFESPAN_SHUTDOWN_FAILED,
+  ASGIREF_MESSAGE_WEBSOCKET_CONNECT,
+  ASGIREF_MESSAGE_WEBSOCKET_ACCEPT,
+  ASGIREF_MESSAGE_WEBSOCKET_RECEIVE,
+  ASGIREF_MESSAGE_WEBSOCKET_SEND,
+  ASGIREF_MESSAGE_WEBSOCKET_CLOSE,
+  ASGIREF_MESSAGE_WEBSOCKET_DISCONNECT,
+  ASGIREF_MESSAGE_WEBSOCKET_HTTP_RESPONSE_START,
+  ASGIREF_MESSAGE_WEBSOCKET_HTTP_RESPONSE_BODY,
+} AsgirefMessageKind;
+
+/**
+ * AsgirefScopeKind:
+ * @ASGIREF_SCOPE_HTTP: an `http` scope: one HTTP request
+ * @ASGIREF_SCOPE_WEBSOCKET: a `websocket` scope: one WebSocket connection
+ * @ASGIREF_SCOPE_LIFESPAN: the `lifespan` scope: the server's start and stop
+ *
+ * The `type` of an [struct@Asgiref.Scope].
+ */
+typedef enum
+{
+  ASGIREF_SCOPE_HTTP,
+  ASGIREF_SCOPE_WEBSOCKET,
+  ASGIREF_SCOPE_LIFESPAN,
+} AsgirefScopeKind;
 
 G_END_DECLS

@@ -16,10 +16,17 @@
  * The objects come from an [callback@Asgiref.ApplicationFactory], or are
  * instances of a class made with the scope as its `scope` property
  * ([func@Asgiref.FactoryApplication.new_for_type]), which suits an
- * application that keeps per-connection state in its instance:
+ * application that keeps per-connection state in its instance. The
+ * property holds a [struct@Asgiref.Scope], a boxed type:
  *
  * ```c
- * // MyConsumer implements AsgirefApplication and has a "scope" property.
+ * // In my_consumer_class_init(): MyConsumer implements AsgirefApplication.
+ * g_object_class_install_property (object_class, PROP_SCOPE,
+ *   g_param_spec_boxed ("scope", NULL, NULL, ASGIREF_TYPE_SCOPE,
+ *                       G_PARAM_WRITABLE | G_PARAM_CONSTRUCT_ONLY |
+ *                       G_PARAM_STATIC_STRINGS));
+ *
+ * // Then:
  * if (asgiref_application_type_is_double_callable (MY_TYPE_CONSUMER))
  *   app = asgiref_factory_application_new_for_type (MY_TYPE_CONSUMER);
  * ```
@@ -53,7 +60,7 @@ instance_quark (void)
 
 static void
 asgiref_factory_application_call (AsgirefApplication *app,
-                                  GVariant           *scope,
+                                  AsgirefScope       *scope,
                                   AsgirefChannel     *channel,
                                   GTask              *task)
 {
@@ -140,7 +147,8 @@ asgiref_factory_application_new (AsgirefApplicationFactory factory,
  *   [func@Asgiref.Application.type_is_double_callable])
  *
  * Makes an application that serves each scope with a new instance of
- * @type, constructed with the scope as its `scope` property.
+ * @type, constructed with the scope as its `scope` property (of type
+ * [struct@Asgiref.Scope]).
  *
  * Returns: (transfer full): the new application
  */

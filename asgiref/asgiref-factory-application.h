@@ -20,7 +20,7 @@ G_BEGIN_DECLS
  * Returns: (transfer full) (nullable): the instance, or %NULL if it could
  *   not be made (the instance then fails with %ASGIREF_ERROR_FAILED)
  */
-typedef AsgirefApplication *(*AsgirefApplicationFactory) (GVariant *scope,
+typedef AsgirefApplication *(*AsgirefApplicationFactory) (AsgirefScope *scope,
                                                           gpointer  user_data);
 
 #define ASGIREF_TYPE_FACTORY_APPLICATION (asgiref_factory_application_get_type ())

@@ -37,7 +37,7 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (AsgirefFunctionApplication, asgiref_function_appl
 
 static void
 asgiref_function_application_call (AsgirefApplication *app,
-                                   GVariant           *scope,
+                                   AsgirefScope       *scope,
                                    AsgirefChannel     *channel,
                                    GTask              *task)
 {

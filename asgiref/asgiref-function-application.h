@@ -20,7 +20,7 @@ G_BEGIN_DECLS
  * An ASGI application written as one function, made into an
  * [iface@Asgiref.Application] by [func@Asgiref.FunctionApplication.new].
  */
-typedef void (*AsgirefApplicationFunc) (GVariant       *scope,
+typedef void (*AsgirefApplicationFunc) (AsgirefScope   *scope,
                                         AsgirefChannel *channel,
                                         GTask          *task,
                                         gpointer        user_data);

@@ -34,8 +34,13 @@ typedef struct
 AsgirefHttpExchange *_asgiref_http_exchange_start   (SoupServerMessage               *msg,
                                                      const AsgirefHttpExchangeConfig *config);
 
-/* From the handler, when the whole body was read. */
+/* From the handler, when the whole body was read before the application
+ * started its response. Does nothing for a message without an exchange. */
 void                 _asgiref_http_exchange_body_read (SoupServerMessage            *msg);
+
+/* When libsoup is done with the message: from SoupServer::request-finished
+ * and ::request-aborted. Does nothing for a message without an exchange. */
+void                 _asgiref_http_exchange_finished  (SoupServerMessage            *msg);
 
 /* Cancels the instance: its receives and sends fail with
  * G_IO_ERROR_CANCELLED. */

@@ -1,20 +1,39 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <glib.h>
+#include "asgiref-headers-private.h"
+#include "asgiref-message.h"
 
 G_BEGIN_DECLS
 
-/* The header rules of asgiref_message_validate(), shared with
- * asgiref_scope_validate(). @headers must be of type a(ayay); the error
- * names the header by index, and callers prefix it with whose headers
- * they are. */
-gboolean _asgiref_headers_validate (GVariant  *headers,
-                                   GError   **error);
+/*
+ * An ASGI message: immutable once built, so any thread may read it
+ * without locks. Which fields mean something depends on @kind; the
+ * others stay zero. The library reads the fields directly; the public
+ * accessors are for applications and bindings.
+ */
+struct _AsgirefMessage
+{
+  gatomicrefcount     ref_count;
+  AsgirefMessageKind  kind;
+  int                 status;       /* status, or code (websocket.close/.disconnect) */
+  guint               more : 1;     /* more_body, or more_trailers */
+  guint               trailers : 1; /* http.response.start */
+  GBytes             *body;         /* body, or bytes (websocket frames); nullable */
+  char               *text;         /* text, message, subprotocol or reason; nullable */
+  AsgirefHeaders     *headers;      /* nullable: none */
+  GVariant           *extra;        /* a{sv} of keys ASGI extensions add; nullable */
+  GVariant           *view;         /* the a{sv} form, built on demand; set once, atomically */
+};
 
-/* The message's type, without serialising it first as the public
- * accessor does: valid only until @message is serialised (by
- * g_variant_get_data() or g_variant_equal(), say), so for a quick look. */
-const char *_asgiref_message_peek_type (GVariant *message);
+/* How many kinds of message there are: the size of a table indexed by kind. */
+#define _ASGIREF_MESSAGE_N_KINDS (ASGIREF_MESSAGE_WEBSOCKET_HTTP_RESPONSE_BODY + 1)
+
+/* A new message of @kind with every field zero (transfer full). */
+AsgirefMessage *_asgiref_message_alloc          (AsgirefMessageKind  kind);
+
+/* The kind whose ASGI `type` is @type, for the a{sv} form; FALSE if none. */
+gboolean        _asgiref_message_kind_from_type (const char         *type,
+                                                 AsgirefMessageKind *kind);
 
 G_END_DECLS

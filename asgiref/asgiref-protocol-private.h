@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <glib.h>
+#include "asgiref-message.h"
+#include "asgiref-scope.h"
 
 G_BEGIN_DECLS
 
@@ -19,17 +20,19 @@ typedef struct
   gboolean trailers;         /* http.response.start announced trailers */
 } AsgirefProtocolState;
 
+/* Starts at the beginning of @scope's protocol; with no @scope (NULL),
+ * every valid message may be sent at any time. */
 void     _asgiref_protocol_init          (AsgirefProtocolState  *self,
-                                          GVariant              *scope);
+                                          AsgirefScope          *scope);
 
 /* Whether the application may send @message (a valid message) now; if so,
  * moves on as sending it does, otherwise fails with ASGIREF_ERROR_PROTOCOL. */
 gboolean _asgiref_protocol_check_send    (AsgirefProtocolState  *self,
-                                          GVariant              *message,
+                                          AsgirefMessage        *message,
                                           GError               **error);
 
 /* The application receives @message now (a lifespan question, say). */
 void     _asgiref_protocol_note_received (AsgirefProtocolState  *self,
-                                          GVariant              *message);
+                                          AsgirefMessage        *message);
 
 G_END_DECLS

@@ -8,6 +8,7 @@
 #include "asgiref-i18n-private.h"
 #include "asgiref-message-private.h"
 #include "asgiref-protocol-private.h"
+#include "asgiref-scope-private.h"
 
 /*
  * The order rules of ASGI 3.0 for what an application sends: HTTP 2.3
@@ -15,6 +16,11 @@
  * 2.3 (accept, or close, or a denial response, before anything else;
  * nothing after close) and lifespan 2.0 (one answer per event, after the
  * event). Validity of each message on its own is asgiref-message.c's.
+ *
+ * Every check reads the message's kind and flags straight from its
+ * struct: this runs for every message an application sends, so it makes
+ * no string comparison and no lookup; the type names are looked up only
+ * to word an error.
  */
 
 typedef enum
@@ -44,21 +50,28 @@ enum
 
 void
 _asgiref_protocol_init (AsgirefProtocolState *self,
-                        GVariant             *scope)
+                        AsgirefScope         *scope)
 {
-  const char *type = NULL;
-
   memset (self, 0, sizeof *self);
   self->protocol = PROTOCOL_OTHER;
   self->stage = STAGE_START;
-  if (!g_variant_lookup (scope, "type", "&s", &type))
+  if (scope == NULL)
     return;
-  if (g_str_equal (type, "http"))
-    self->protocol = PROTOCOL_HTTP;
-  else if (g_str_equal (type, "websocket"))
-    self->protocol = PROTOCOL_WEBSOCKET;
-  else if (g_str_equal (type, "lifespan"))
-    self->protocol = PROTOCOL_LIFESPAN;
+
+  switch (scope->kind)
+    {
+    case ASGIREF_SCOPE_HTTP:
+      self->protocol = PROTOCOL_HTTP;
+      break;
+    case ASGIREF_SCOPE_WEBSOCKET:
+      self->protocol = PROTOCOL_WEBSOCKET;
+      break;
+    case ASGIREF_SCOPE_LIFESPAN:
+      self->protocol = PROTOCOL_LIFESPAN;
+      break;
+    default:
+      break;
+    }
 }
 
 static const char *
@@ -78,14 +91,11 @@ protocol_name (Protocol protocol)
     }
 }
 
-static gboolean
-lookup_flag (GVariant   *message,
-             const char *key)
+/* The `type` of @message, to word an error. */
+static const char *
+type_name (AsgirefMessage *message)
 {
-  gboolean value = FALSE;
-
-  g_variant_lookup (message, key, "b", &value);
-  return value;
+  return asgiref_message_get_type_name (message);
 }
 
 static gboolean
@@ -109,167 +119,168 @@ protocol_error (GError    **error,
 }
 
 static gboolean
-not_in_scope (AsgirefProtocolState *self,
-              const char     *type,
-              GError        **error)
+not_in_scope (AsgirefProtocolState  *self,
+              AsgirefMessage        *message,
+              GError               **error)
 {
   return protocol_error (error, _("“%s” cannot be sent in a “%s” scope"),
-                         type, protocol_name (self->protocol));
+                         type_name (message), protocol_name (self->protocol));
 }
 
 static gboolean
-check_http(AsgirefProtocolState *self,
-                   const char     *type,
-                   GVariant       *message,
-                   GError        **error)
+check_http (AsgirefProtocolState  *self,
+            AsgirefMessage        *message,
+            GError               **error)
 {
-  if (g_str_equal (type, "http.response.start"))
+  switch (message->kind)
     {
+    case ASGIREF_MESSAGE_HTTP_RESPONSE_START:
       if (self->stage != STAGE_START)
-        return protocol_error (error, _("“%s” cannot be sent twice"), type);
+        return protocol_error (error, _("“%s” cannot be sent twice"), type_name (message));
       self->stage = STAGE_BODY;
-      self->trailers = lookup_flag (message, "trailers");
+      self->trailers = message->trailers;
       return TRUE;
-    }
 
-  if (g_str_equal (type, "http.response.body"))
-    {
+    case ASGIREF_MESSAGE_HTTP_RESPONSE_BODY:
       if (self->stage == STAGE_START)
         return protocol_error (error, _("“%s” cannot be sent before “%s”"),
-                               type, "http.response.start");
+                               type_name (message), "http.response.start");
       if (self->stage != STAGE_BODY)
         return protocol_error (error, _("“%s” cannot be sent after the final “%s”"),
-                               type, "http.response.body");
-      if (!lookup_flag (message, "more_body"))
+                               type_name (message), "http.response.body");
+      if (!message->more)
         self->stage = self->trailers ? STAGE_TRAILERS : STAGE_DONE;
       return TRUE;
-    }
 
-  if (g_str_equal (type, "http.response.trailers"))
-    {
+    case ASGIREF_MESSAGE_HTTP_RESPONSE_TRAILERS:
       if (self->stage == STAGE_START)
         return protocol_error (error, _("“%s” cannot be sent before “%s”"),
-                               type, "http.response.start");
+                               type_name (message), "http.response.start");
       if (!self->trailers)
         return protocol_error (error, _("“%s” cannot be sent: “%s” did not announce trailers"),
-                               type, "http.response.start");
+                               type_name (message), "http.response.start");
       if (self->stage == STAGE_BODY)
         return protocol_error (error, _("“%s” cannot be sent before the final “%s”"),
-                               type, "http.response.body");
+                               type_name (message), "http.response.body");
       if (self->stage != STAGE_TRAILERS)
         return protocol_error (error, _("“%s” cannot be sent after the final “%s”"),
-                               type, "http.response.trailers");
-      if (!lookup_flag (message, "more_trailers"))
+                               type_name (message), "http.response.trailers");
+      if (!message->more)
         self->stage = STAGE_DONE;
       return TRUE;
-    }
 
-  return not_in_scope (self, type, error);
+    default:
+      return not_in_scope (self, message, error);
+    }
 }
 
 static gboolean
-check_websocket(AsgirefProtocolState *self,
-                        const char     *type,
-                        GVariant       *message,
-                        GError        **error)
+check_websocket (AsgirefProtocolState  *self,
+                 AsgirefMessage        *message,
+                 GError               **error)
 {
-  gboolean denial_start = g_str_equal (type, "websocket.http.response.start");
-  gboolean denial_body = g_str_equal (type, "websocket.http.response.body");
-
-  if (!denial_start && !denial_body &&
-      !g_str_equal (type, "websocket.accept") &&
-      !g_str_equal (type, "websocket.send") &&
-      !g_str_equal (type, "websocket.close"))
-    return not_in_scope (self, type, error);
+  switch (message->kind)
+    {
+    case ASGIREF_MESSAGE_WEBSOCKET_ACCEPT:
+    case ASGIREF_MESSAGE_WEBSOCKET_SEND:
+    case ASGIREF_MESSAGE_WEBSOCKET_CLOSE:
+    case ASGIREF_MESSAGE_WEBSOCKET_HTTP_RESPONSE_START:
+    case ASGIREF_MESSAGE_WEBSOCKET_HTTP_RESPONSE_BODY:
+      break;
+    default:
+      return not_in_scope (self, message, error);
+    }
 
   if (self->stage == STAGE_DONE)
-    return protocol_error (error, _("“%s” cannot be sent after the WebSocket was closed"), type);
+    return protocol_error (error, _("“%s” cannot be sent after the WebSocket was closed"),
+                           type_name (message));
 
-  if (denial_body)
+  if (message->kind == ASGIREF_MESSAGE_WEBSOCKET_HTTP_RESPONSE_BODY)
     {
       if (self->stage != STAGE_BODY)
         return protocol_error (error, _("“%s” cannot be sent before “%s”"),
-                               type, "websocket.http.response.start");
-      if (!lookup_flag (message, "more_body"))
+                               type_name (message), "websocket.http.response.start");
+      if (!message->more)
         self->stage = STAGE_DONE;
       return TRUE;
     }
 
   if (self->stage == STAGE_BODY)
     return protocol_error (error, _("“%s” cannot be sent after “%s”"),
-                           type, "websocket.http.response.start");
+                           type_name (message), "websocket.http.response.start");
 
-  if (denial_start || g_str_equal (type, "websocket.accept"))
+  switch (message->kind)
     {
+    case ASGIREF_MESSAGE_WEBSOCKET_ACCEPT:
+    case ASGIREF_MESSAGE_WEBSOCKET_HTTP_RESPONSE_START:
       if (self->stage == STAGE_OPEN)
         return protocol_error (error, _("“%s” cannot be sent after “%s”"),
-                               type, "websocket.accept");
-      self->stage = denial_start ? STAGE_BODY : STAGE_OPEN;
+                               type_name (message), "websocket.accept");
+      self->stage = message->kind == ASGIREF_MESSAGE_WEBSOCKET_ACCEPT ? STAGE_OPEN : STAGE_BODY;
       return TRUE;
-    }
 
-  if (g_str_equal (type, "websocket.send"))
-    {
+    case ASGIREF_MESSAGE_WEBSOCKET_SEND:
       if (self->stage != STAGE_OPEN)
         return protocol_error (error, _("“%s” cannot be sent before “%s”"),
-                               type, "websocket.accept");
+                               type_name (message), "websocket.accept");
+      return TRUE;
+
+    case ASGIREF_MESSAGE_WEBSOCKET_CLOSE:
+    default:
+      /* Before the handshake (a denial) or after it. */
+      self->stage = STAGE_DONE;
       return TRUE;
     }
-
-  /* websocket.close, before the handshake (a denial) or after it. */
-  self->stage = STAGE_DONE;
-  return TRUE;
 }
 
 static gboolean
-check_lifespan(AsgirefProtocolState *self,
-                       const char     *type,
-                       GError        **error)
+check_lifespan (AsgirefProtocolState  *self,
+                AsgirefMessage        *message,
+                GError               **error)
 {
-  static const struct {
-    const char *type;
-    const char *question;
-    guint event;
-  } answers[] = {
-    { "lifespan.startup.complete", "lifespan.startup", LIFESPAN_STARTUP },
-    { "lifespan.startup.failed", "lifespan.startup", LIFESPAN_STARTUP },
-    { "lifespan.shutdown.complete", "lifespan.shutdown", LIFESPAN_SHUTDOWN },
-    { "lifespan.shutdown.failed", "lifespan.shutdown", LIFESPAN_SHUTDOWN },
-  };
+  const char *question;
+  guint event;
 
-  for (gsize i = 0; i < G_N_ELEMENTS (answers); i++)
+  switch (message->kind)
     {
-      if (!g_str_equal (type, answers[i].type))
-        continue;
-      if (self->lifespan_answered & answers[i].event)
-        return protocol_error (error, _("“%s” answers a “%s” that was already answered"),
-                               type, answers[i].question);
-      if (!(self->lifespan_asked & answers[i].event))
-        return protocol_error (error, _("“%s” answers a “%s” the application has not received"),
-                               type, answers[i].question);
-      self->lifespan_asked &= ~answers[i].event;
-      self->lifespan_answered |= answers[i].event;
-      return TRUE;
+    case ASGIREF_MESSAGE_LIFESPAN_STARTUP_COMPLETE:
+    case ASGIREF_MESSAGE_LIFESPAN_STARTUP_FAILED:
+      question = "lifespan.startup";
+      event = LIFESPAN_STARTUP;
+      break;
+    case ASGIREF_MESSAGE_LIFESPAN_SHUTDOWN_COMPLETE:
+    case ASGIREF_MESSAGE_LIFESPAN_SHUTDOWN_FAILED:
+      question = "lifespan.shutdown";
+      event = LIFESPAN_SHUTDOWN;
+      break;
+    default:
+      return not_in_scope (self, message, error);
     }
 
-  return not_in_scope (self, type, error);
+  if (self->lifespan_answered & event)
+    return protocol_error (error, _("“%s” answers a “%s” that was already answered"),
+                           type_name (message), question);
+  if (!(self->lifespan_asked & event))
+    return protocol_error (error, _("“%s” answers a “%s” the application has not received"),
+                           type_name (message), question);
+  self->lifespan_asked &= ~event;
+  self->lifespan_answered |= event;
+  return TRUE;
 }
 
 gboolean
-_asgiref_protocol_check_send (AsgirefProtocolState *self,
-                    GVariant       *message,
-                    GError        **error)
+_asgiref_protocol_check_send (AsgirefProtocolState  *self,
+                              AsgirefMessage        *message,
+                              GError               **error)
 {
-  const char *type = _asgiref_message_peek_type (message);
-
   switch (self->protocol)
     {
     case PROTOCOL_HTTP:
-      return check_http(self, type, message, error);
+      return check_http (self, message, error);
     case PROTOCOL_WEBSOCKET:
-      return check_websocket(self, type, message, error);
+      return check_websocket (self, message, error);
     case PROTOCOL_LIFESPAN:
-      return check_lifespan(self, type, error);
+      return check_lifespan (self, message, error);
     case PROTOCOL_OTHER:
     default:
       return TRUE;
@@ -278,16 +289,13 @@ _asgiref_protocol_check_send (AsgirefProtocolState *self,
 
 void
 _asgiref_protocol_note_received (AsgirefProtocolState *self,
-                      GVariant       *message)
+                                 AsgirefMessage       *message)
 {
-  const char *type;
-
   if (self->protocol != PROTOCOL_LIFESPAN)
     return;
 
-  type = _asgiref_message_peek_type (message);
-  if (g_strcmp0 (type, "lifespan.startup") == 0)
+  if (message->kind == ASGIREF_MESSAGE_LIFESPAN_STARTUP)
     self->lifespan_asked |= LIFESPAN_STARTUP;
-  else if (g_strcmp0 (type, "lifespan.shutdown") == 0)
+  else if (message->kind == ASGIREF_MESSAGE_LIFESPAN_SHUTDOWN)
     self->lifespan_asked |= LIFESPAN_SHUTDOWN;
 }

@@ -1,29 +1,28 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include <string.h>
-
+#include "asgiref-headers-private.h"
 #include "asgiref-scope-builder.h"
 #include "asgiref-scope-private.h"
-#include "asgiref-vardict-private.h"
 
 /**
  * AsgirefScopeBuilder:
  *
- * Builds an `http` or `websocket` scope key by key, for the callers that
- * set more than [func@Asgiref.scope_new_http] and
- * [func@Asgiref.scope_new_websocket] take: a server filling a scope from a
- * request, or a test that needs a client address or a root path.
+ * Builds an `http` or `websocket` [struct@Asgiref.Scope] field by field,
+ * for the callers that set more than [ctor@Asgiref.Scope.new_http] and
+ * [ctor@Asgiref.Scope.new_websocket] take: a server filling a scope from
+ * a request, or a test that needs a client address or a root path.
  *
- * A new builder already holds a complete scope: `asgi` (`version` 3.0 and
- * the `spec_version` this library implements), `http_version` 1.1, the
+ * A new builder already holds a complete scope: ASGI 3.0 with the
+ * `spec_version` this library implements (2.3), `http_version` 1.1, the
  * default `scheme` (`http` or `ws`), an empty `query_string`, `root_path`
- * and `headers` (and `subprotocols` for WebSocket). Each setter replaces
- * one key; [method@Asgiref.ScopeBuilder.end] returns the scope.
+ * and `headers` (and `subprotocols` for WebSocket), no `client` or
+ * `server`. Each setter replaces one field; [method@Asgiref.ScopeBuilder.end]
+ * hands the scope out.
  *
  * ```c
  * g_autoptr(AsgirefScopeBuilder) builder = asgiref_scope_builder_new_http ("GET", "/items");
- * g_autoptr(GVariant) scope = NULL;
+ * g_autoptr(AsgirefScope) scope = NULL;
  *
  * asgiref_scope_builder_set_query_string (builder, query);
  * asgiref_scope_builder_set_headers (builder, headers);
@@ -32,14 +31,18 @@
  * scope = asgiref_scope_builder_end (builder);
  * ```
  *
- * Like [struct@GLib.VariantDict], a builder is meant for one thread at a
- * time; the scopes it returns are immutable and may go anywhere.
+ * The builder fills the scope it will return in place, so building costs
+ * two allocations and a copy of each string set, and ending costs
+ * nothing. That makes a builder good for one scope: once ended, it is
+ * spent, and only unreferencing it is allowed.
+ *
+ * A builder is meant for one thread at a time; the scope it returns is
+ * immutable and may go anywhere.
  */
 struct _AsgirefScopeBuilder
 {
-  gatomicrefcount ref_count;
-  gboolean        websocket;
-  GVariantDict    dict;      /* the scope so far, complete at all times */
+  gatomicrefcount  ref_count;
+  AsgirefScope    *scope;  /* complete at all times; NULL once ended */
 };
 
 G_DEFINE_BOXED_TYPE (AsgirefScopeBuilder, asgiref_scope_builder,
@@ -50,24 +53,22 @@ G_DEFINE_BOXED_TYPE (AsgirefScopeBuilder, asgiref_scope_builder,
 #define WWW_SPEC_VERSION "2.3"
 
 static AsgirefScopeBuilder *
-scope_builder_new (const char *type,
-                   const char *path)
+scope_builder_new (AsgirefScopeKind  kind,
+                   const char       *path)
 {
-  AsgirefScopeBuilder *builder = g_new0 (AsgirefScopeBuilder, 1);
+  AsgirefScopeBuilder *builder = g_new (AsgirefScopeBuilder, 1);
+  AsgirefScope *scope = _asgiref_scope_alloc (kind);
 
   g_atomic_ref_count_init (&builder->ref_count);
-  builder->websocket = strcmp (type, "websocket") == 0;
-  g_variant_dict_init (&builder->dict, NULL);
-  g_variant_dict_insert (&builder->dict, "type", "s", type);
-  g_variant_dict_insert_value (&builder->dict, "asgi", _asgiref_scope_asgi_value (WWW_SPEC_VERSION));
-  g_variant_dict_insert (&builder->dict, "http_version", "s", "1.1");
-  g_variant_dict_insert (&builder->dict, "scheme", "s", builder->websocket ? "ws" : "http");
-  g_variant_dict_insert (&builder->dict, "path", "s", path);
-  g_variant_dict_insert_value (&builder->dict, "query_string", _asgiref_bytes_value (NULL));
-  g_variant_dict_insert (&builder->dict, "root_path", "s", "");
-  g_variant_dict_insert_value (&builder->dict, "headers", _asgiref_empty_headers ());
-  if (builder->websocket)
-    g_variant_dict_insert_value (&builder->dict, "subprotocols", g_variant_new_strv (NULL, 0));
+  builder->scope = scope;
+  scope->spec_version = WWW_SPEC_VERSION;
+  scope->http_version = "1.1";
+  scope->scheme = kind == ASGIREF_SCOPE_WEBSOCKET ? "ws" : "http";
+  scope->path = g_strdup (path);
+  scope->query_string = _asgiref_scope_empty_bytes ();
+  scope->headers = asgiref_headers_ref (_asgiref_headers_empty ());
+  if (kind == ASGIREF_SCOPE_WEBSOCKET)
+    scope->subprotocols = g_new0 (char *, 1);
   return builder;
 }
 
@@ -89,8 +90,8 @@ asgiref_scope_builder_new_http (const char *method,
   g_return_val_if_fail (method != NULL, NULL);
   g_return_val_if_fail (path != NULL, NULL);
 
-  builder = scope_builder_new ("http", path);
-  g_variant_dict_insert (&builder->dict, "method", "s", method);
+  builder = scope_builder_new (ASGIREF_SCOPE_HTTP, path);
+  builder->scope->method = g_strdup (method);
   return builder;
 }
 
@@ -107,7 +108,7 @@ asgiref_scope_builder_new_websocket (const char *path)
 {
   g_return_val_if_fail (path != NULL, NULL);
 
-  return scope_builder_new ("websocket", path);
+  return scope_builder_new (ASGIREF_SCOPE_WEBSOCKET, path);
 }
 
 /**
@@ -131,7 +132,8 @@ asgiref_scope_builder_ref (AsgirefScopeBuilder *builder)
  * asgiref_scope_builder_unref:
  * @builder: (transfer full): a scope builder
  *
- * Drops a reference to @builder, freeing it with the last one.
+ * Drops a reference to @builder, freeing it with the last one, and the
+ * scope it holds if it was not ended.
  */
 void
 asgiref_scope_builder_unref (AsgirefScopeBuilder *builder)
@@ -140,14 +142,14 @@ asgiref_scope_builder_unref (AsgirefScopeBuilder *builder)
 
   if (g_atomic_ref_count_dec (&builder->ref_count))
     {
-      g_variant_dict_clear (&builder->dict);
+      g_clear_pointer (&builder->scope, asgiref_scope_unref);
       g_free (builder);
     }
 }
 
 /**
  * asgiref_scope_builder_set_spec_version:
- * @builder: a scope builder
+ * @builder: a scope builder, not ended
  * @spec_version: the version of the HTTP and WebSocket specification the
  *   server implements, such as `"2.3"`
  *
@@ -162,14 +164,15 @@ asgiref_scope_builder_set_spec_version (AsgirefScopeBuilder *builder,
                                         const char          *spec_version)
 {
   g_return_if_fail (builder != NULL);
+  g_return_if_fail (builder->scope != NULL);
   g_return_if_fail (spec_version != NULL);
 
-  g_variant_dict_insert_value (&builder->dict, "asgi", _asgiref_scope_asgi_value (spec_version));
+  builder->scope->spec_version = _asgiref_scope_intern (spec_version);
 }
 
 /**
  * asgiref_scope_builder_set_http_version:
- * @builder: a scope builder
+ * @builder: a scope builder, not ended
  * @http_version: `"1.0"`, `"1.1"` or `"2"`
  *
  * Sets `http_version`; the default is `"1.1"`.
@@ -179,14 +182,15 @@ asgiref_scope_builder_set_http_version (AsgirefScopeBuilder *builder,
                                         const char          *http_version)
 {
   g_return_if_fail (builder != NULL);
+  g_return_if_fail (builder->scope != NULL);
   g_return_if_fail (http_version != NULL);
 
-  g_variant_dict_insert (&builder->dict, "http_version", "s", http_version);
+  builder->scope->http_version = _asgiref_scope_intern (http_version);
 }
 
 /**
  * asgiref_scope_builder_set_scheme:
- * @builder: a scope builder
+ * @builder: a scope builder, not ended
  * @scheme: the URL scheme, such as `"https"` or `"wss"`
  *
  * Sets `scheme`; the default is `"http"` for an `http` scope and `"ws"` for
@@ -197,52 +201,61 @@ asgiref_scope_builder_set_scheme (AsgirefScopeBuilder *builder,
                                   const char          *scheme)
 {
   g_return_if_fail (builder != NULL);
+  g_return_if_fail (builder->scope != NULL);
   g_return_if_fail (scheme != NULL);
 
-  g_variant_dict_insert (&builder->dict, "scheme", "s", scheme);
+  builder->scope->scheme = _asgiref_scope_intern (scheme);
 }
 
 /**
  * asgiref_scope_builder_set_raw_path:
- * @builder: a scope builder
+ * @builder: a scope builder, not ended
  * @raw_path: (nullable): the path as the client sent it, percent escapes
  *   and all, without the query string; %NULL to leave `raw_path` out
  *
  * Sets `raw_path`, which a server includes when it has the original bytes
- * of the request target.
+ * of the request target. The scope keeps a reference to @raw_path.
  */
 void
 asgiref_scope_builder_set_raw_path (AsgirefScopeBuilder *builder,
                                     GBytes              *raw_path)
 {
-  g_return_if_fail (builder != NULL);
+  GBytes *old;
 
-  if (raw_path == NULL)
-    g_variant_dict_remove (&builder->dict, "raw_path");
-  else
-    g_variant_dict_insert_value (&builder->dict, "raw_path", _asgiref_bytes_value (raw_path));
+  g_return_if_fail (builder != NULL);
+  g_return_if_fail (builder->scope != NULL);
+
+  old = builder->scope->raw_path;
+  builder->scope->raw_path = raw_path != NULL ? g_bytes_ref (raw_path) : NULL;
+  g_clear_pointer (&old, g_bytes_unref);
 }
 
 /**
  * asgiref_scope_builder_set_query_string:
- * @builder: a scope builder
+ * @builder: a scope builder, not ended
  * @query_string: (nullable): what follows the `?` of the request target,
  *   still percent-encoded; %NULL for none
  *
- * Sets `query_string`; the default is empty.
+ * Sets `query_string`; the default is empty. The scope keeps a reference
+ * to @query_string.
  */
 void
 asgiref_scope_builder_set_query_string (AsgirefScopeBuilder *builder,
                                         GBytes              *query_string)
 {
-  g_return_if_fail (builder != NULL);
+  GBytes *old;
 
-  g_variant_dict_insert_value (&builder->dict, "query_string", _asgiref_bytes_value (query_string));
+  g_return_if_fail (builder != NULL);
+  g_return_if_fail (builder->scope != NULL);
+
+  old = builder->scope->query_string;
+  builder->scope->query_string = query_string != NULL ? g_bytes_ref (query_string) : _asgiref_scope_empty_bytes ();
+  g_bytes_unref (old);
 }
 
 /**
  * asgiref_scope_builder_set_root_path:
- * @builder: a scope builder
+ * @builder: a scope builder, not ended
  * @root_path: where the application is mounted, such as `"/api"`; `""`
  *   when it is at the root
  *
@@ -253,38 +266,43 @@ asgiref_scope_builder_set_root_path (AsgirefScopeBuilder *builder,
                                      const char          *root_path)
 {
   g_return_if_fail (builder != NULL);
+  g_return_if_fail (builder->scope != NULL);
   g_return_if_fail (root_path != NULL);
 
-  g_variant_dict_insert (&builder->dict, "root_path", "s", root_path);
+  g_free (builder->scope->root_path);
+  builder->scope->root_path = *root_path != '\0' ? g_strdup (root_path) : NULL;
 }
 
 /**
  * asgiref_scope_builder_set_headers:
- * @builder: a scope builder
- * @headers: (nullable): the request headers, of type `a(ayay)`, as
- *   [func@Asgiref.headers_new] builds them; %NULL for none. A floating
- *   reference is consumed.
+ * @builder: a scope builder, not ended
+ * @headers: (nullable): the request headers; %NULL for none
  *
- * Sets `headers`; the default is an empty list.
+ * Sets `headers`; the default is an empty list. The scope keeps a
+ * reference to @headers.
  */
 void
 asgiref_scope_builder_set_headers (AsgirefScopeBuilder *builder,
-                                   GVariant            *headers)
+                                   AsgirefHeaders      *headers)
 {
-  g_return_if_fail (builder != NULL);
-  g_return_if_fail (headers == NULL || g_variant_is_of_type (headers, G_VARIANT_TYPE ("a(ayay)")));
+  AsgirefHeaders *old;
 
-  g_variant_dict_insert_value (&builder->dict, "headers", headers != NULL ? headers : _asgiref_empty_headers ());
+  g_return_if_fail (builder != NULL);
+  g_return_if_fail (builder->scope != NULL);
+
+  old = builder->scope->headers;
+  builder->scope->headers = asgiref_headers_ref (headers != NULL ? headers : _asgiref_headers_empty ());
+  asgiref_headers_unref (old);
 }
 
 /**
  * asgiref_scope_builder_set_client:
- * @builder: a scope builder
+ * @builder: a scope builder, not ended
  * @host: (nullable): the address of the remote end, IPv4 or IPv6, as
  *   text; %NULL to leave `client` out
  * @port: the remote port
  *
- * Sets `client` to `(host, port)`, of type `(si)`.
+ * Sets `client` to (@host, @port).
  */
 void
 asgiref_scope_builder_set_client (AsgirefScopeBuilder *builder,
@@ -292,22 +310,22 @@ asgiref_scope_builder_set_client (AsgirefScopeBuilder *builder,
                                   int                  port)
 {
   g_return_if_fail (builder != NULL);
+  g_return_if_fail (builder->scope != NULL);
 
-  if (host == NULL)
-    g_variant_dict_remove (&builder->dict, "client");
-  else
-    g_variant_dict_insert (&builder->dict, "client", "(si)", host, port);
+  g_free (builder->scope->client_host);
+  builder->scope->client_host = g_strdup (host);
+  builder->scope->client_port = host != NULL ? port : 0;
 }
 
 /**
  * asgiref_scope_builder_set_server:
- * @builder: a scope builder
+ * @builder: a scope builder, not ended
  * @host: (nullable): the listening address, or the path of a Unix socket;
  *   %NULL to leave `server` out
  * @port: the listening port, or -1 for none (a Unix socket)
  *
- * Sets `server` to `(host, port)`, of type `(smi)`: the port is a maybe
- * type because ASGI gives a Unix socket's path with no port.
+ * Sets `server` to (@host, @port). In the `a{sv}` form the port is a maybe
+ * type, `(smi)`, because ASGI gives a Unix socket's path with no port.
  */
 void
 asgiref_scope_builder_set_server (AsgirefScopeBuilder *builder,
@@ -315,39 +333,36 @@ asgiref_scope_builder_set_server (AsgirefScopeBuilder *builder,
                                   int                  port)
 {
   g_return_if_fail (builder != NULL);
+  g_return_if_fail (builder->scope != NULL);
 
-  if (host == NULL)
-    g_variant_dict_remove (&builder->dict, "server");
-  else
-    g_variant_dict_insert_value (&builder->dict, "server",
-                                 g_variant_new ("(s@mi)", host,
-                                                g_variant_new_maybe (G_VARIANT_TYPE_INT32,
-                                                                     port < 0 ? NULL :
-                                                                     g_variant_new_int32 (port))));
+  g_free (builder->scope->server_host);
+  builder->scope->server_host = g_strdup (host);
+  builder->scope->server_port = host != NULL ? port : 0;
 }
 
 /**
  * asgiref_scope_builder_set_subprotocols:
- * @builder: a builder of a `websocket` scope
+ * @builder: a builder of a `websocket` scope, not ended
  * @subprotocols: (nullable) (array zero-terminated=1): the subprotocols
  *   the client offered, in its order; %NULL for none
  *
- * Sets `subprotocols`, of type `as`; the default is an empty list.
+ * Sets `subprotocols`; the default is an empty list.
  */
 void
 asgiref_scope_builder_set_subprotocols (AsgirefScopeBuilder *builder,
                                         const char * const  *subprotocols)
 {
   g_return_if_fail (builder != NULL);
-  g_return_if_fail (builder->websocket);
+  g_return_if_fail (builder->scope != NULL);
+  g_return_if_fail (builder->scope->kind == ASGIREF_SCOPE_WEBSOCKET);
 
-  g_variant_dict_insert_value (&builder->dict, "subprotocols",
-                               g_variant_new_strv (subprotocols, subprotocols != NULL ? -1 : 0));
+  g_strfreev (builder->scope->subprotocols);
+  builder->scope->subprotocols = subprotocols != NULL ? g_strdupv ((char **) subprotocols) : g_new0 (char *, 1);
 }
 
 /**
  * asgiref_scope_builder_set_state:
- * @builder: a scope builder
+ * @builder: a scope builder, not ended
  * @state: (nullable): the state the application's lifespan startup
  *   left, of type `a{sv}`; %NULL to leave `state` out. A floating
  *   reference is consumed.
@@ -360,65 +375,86 @@ void
 asgiref_scope_builder_set_state (AsgirefScopeBuilder *builder,
                                  GVariant            *state)
 {
+  GVariant *old;
+
   g_return_if_fail (builder != NULL);
+  g_return_if_fail (builder->scope != NULL);
   g_return_if_fail (state == NULL || g_variant_is_of_type (state, G_VARIANT_TYPE_VARDICT));
 
-  if (state == NULL)
-    g_variant_dict_remove (&builder->dict, "state");
-  else
-    g_variant_dict_insert_value (&builder->dict, "state", state);
+  old = builder->scope->state;
+  builder->scope->state = state != NULL ? g_variant_ref_sink (state) : NULL;
+  g_clear_pointer (&old, g_variant_unref);
 }
 
 /**
  * asgiref_scope_builder_add_extension:
- * @builder: a scope builder
+ * @builder: a scope builder, not ended
  * @name: the extension's name, such as `"websocket.http.response"`
  * @info: (nullable): what the extension tells the application, of type
  *   `a{sv}`; %NULL for an empty dictionary. A floating reference is
  *   consumed.
  *
  * Announces a protocol extension the server supports, in the scope's
- * `extensions` dictionary; for example `websocket.http.response` lets the
- * application deny a WebSocket with an HTTP response of its own
- * ([func@Asgiref.message_new_websocket_http_response_start]).
+ * `extensions` dictionary, replacing an earlier one of the same @name;
+ * for example `websocket.http.response` lets the application deny a
+ * WebSocket with an HTTP response of its own (the messages
+ * `websocket.http.response.start` and `websocket.http.response.body`).
  */
 void
 asgiref_scope_builder_add_extension (AsgirefScopeBuilder *builder,
                                      const char          *name,
                                      GVariant            *info)
 {
-  g_autoptr(GVariant) extensions = NULL;
-  GVariantDict dict;
+  GVariantBuilder extensions;
+  AsgirefScope *scope;
 
   g_return_if_fail (builder != NULL);
+  g_return_if_fail (builder->scope != NULL);
   g_return_if_fail (name != NULL);
   g_return_if_fail (info == NULL || g_variant_is_of_type (info, G_VARIANT_TYPE_VARDICT));
 
-  extensions = g_variant_dict_lookup_value (&builder->dict, "extensions", G_VARIANT_TYPE_VARDICT);
-  g_variant_dict_init (&dict, extensions);
-  g_variant_dict_insert_value (&dict, name,
-                               info != NULL ? info : g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0));
-  g_variant_dict_insert_value (&builder->dict, "extensions", g_variant_dict_end (&dict));
+  /* A server announces one or two: copying the others is cheaper than
+   * keeping a table for them. */
+  scope = builder->scope;
+  g_variant_builder_init (&extensions, G_VARIANT_TYPE_VARDICT);
+  if (scope->extensions != NULL)
+    {
+      GVariantIter iter;
+      GVariant *entry;
+
+      g_variant_iter_init (&iter, scope->extensions);
+      while ((entry = g_variant_iter_next_value (&iter)) != NULL)
+        {
+          const char *entry_name = NULL;
+
+          g_variant_get_child (entry, 0, "&s", &entry_name);
+          if (g_strcmp0 (entry_name, name) != 0)
+            g_variant_builder_add_value (&extensions, entry);
+          g_variant_unref (entry);
+        }
+    }
+  g_variant_builder_add (&extensions, "{sv}", name,
+                         info != NULL ? info : g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0));
+  g_clear_pointer (&scope->extensions, g_variant_unref);
+  scope->extensions = g_variant_ref_sink (g_variant_builder_end (&extensions));
 }
 
 /**
  * asgiref_scope_builder_end:
- * @builder: a scope builder
+ * @builder: a scope builder, not ended
  *
- * Returns the scope built so far. The builder keeps its keys, so it may be
- * changed and ended again for a similar scope.
+ * Hands out the scope built. This may be called once: the builder gives
+ * the scope it filled away, and is spent afterwards, only good for
+ * [method@Asgiref.ScopeBuilder.unref]. Start a new builder for another
+ * scope.
  *
- * Returns: (transfer full): the scope, a new variant of type `a{sv}` that
- *   is not floating
+ * Returns: (transfer full): the scope
  */
-GVariant *
+AsgirefScope *
 asgiref_scope_builder_end (AsgirefScopeBuilder *builder)
 {
-  GVariant *scope;
-
   g_return_val_if_fail (builder != NULL, NULL);
+  g_return_val_if_fail (builder->scope != NULL, NULL);
 
-  scope = _asgiref_scope_finish (g_variant_dict_end (&builder->dict));
-  g_variant_dict_init (&builder->dict, scope);
-  return scope;
+  return g_steal_pointer (&builder->scope);
 }

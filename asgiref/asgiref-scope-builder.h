@@ -7,6 +7,8 @@
 
 #include <glib-object.h>
 
+#include "asgiref-headers.h"
+#include "asgiref-scope.h"
 #include "asgiref-version-macros.h"
 
 G_BEGIN_DECLS
@@ -47,7 +49,7 @@ void                 asgiref_scope_builder_set_root_path     (AsgirefScopeBuilde
                                                               const char          *root_path);
 ASGIREF_AVAILABLE_IN_1_0
 void                 asgiref_scope_builder_set_headers       (AsgirefScopeBuilder *builder,
-                                                              GVariant            *headers);
+                                                              AsgirefHeaders      *headers);
 ASGIREF_AVAILABLE_IN_1_0
 void                 asgiref_scope_builder_set_client        (AsgirefScopeBuilder *builder,
                                                               const char          *host,
@@ -67,7 +69,7 @@ void                 asgiref_scope_builder_add_extension     (AsgirefScopeBuilde
                                                               const char          *name,
                                                               GVariant            *info);
 ASGIREF_AVAILABLE_IN_1_0
-GVariant            *asgiref_scope_builder_end               (AsgirefScopeBuilder *builder);
+AsgirefScope        *asgiref_scope_builder_end               (AsgirefScopeBuilder *builder);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AsgirefScopeBuilder, asgiref_scope_builder_unref)
 

@@ -5,42 +5,168 @@
 
 #include "asgiref-enums.h"
 #include "asgiref-error.h"
+#include "asgiref-headers-private.h"
 #include "asgiref-i18n-private.h"
-#include "asgiref-message-private.h"
 #include "asgiref-scope.h"
 #include "asgiref-scope-builder.h"
 #include "asgiref-scope-private.h"
-#include "asgiref-vardict-private.h"
+
+/**
+ * AsgirefScope:
+ *
+ * An ASGI scope: what a server tells an application about the connection
+ * one instance of the application serves. This library knows the three
+ * scopes of ASGI 3.0: `http` (HTTP 2.3: one request), `websocket`
+ * (WebSocket 2.3: one connection) and `lifespan` (lifespan 2.0: the
+ * server's start and stop); [method@Asgiref.Scope.get_kind] says which.
+ *
+ * A scope is an immutable, reference-counted boxed value: once built, it
+ * never changes, so any thread may read it without locks, and the strings
+ * and objects its accessors return (transfer none) live as long as it
+ * does. A server builds one with [struct@Asgiref.ScopeBuilder], or with
+ * [ctor@Asgiref.Scope.new_http], [ctor@Asgiref.Scope.new_websocket] and
+ * [ctor@Asgiref.Scope.new_lifespan]; an application reads it:
+ *
+ * ```c
+ * static void
+ * handle (AsgirefScope *scope)
+ * {
+ *   AsgirefHeaders *headers;
+ *
+ *   if (asgiref_scope_get_kind (scope) != ASGIREF_SCOPE_HTTP)
+ *     return;
+ *
+ *   headers = asgiref_scope_get_headers (scope);
+ *   g_print ("%s %s (accept: %s)\n",
+ *            asgiref_scope_get_method (scope),
+ *            asgiref_scope_get_path (scope),
+ *            asgiref_headers_lookup (headers, "accept"));
+ * }
+ * ```
+ *
+ * ASGI itself writes a scope as a dictionary. That form, a
+ * [struct@GLib.Variant] of type `a{sv}` with the keys of the specification,
+ * is for bindings, logging and interoperation:
+ * [method@Asgiref.Scope.to_variant] gives it (built when first asked for,
+ * then kept), and [ctor@Asgiref.Scope.new_from_variant] checks one and
+ * reads it, keeping the keys it does not know, so that they come back in
+ * the view. Python and JavaScript see that view as a dict or an object;
+ * C code has no reason to use it. See the
+ * [ASGI messages and scopes](asgi.html) guide.
+ */
+
+G_DEFINE_BOXED_TYPE (AsgirefScope, asgiref_scope, asgiref_scope_ref, asgiref_scope_unref)
+
+/* The version of ASGI every scope of this library announces. */
+#define ASGI_VERSION "3.0"
 
 /* The version of the lifespan specification this library implements,
  * which a scope it builds announces in asgi.spec_version. */
 #define LIFESPAN_SPEC_VERSION "2.0"
 
-/* {{{ Builders */
+/* {{{ Life cycle */
 
-GVariant *
-_asgiref_scope_asgi_value (const char *spec_version)
+AsgirefScope *
+_asgiref_scope_alloc (AsgirefScopeKind kind)
 {
-  GVariantDict dict;
+  AsgirefScope *scope = g_new0 (AsgirefScope, 1);
 
-  g_variant_dict_init (&dict, NULL);
-  g_variant_dict_insert (&dict, "version", "s", "3.0");
-  g_variant_dict_insert (&dict, "spec_version", "s", spec_version);
-  return g_variant_dict_end (&dict);
-}
-
-/* Scopes are returned serialised: a string read from a variant in tree
- * form points into a child that the parent lets go of when it is
- * serialised later (by g_variant_equal() or g_variant_get_data(), say), so
- * the accessors' promise that strings live as long as the scope holds
- * only for serialised scopes. A scope is small and serialised once. */
-GVariant *
-_asgiref_scope_finish (GVariant *scope)
-{
-  g_variant_ref_sink (scope);
-  g_variant_get_data (scope);
+  g_atomic_ref_count_init (&scope->ref_count);
+  scope->kind = kind;
   return scope;
 }
+
+AsgirefScope *
+_asgiref_scope_alloc_with_strings (AsgirefScopeKind   kind,
+                                   gsize              strings_size,
+                                   char             **strings)
+{
+  AsgirefScope *scope = g_malloc0 (sizeof *scope + strings_size);
+
+  g_atomic_ref_count_init (&scope->ref_count);
+  scope->kind = kind;
+  scope->inline_strings = TRUE;
+  *strings = (char *) (scope + 1);
+  return scope;
+}
+
+const char *
+_asgiref_scope_intern (const char *text)
+{
+  static const char * const known[] = {
+    "2.3", "1.1", "http", "https", "2", "1.0", "ws", "wss", "2.0", "2.1", "2.2", "2.4",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (known); i++)
+    if (strcmp (text, known[i]) == 0)
+      return known[i];
+  return g_intern_string (text);
+}
+
+GBytes *
+_asgiref_scope_empty_bytes (void)
+{
+  static GBytes *empty = NULL;
+
+  if (g_once_init_enter (&empty))
+    g_once_init_leave (&empty, g_bytes_new_static ("", 0));
+  return g_bytes_ref (empty);
+}
+
+/**
+ * asgiref_scope_ref:
+ * @scope: a scope
+ *
+ * Takes a reference to @scope. Any thread may call this function.
+ *
+ * Returns: (transfer full): @scope
+ */
+AsgirefScope *
+asgiref_scope_ref (AsgirefScope *scope)
+{
+  g_return_val_if_fail (scope != NULL, NULL);
+
+  g_atomic_ref_count_inc (&scope->ref_count);
+  return scope;
+}
+
+/**
+ * asgiref_scope_unref:
+ * @scope: (transfer full): a scope
+ *
+ * Drops a reference to @scope, freeing it with the last one. Any thread
+ * may call this function.
+ */
+void
+asgiref_scope_unref (AsgirefScope *scope)
+{
+  g_return_if_fail (scope != NULL);
+
+  if (!g_atomic_ref_count_dec (&scope->ref_count))
+    return;
+
+  if (!scope->inline_strings)
+    {
+      g_free (scope->method);
+      g_free (scope->path);
+      g_free (scope->client_host);
+      g_free (scope->server_host);
+    }
+  g_clear_pointer (&scope->raw_path, g_bytes_unref);
+  g_clear_pointer (&scope->query_string, g_bytes_unref);
+  g_free (scope->root_path);
+  g_clear_pointer (&scope->headers, asgiref_headers_unref);
+  g_strfreev (scope->subprotocols);
+  g_clear_pointer (&scope->state, g_variant_unref);
+  g_clear_pointer (&scope->extensions, g_variant_unref);
+  g_clear_pointer (&scope->extra, g_variant_unref);
+  g_clear_pointer (&scope->view, g_variant_unref);
+  g_free (scope);
+}
+
+/* }}} */
+
+/* {{{ Constructors */
 
 /**
  * asgiref_scope_new_http:
@@ -48,30 +174,26 @@ _asgiref_scope_finish (GVariant *scope)
  * @path: the request path, percent-decoded, such as `"/items"`
  * @query_string: (nullable): what follows the `?` of the request target,
  *   still percent-encoded; %NULL for none
- * @headers: (nullable): the request headers, of type `a(ayay)`; %NULL for
- *   none. A floating reference is consumed.
+ * @headers: (nullable): the request headers; %NULL for none
  *
  * Builds an `http` scope, for one HTTP request, with the defaults of
- * [ctor@Asgiref.ScopeBuilder.new_http] for the other keys: HTTP/1.1 over
+ * [ctor@Asgiref.ScopeBuilder.new_http] for the other fields: HTTP/1.1 over
  * `http`, mounted at the root, no client or server address.
  *
- * ASGI scopes are [struct@GLib.Variant] dictionaries of type `a{sv}`, like
- * ASGI messages; see the [ASGI messages and scopes](asgi.html) guide.
- * Nothing is checked here: [func@Asgiref.scope_validate] does that.
+ * Nothing is checked here: [method@Asgiref.Scope.validate] does that.
  *
- * Returns: (transfer full): the scope, of type `a{sv}`, not floating
+ * Returns: (transfer full): the scope
  */
-GVariant *
-asgiref_scope_new_http (const char *method,
-                        const char *path,
-                        GBytes     *query_string,
-                        GVariant   *headers)
+AsgirefScope *
+asgiref_scope_new_http (const char     *method,
+                        const char     *path,
+                        GBytes         *query_string,
+                        AsgirefHeaders *headers)
 {
   g_autoptr(AsgirefScopeBuilder) builder = NULL;
 
   g_return_val_if_fail (method != NULL, NULL);
   g_return_val_if_fail (path != NULL, NULL);
-  g_return_val_if_fail (headers == NULL || g_variant_is_of_type (headers, G_VARIANT_TYPE ("a(ayay)")), NULL);
 
   builder = asgiref_scope_builder_new_http (method, path);
   asgiref_scope_builder_set_query_string (builder, query_string);
@@ -84,27 +206,25 @@ asgiref_scope_new_http (const char *method,
  * @path: the path of the handshake request, percent-decoded
  * @query_string: (nullable): what follows the `?` of the request target,
  *   still percent-encoded; %NULL for none
- * @headers: (nullable): the handshake request's headers, of type
- *   `a(ayay)`; %NULL for none. A floating reference is consumed.
+ * @headers: (nullable): the handshake request's headers; %NULL for none
  * @subprotocols: (nullable) (array zero-terminated=1): the subprotocols
  *   the client offered; %NULL for none
  *
  * Builds a `websocket` scope, for one WebSocket connection, with the
  * defaults of [ctor@Asgiref.ScopeBuilder.new_websocket] for the other
- * keys.
+ * fields.
  *
- * Returns: (transfer full): the scope, of type `a{sv}`, not floating
+ * Returns: (transfer full): the scope
  */
-GVariant *
+AsgirefScope *
 asgiref_scope_new_websocket (const char         *path,
                              GBytes             *query_string,
-                             GVariant           *headers,
+                             AsgirefHeaders     *headers,
                              const char * const *subprotocols)
 {
   g_autoptr(AsgirefScopeBuilder) builder = NULL;
 
   g_return_val_if_fail (path != NULL, NULL);
-  g_return_val_if_fail (headers == NULL || g_variant_is_of_type (headers, G_VARIANT_TYPE ("a(ayay)")), NULL);
 
   builder = asgiref_scope_builder_new_websocket (path);
   asgiref_scope_builder_set_query_string (builder, query_string);
@@ -116,27 +236,26 @@ asgiref_scope_new_websocket (const char         *path,
 /**
  * asgiref_scope_new_lifespan:
  * @state: (nullable): a `state` dictionary, of type `a{sv}`, to hand to
- *   the application; %NULL to leave `state` out. A floating reference is
- *   consumed.
+ *   the application; %NULL for none. A floating reference is consumed.
  *
  * Builds a `lifespan` scope: the one the application gets once, at server
  * start-up and shut-down, with `lifespan.startup` and `lifespan.shutdown`.
+ * It announces lifespan 2.0.
  *
- * Returns: (transfer full): the scope, of type `a{sv}`, not floating
+ * Returns: (transfer full): the scope
  */
-GVariant *
+AsgirefScope *
 asgiref_scope_new_lifespan (GVariant *state)
 {
-  GVariantDict dict;
+  AsgirefScope *scope;
 
   g_return_val_if_fail (state == NULL || g_variant_is_of_type (state, G_VARIANT_TYPE_VARDICT), NULL);
 
-  g_variant_dict_init (&dict, NULL);
-  g_variant_dict_insert (&dict, "type", "s", "lifespan");
-  g_variant_dict_insert_value (&dict, "asgi", _asgiref_scope_asgi_value (LIFESPAN_SPEC_VERSION));
+  scope = _asgiref_scope_alloc (ASGIREF_SCOPE_LIFESPAN);
+  scope->spec_version = LIFESPAN_SPEC_VERSION;
   if (state != NULL)
-    g_variant_dict_insert_value (&dict, "state", state);
-  return _asgiref_scope_finish (g_variant_dict_end (&dict));
+    scope->state = g_variant_ref_sink (state);
+  return scope;
 }
 
 /* }}} */
@@ -144,164 +263,163 @@ asgiref_scope_new_lifespan (GVariant *state)
 /* {{{ Accessors */
 
 /**
+ * asgiref_scope_get_kind:
+ * @scope: a scope
+ *
+ * Tells which of ASGI's scopes @scope is, as [method@Asgiref.Scope.get_type_name]
+ * does by name.
+ *
+ * Returns: the scope's kind
+ */
+AsgirefScopeKind
+asgiref_scope_get_kind (AsgirefScope *scope)
+{
+  g_return_val_if_fail (scope != NULL, ASGIREF_SCOPE_HTTP);
+
+  return scope->kind;
+}
+
+/**
  * asgiref_scope_get_type_name:
- * @scope: an ASGI scope, of type `a{sv}`
+ * @scope: a scope
  *
  * Reads the scope's `type`: `"http"`, `"websocket"` or `"lifespan"`.
  *
- * Returns: (nullable): the type, valid as long as @scope is; %NULL when
- *   the scope has no `type` string
+ * Returns: the type, a static string
  */
 const char *
-asgiref_scope_get_type_name (GVariant *scope)
+asgiref_scope_get_type_name (AsgirefScope *scope)
 {
-  _asgiref_return_val_if_not_vardict (scope, NULL);
+  g_return_val_if_fail (scope != NULL, NULL);
 
-  return _asgiref_vardict_lookup_string (scope, "type");
-}
-
-static const char *
-lookup_asgi_string (GVariant   *scope,
-                    const char *key)
-{
-  g_autoptr(GVariant) asgi = NULL;
-
-  g_variant_get_data (scope);
-  asgi = g_variant_lookup_value (scope, "asgi", G_VARIANT_TYPE_VARDICT);
-  /* Serialised, @asgi's data is a slice of @scope's. */
-  return asgi != NULL ? _asgiref_vardict_lookup_string (asgi, key) : NULL;
+  switch (scope->kind)
+    {
+    case ASGIREF_SCOPE_HTTP:
+      return "http";
+    case ASGIREF_SCOPE_WEBSOCKET:
+      return "websocket";
+    case ASGIREF_SCOPE_LIFESPAN:
+      return "lifespan";
+    default:
+      g_assert_not_reached ();
+    }
 }
 
 /**
  * asgiref_scope_get_asgi_version:
- * @scope: an ASGI scope, of type `a{sv}`
+ * @scope: a scope
  *
- * Reads `asgi.version`: the version of ASGI the server speaks.
+ * Reads `asgi.version`: the version of ASGI the server speaks. This
+ * library speaks ASGI 3.0 only; a scope read from a variant that said `3`
+ * or `3.1` says `3.0` too.
  *
- * Returns: the version, valid as long as @scope is; `"2.0"`, as ASGI
- *   says, when the scope does not tell
+ * Returns: `"3.0"`
  */
 const char *
-asgiref_scope_get_asgi_version (GVariant *scope)
+asgiref_scope_get_asgi_version (AsgirefScope *scope)
 {
-  const char *version;
+  g_return_val_if_fail (scope != NULL, NULL);
 
-  _asgiref_return_val_if_not_vardict (scope, NULL);
-
-  version = lookup_asgi_string (scope, "version");
-  return version != NULL ? version : "2.0";
+  return ASGI_VERSION;
 }
 
 /**
  * asgiref_scope_get_spec_version:
- * @scope: an ASGI scope, of type `a{sv}`
+ * @scope: a scope
  *
  * Reads `asgi.spec_version`: the version of the protocol's specification
  * (HTTP and WebSocket, or lifespan) the server implements.
  *
- * Returns: (nullable): the version, valid as long as @scope is; when the
- *   scope does not tell, ASGI's default for its type (`"2.0"` for `http`
- *   and `websocket`, `"1.0"` for `lifespan`), or %NULL for a type ASGI
- *   does not define
+ * Returns: the version, valid as long as @scope is; `"2.3"` for the `http`
+ *   and `websocket` scopes and `"2.0"` for the `lifespan` scopes this
+ *   library builds, unless the server set another. A scope read from a
+ *   variant that did not tell has ASGI's default for its type: `"2.0"`
+ *   for `http` and `websocket`, `"1.0"` for `lifespan`.
  */
 const char *
-asgiref_scope_get_spec_version (GVariant *scope)
+asgiref_scope_get_spec_version (AsgirefScope *scope)
 {
-  const char *version, *type;
+  g_return_val_if_fail (scope != NULL, NULL);
 
-  _asgiref_return_val_if_not_vardict (scope, NULL);
-
-  version = lookup_asgi_string (scope, "spec_version");
-  if (version != NULL)
-    return version;
-  type = _asgiref_vardict_lookup_string (scope, "type");
-  if (g_strcmp0 (type, "http") == 0 || g_strcmp0 (type, "websocket") == 0)
-    return "2.0";
-  if (g_strcmp0 (type, "lifespan") == 0)
-    return "1.0";
-  return NULL;
+  if (scope->spec_version != NULL)
+    return scope->spec_version;
+  return scope->kind == ASGIREF_SCOPE_LIFESPAN ? LIFESPAN_SPEC_VERSION : "2.3";
 }
 
 /**
  * asgiref_scope_get_http_version:
- * @scope: an ASGI scope, of type `a{sv}`
+ * @scope: a scope
  *
  * Reads `http_version` of an `http` or `websocket` scope.
  *
  * Returns: the version, `"1.0"`, `"1.1"` or `"2"`, valid as long as
- *   @scope is; `"1.1"` when the scope does not tell
+ *   @scope is; `"1.1"` when the scope does not tell (a `lifespan` scope)
  */
 const char *
-asgiref_scope_get_http_version (GVariant *scope)
+asgiref_scope_get_http_version (AsgirefScope *scope)
 {
-  const char *version;
+  g_return_val_if_fail (scope != NULL, NULL);
 
-  _asgiref_return_val_if_not_vardict (scope, NULL);
-
-  version = _asgiref_vardict_lookup_string (scope, "http_version");
-  return version != NULL ? version : "1.1";
+  return scope->http_version != NULL ? scope->http_version : "1.1";
 }
 
 /**
  * asgiref_scope_get_method:
- * @scope: an ASGI scope, of type `a{sv}`
+ * @scope: a scope
  *
  * Reads the `method` of an `http` scope.
  *
  * Returns: (nullable): the method, valid as long as @scope is; %NULL when
- *   there is none
+ *   there is none (not an `http` scope)
  */
 const char *
-asgiref_scope_get_method (GVariant *scope)
+asgiref_scope_get_method (AsgirefScope *scope)
 {
-  _asgiref_return_val_if_not_vardict (scope, NULL);
+  g_return_val_if_fail (scope != NULL, NULL);
 
-  return _asgiref_vardict_lookup_string (scope, "method");
+  return scope->method;
 }
 
 /**
  * asgiref_scope_get_scheme:
- * @scope: an ASGI scope, of type `a{sv}`
+ * @scope: a scope
  *
  * Reads the URL `scheme` of an `http` or `websocket` scope.
  *
  * Returns: the scheme, valid as long as @scope is; when the scope does not
- *   tell, `"ws"` for a `websocket` scope and `"http"` otherwise
+ *   tell (a `lifespan` scope), `"http"`
  */
 const char *
-asgiref_scope_get_scheme (GVariant *scope)
+asgiref_scope_get_scheme (AsgirefScope *scope)
 {
-  const char *scheme;
+  g_return_val_if_fail (scope != NULL, NULL);
 
-  _asgiref_return_val_if_not_vardict (scope, NULL);
-
-  scheme = _asgiref_vardict_lookup_string (scope, "scheme");
-  if (scheme != NULL)
-    return scheme;
-  return g_strcmp0 (_asgiref_vardict_lookup_string (scope, "type"), "websocket") == 0 ? "ws" : "http";
+  if (scope->scheme != NULL)
+    return scope->scheme;
+  return scope->kind == ASGIREF_SCOPE_WEBSOCKET ? "ws" : "http";
 }
 
 /**
  * asgiref_scope_get_path:
- * @scope: an ASGI scope, of type `a{sv}`
+ * @scope: a scope
  *
  * Reads the `path` of an `http` or `websocket` scope: the request target
  * without the query string, percent-decoded.
  *
  * Returns: (nullable): the path, valid as long as @scope is; %NULL when
- *   there is none
+ *   there is none (a `lifespan` scope)
  */
 const char *
-asgiref_scope_get_path (GVariant *scope)
+asgiref_scope_get_path (AsgirefScope *scope)
 {
-  _asgiref_return_val_if_not_vardict (scope, NULL);
+  g_return_val_if_fail (scope != NULL, NULL);
 
-  return _asgiref_vardict_lookup_string (scope, "path");
+  return scope->path;
 }
 
 /**
  * asgiref_scope_get_raw_path:
- * @scope: an ASGI scope, of type `a{sv}`
+ * @scope: a scope
  *
  * Reads the `raw_path` of an `http` or `websocket` scope: the path as the
  * client sent it.
@@ -310,16 +428,16 @@ asgiref_scope_get_path (GVariant *scope)
  *   server did not give it
  */
 GBytes *
-asgiref_scope_get_raw_path (GVariant *scope)
+asgiref_scope_get_raw_path (AsgirefScope *scope)
 {
-  _asgiref_return_val_if_not_vardict (scope, NULL);
+  g_return_val_if_fail (scope != NULL, NULL);
 
-  return _asgiref_vardict_lookup_bytes (scope, "raw_path", FALSE);
+  return scope->raw_path != NULL ? g_bytes_ref (scope->raw_path) : NULL;
 }
 
 /**
  * asgiref_scope_get_query_string:
- * @scope: an ASGI scope, of type `a{sv}`
+ * @scope: a scope
  *
  * Reads the `query_string` of an `http` or `websocket` scope: what follows
  * the `?`, still percent-encoded.
@@ -327,54 +445,53 @@ asgiref_scope_get_raw_path (GVariant *scope)
  * Returns: (transfer full): the query string; empty when there is none
  */
 GBytes *
-asgiref_scope_get_query_string (GVariant *scope)
+asgiref_scope_get_query_string (AsgirefScope *scope)
 {
-  _asgiref_return_val_if_not_vardict (scope, NULL);
+  g_return_val_if_fail (scope != NULL, NULL);
 
-  return _asgiref_vardict_lookup_bytes (scope, "query_string", TRUE);
+  if (scope->query_string != NULL)
+    return g_bytes_ref (scope->query_string);
+  return _asgiref_scope_empty_bytes ();
 }
 
 /**
  * asgiref_scope_get_root_path:
- * @scope: an ASGI scope, of type `a{sv}`
+ * @scope: a scope
  *
  * Reads the `root_path` of an `http` or `websocket` scope: where the
  * application is mounted.
  *
- * Returns: the root path, valid as long as @scope is; `""` when the scope
- *   does not tell
+ * Returns: the root path, valid as long as @scope is; `""` when the
+ *   application is mounted at the root, or the scope does not tell
  */
 const char *
-asgiref_scope_get_root_path (GVariant *scope)
+asgiref_scope_get_root_path (AsgirefScope *scope)
 {
-  const char *root_path;
+  g_return_val_if_fail (scope != NULL, NULL);
 
-  _asgiref_return_val_if_not_vardict (scope, NULL);
-
-  root_path = _asgiref_vardict_lookup_string (scope, "root_path");
-  return root_path != NULL ? root_path : "";
+  return scope->root_path != NULL ? scope->root_path : "";
 }
 
 /**
  * asgiref_scope_get_headers:
- * @scope: an ASGI scope, of type `a{sv}`
+ * @scope: a scope
  *
  * Reads the request `headers` of an `http` or `websocket` scope.
  *
- * Returns: (transfer full): the headers, of type `a(ayay)`; an empty list
- *   when the scope has none of that type
+ * Returns: (transfer none): the headers, valid as long as @scope is; an
+ *   empty list when there are none (and for a `lifespan` scope)
  */
-GVariant *
-asgiref_scope_get_headers (GVariant *scope)
+AsgirefHeaders *
+asgiref_scope_get_headers (AsgirefScope *scope)
 {
-  _asgiref_return_val_if_not_vardict (scope, NULL);
+  g_return_val_if_fail (scope != NULL, NULL);
 
-  return _asgiref_vardict_lookup_headers (scope);
+  return scope->headers != NULL ? scope->headers : _asgiref_headers_empty ();
 }
 
 /**
  * asgiref_scope_get_client:
- * @scope: an ASGI scope, of type `a{sv}`
+ * @scope: a scope
  * @host: (out) (optional) (nullable) (transfer none): return location for
  *   the remote address, valid as long as @scope is; %NULL when there is
  *   no `client`
@@ -384,31 +501,28 @@ asgiref_scope_get_headers (GVariant *scope)
  * Reads the `client` of an `http` or `websocket` scope: the address of the
  * remote end.
  *
- * Returns: %TRUE if the scope has a `client` of type `(si)`
+ * Returns: %TRUE if the scope has a `client`
  */
 gboolean
-asgiref_scope_get_client (GVariant    *scope,
-                          const char **host,
-                          int         *port)
+asgiref_scope_get_client (AsgirefScope  *scope,
+                          const char   **host,
+                          int           *port)
 {
-  const char *client_host = NULL;
-  gint32 client_port = 0;
   gboolean found;
 
-  _asgiref_return_val_if_not_vardict (scope, FALSE);
+  g_return_val_if_fail (scope != NULL, FALSE);
 
-  g_variant_get_data (scope);
-  found = g_variant_lookup (scope, "client", "(&si)", &client_host, &client_port);
+  found = scope->client_host != NULL;
   if (host != NULL)
-    *host = client_host;
+    *host = scope->client_host;
   if (port != NULL)
-    *port = client_port;
+    *port = found ? scope->client_port : 0;
   return found;
 }
 
 /**
  * asgiref_scope_get_server:
- * @scope: an ASGI scope, of type `a{sv}`
+ * @scope: a scope
  * @host: (out) (optional) (nullable) (transfer none): return location for
  *   the listening address or Unix socket path, valid as long as @scope
  *   is; %NULL when there is no `server`
@@ -418,62 +532,48 @@ asgiref_scope_get_client (GVariant    *scope,
  * Reads the `server` of an `http` or `websocket` scope: the address that
  * accepted the connection.
  *
- * Returns: %TRUE if the scope has a `server` of type `(smi)`
+ * Returns: %TRUE if the scope has a `server`
  */
 gboolean
-asgiref_scope_get_server (GVariant    *scope,
-                          const char **host,
-                          int         *port)
+asgiref_scope_get_server (AsgirefScope  *scope,
+                          const char   **host,
+                          int           *port)
 {
-  g_autoptr(GVariant) server = NULL;
-  g_autoptr(GVariant) maybe_port = NULL;
-  const char *server_host = NULL;
-  int server_port = 0;
+  gboolean found;
 
-  _asgiref_return_val_if_not_vardict (scope, FALSE);
+  g_return_val_if_fail (scope != NULL, FALSE);
 
-  g_variant_get_data (scope);
-  server = g_variant_lookup_value (scope, "server", G_VARIANT_TYPE ("(smi)"));
-  if (server != NULL)
-    {
-      g_variant_get (server, "(&s@mi)", &server_host, &maybe_port);
-      if (g_variant_n_children (maybe_port) == 0)
-        server_port = -1;
-      else
-        g_variant_get (maybe_port, "mi", NULL, &server_port);
-    }
+  found = scope->server_host != NULL;
   if (host != NULL)
-    *host = server_host;
+    *host = scope->server_host;
   if (port != NULL)
-    *port = server_port;
-  return server != NULL;
+    *port = found ? scope->server_port : 0;
+  return found;
 }
 
 /**
  * asgiref_scope_get_subprotocols:
- * @scope: an ASGI scope, of type `a{sv}`
+ * @scope: a scope
  *
  * Reads the `subprotocols` a WebSocket client offered.
  *
  * Returns: (transfer full) (array zero-terminated=1): the subprotocols, in
- *   the client's order; empty when there are none
+ *   the client's order; empty when there are none (and for a scope that is
+ *   not a `websocket` one)
  */
 char **
-asgiref_scope_get_subprotocols (GVariant *scope)
+asgiref_scope_get_subprotocols (AsgirefScope *scope)
 {
-  g_autoptr(GVariant) value = NULL;
+  g_return_val_if_fail (scope != NULL, NULL);
 
-  _asgiref_return_val_if_not_vardict (scope, NULL);
-
-  value = g_variant_lookup_value (scope, "subprotocols", G_VARIANT_TYPE_STRING_ARRAY);
-  if (value == NULL)
+  if (scope->subprotocols == NULL)
     return g_new0 (char *, 1);
-  return g_variant_dup_strv (value, NULL);
+  return g_strdupv (scope->subprotocols);
 }
 
 /**
  * asgiref_scope_get_state:
- * @scope: an ASGI scope, of type `a{sv}`
+ * @scope: a scope
  *
  * Reads the scope's `state`: what the application's lifespan startup left
  * for its requests.
@@ -482,16 +582,36 @@ asgiref_scope_get_subprotocols (GVariant *scope)
  *   %NULL when the server does not pass one
  */
 GVariant *
-asgiref_scope_get_state (GVariant *scope)
+asgiref_scope_get_state (AsgirefScope *scope)
 {
-  _asgiref_return_val_if_not_vardict (scope, NULL);
+  g_return_val_if_fail (scope != NULL, NULL);
 
-  return g_variant_lookup_value (scope, "state", G_VARIANT_TYPE_VARDICT);
+  return scope->state != NULL ? g_variant_ref (scope->state) : NULL;
+}
+
+/**
+ * asgiref_scope_get_extensions:
+ * @scope: a scope
+ *
+ * Reads the scope's `extensions`: the protocol extensions the server
+ * supports, each name mapped to what the extension tells the application.
+ * [method@Asgiref.Scope.has_extension] answers the usual question.
+ *
+ * Returns: (transfer none) (nullable): the extensions, of type `a{sv}`
+ *   whose values are `a{sv}`, valid as long as @scope is; %NULL when the
+ *   server announced none
+ */
+GVariant *
+asgiref_scope_get_extensions (AsgirefScope *scope)
+{
+  g_return_val_if_fail (scope != NULL, NULL);
+
+  return scope->extensions;
 }
 
 /**
  * asgiref_scope_has_extension:
- * @scope: an ASGI scope, of type `a{sv}`
+ * @scope: a scope
  * @name: an extension's name, such as `"websocket.http.response"`
  *
  * Tells whether the server announced the extension @name in the scope's
@@ -500,88 +620,23 @@ asgiref_scope_get_state (GVariant *scope)
  * Returns: %TRUE if it did
  */
 gboolean
-asgiref_scope_has_extension (GVariant   *scope,
-                             const char *name)
+asgiref_scope_has_extension (AsgirefScope *scope,
+                             const char   *name)
 {
-  g_autoptr(GVariant) extensions = NULL;
   g_autoptr(GVariant) info = NULL;
 
-  _asgiref_return_val_if_not_vardict (scope, FALSE);
+  g_return_val_if_fail (scope != NULL, FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
 
-  extensions = g_variant_lookup_value (scope, "extensions", G_VARIANT_TYPE_VARDICT);
-  if (extensions == NULL)
+  if (scope->extensions == NULL)
     return FALSE;
-  info = g_variant_lookup_value (extensions, name, G_VARIANT_TYPE_VARDICT);
+  info = g_variant_lookup_value (scope->extensions, name, G_VARIANT_TYPE_VARDICT);
   return info != NULL;
 }
 
 /* }}} */
 
-/* {{{ Validation */
-
-static const AsgirefKeySpec http_keys[] = {
-  { "asgi", "a{sv}", TRUE, NULL },
-  { "http_version", "s", TRUE, NULL },
-  { "method", "s", TRUE, NULL },
-  { "scheme", "s", FALSE, NULL },
-  { "path", "s", TRUE, NULL },
-  { "raw_path", "ay", FALSE, NULL },
-  { "query_string", "ay", TRUE, NULL },
-  { "root_path", "s", FALSE, NULL },
-  { "headers", "a(ayay)", TRUE, NULL },
-  { "client", "(si)", FALSE, NULL },
-  { "server", "(smi)", FALSE, NULL },
-  { "state", "a{sv}", FALSE, NULL },
-  { "extensions", "a{sv}", FALSE, NULL },
-  { NULL, NULL, FALSE, NULL }
-};
-
-static const AsgirefKeySpec websocket_keys[] = {
-  { "asgi", "a{sv}", TRUE, NULL },
-  { "http_version", "s", FALSE, NULL },
-  { "scheme", "s", FALSE, NULL },
-  { "path", "s", TRUE, NULL },
-  { "raw_path", "ay", FALSE, NULL },
-  { "query_string", "ay", FALSE, NULL },
-  { "root_path", "s", FALSE, NULL },
-  { "headers", "a(ayay)", TRUE, NULL },
-  { "client", "(si)", FALSE, NULL },
-  { "server", "(smi)", FALSE, NULL },
-  { "subprotocols", "as", FALSE, NULL },
-  { "state", "a{sv}", FALSE, NULL },
-  { "extensions", "a{sv}", FALSE, NULL },
-  { NULL, NULL, FALSE, NULL }
-};
-
-static const AsgirefKeySpec lifespan_keys[] = {
-  { "asgi", "a{sv}", TRUE, NULL },
-  { "state", "a{sv}", FALSE, NULL },
-  { NULL, NULL, FALSE, NULL }
-};
-
-static const AsgirefKeySpec asgi_keys[] = {
-  { "version", "s", FALSE, NULL },
-  { "spec_version", "s", FALSE, NULL },
-  { NULL, NULL, FALSE, NULL }
-};
-
-/* "3", "3.0", "3.1"...: any version of ASGI 3, whose scopes and calling
- * convention this library implements. */
-static gboolean
-is_asgi_3 (const char *version)
-{
-  if (version[0] != '3')
-    return FALSE;
-  if (version[1] == '\0')
-    return TRUE;
-  if (version[1] != '.' || version[2] == '\0')
-    return FALSE;
-  for (const char *p = version + 2; *p != '\0'; p++)
-    if (!g_ascii_isdigit (*p))
-      return FALSE;
-  return TRUE;
-}
+/* {{{ Rules: what a valid scope's fields are, for both of its forms */
 
 static gboolean
 is_token (const char *text)
@@ -594,50 +649,22 @@ is_token (const char *text)
   return TRUE;
 }
 
-static gboolean
-validate_asgi (GVariant  *scope,
-               GError   **error)
+gboolean
+_asgiref_scope_check_http_version (const char  *version,
+                                   const char  *type,
+                                   GError     **error)
 {
-  g_autoptr(GVariant) asgi = g_variant_lookup_value (scope, "asgi", G_VARIANT_TYPE_VARDICT);
-  const char *version = "2.0";
-
-  if (!_asgiref_vardict_check_keys (asgi, ASGIREF_VARDICT_SCOPE_ASGI, NULL, asgi_keys, error))
-    return FALSE;
-
-  g_variant_lookup (asgi, "version", "&s", &version);
-  if (!is_asgi_3 (version))
+  if (strcmp (type, "websocket") == 0)
     {
-      g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
-                   _("The ASGI scope is for ASGI version “%s” (“2.0” when “asgi” has no “version”), "
-                     "but this library speaks ASGI 3"),
-                   version);
-      return FALSE;
+      if (strcmp (version, "1.1") != 0 && strcmp (version, "2") != 0)
+        {
+          g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
+                       _("The HTTP version “%s” of the ASGI scope “%s” is not “1.1” or “2”"),
+                       version, type);
+          return FALSE;
+        }
     }
-
-  return TRUE;
-}
-
-static gboolean
-validate_http_version (GVariant    *scope,
-                       const char  *type,
-                       GError     **error)
-{
-  const char *version = NULL;
-  gboolean websocket = strcmp (type, "websocket") == 0;
-
-  /* Optional in a websocket scope, where the type is already checked. */
-  if (!g_variant_lookup (scope, "http_version", "&s", &version))
-    return TRUE;
-
-  if (websocket && strcmp (version, "1.1") != 0 && strcmp (version, "2") != 0)
-    {
-      g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
-                   _("The HTTP version “%s” of the ASGI scope “%s” is not “1.1” or “2”"),
-                   version, type);
-      return FALSE;
-    }
-  if (!websocket && strcmp (version, "1.0") != 0 && strcmp (version, "1.1") != 0 &&
-      strcmp (version, "2") != 0)
+  else if (strcmp (version, "1.0") != 0 && strcmp (version, "1.1") != 0 && strcmp (version, "2") != 0)
     {
       g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
                    _("The HTTP version “%s” of the ASGI scope “%s” is not “1.0”, “1.1” or “2”"),
@@ -648,13 +675,10 @@ validate_http_version (GVariant    *scope,
   return TRUE;
 }
 
-static gboolean
-validate_method (GVariant  *scope,
-                 GError   **error)
+gboolean
+_asgiref_scope_check_method (const char  *method,
+                             GError     **error)
 {
-  const char *method = NULL;
-
-  g_variant_lookup (scope, "method", "&s", &method);
   if (*method == '\0')
     {
       g_set_error_literal (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
@@ -679,26 +703,23 @@ validate_method (GVariant  *scope,
   return TRUE;
 }
 
-static gboolean
-validate_paths (GVariant    *scope,
-                const char  *type,
-                GError     **error)
+/* @scheme and @root_path are nullable: not given; @method too, outside
+ * http. */
+gboolean
+_asgiref_scope_check_paths (const char  *scheme,
+                            const char  *path,
+                            const char  *root_path,
+                            const char  *method,
+                            const char  *type,
+                            GError     **error)
 {
-  const char *path = NULL;
-  const char *root_path = NULL;
-  const char *method = NULL;
-  const char *scheme = NULL;
-
-  /* Optional, but a scheme that is there says something. */
-  if (g_variant_lookup (scope, "scheme", "&s", &scheme) && *scheme == '\0')
+  if (scheme != NULL && *scheme == '\0')
     {
       g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
                    _("The scheme of the ASGI scope “%s” is empty"), type);
       return FALSE;
     }
 
-  g_variant_lookup (scope, "path", "&s", &path);
-  g_variant_lookup (scope, "method", "&s", &method);
   if (*path == '\0')
     {
       g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
@@ -713,8 +734,7 @@ validate_paths (GVariant    *scope,
       return FALSE;
     }
 
-  if (g_variant_lookup (scope, "root_path", "&s", &root_path) &&
-      root_path[0] != '\0' && root_path[0] != '/')
+  if (root_path != NULL && root_path[0] != '\0' && root_path[0] != '/')
     {
       g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
                    _("The root path “%s” of the ASGI scope “%s” must be empty or start with “/”"),
@@ -725,85 +745,56 @@ validate_paths (GVariant    *scope,
   return TRUE;
 }
 
-static gboolean
-validate_address (GVariant    *scope,
-                  const char  *type,
-                  const char  *key,
-                  GError     **error)
+/* @key is "client" or "server"; @has_port is FALSE for a server without
+ * one (a Unix socket). */
+gboolean
+_asgiref_scope_check_address (const char  *host,
+                              gboolean     has_port,
+                              int          port,
+                              const char  *key,
+                              const char  *type,
+                              GError     **error)
 {
-  g_autoptr(GVariant) address = g_variant_lookup_value (scope, key, NULL);
-  g_autoptr(GVariant) host = NULL;
-  g_autoptr(GVariant) port = NULL;
-  gint32 port_number;
-
-  if (address == NULL)
-    return TRUE;
-
-  host = g_variant_get_child_value (address, 0);
-  port = g_variant_get_child_value (address, 1);
-  if (*g_variant_get_string (host, NULL) == '\0')
+  if (*host == '\0')
     {
       g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
                    _("The host of “%s” in the ASGI scope “%s” is empty"), key, type);
       return FALSE;
     }
-  if (g_variant_is_of_type (port, G_VARIANT_TYPE_MAYBE))
-    {
-      g_autoptr(GVariant) inner = g_variant_get_maybe (port);
-
-      if (inner == NULL)
-        return TRUE;
-      port_number = g_variant_get_int32 (inner);
-    }
-  else
-    port_number = g_variant_get_int32 (port);
-
-  if (port_number < 0 || port_number > 65535)
+  if (has_port && (port < 0 || port > 65535))
     {
       g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
                    _("The port %d of “%s” in the ASGI scope “%s” is outside 0–65535"),
-                   port_number, key, type);
+                   port, key, type);
       return FALSE;
     }
 
   return TRUE;
 }
 
-static gboolean
-validate_subprotocols (GVariant  *scope,
-                       GError   **error)
+gboolean
+_asgiref_scope_check_subprotocols (const char * const  *subprotocols,
+                                   GError             **error)
 {
-  g_autoptr(GVariant) subprotocols = g_variant_lookup_value (scope, "subprotocols", G_VARIANT_TYPE_STRING_ARRAY);
-  gsize n;
-
-  if (subprotocols == NULL)
-    return TRUE;
-
-  n = g_variant_n_children (subprotocols);
-  for (gsize i = 0; i < n; i++)
-    {
-      const char *subprotocol = NULL;
-
-      g_variant_get_child (subprotocols, i, "&s", &subprotocol);
-      if (!is_token (subprotocol))
-        {
-          g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
-                       _("Subprotocol %u of the ASGI scope “websocket” is empty or has a character "
-                         "that HTTP does not allow in a token"),
-                       (guint) i);
-          return FALSE;
-        }
-    }
+  for (guint i = 0; subprotocols != NULL && subprotocols[i] != NULL; i++)
+    if (!is_token (subprotocols[i]))
+      {
+        g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
+                     _("Subprotocol %u of the ASGI scope “websocket” is empty or has a character "
+                       "that HTTP does not allow in a token"),
+                     i);
+        return FALSE;
+      }
 
   return TRUE;
 }
 
-static gboolean
-validate_extensions (GVariant  *scope,
-                     const char *type,
-                     GError   **error)
+/* @extensions is an a{sv}, or NULL. */
+gboolean
+_asgiref_scope_check_extensions (GVariant    *extensions,
+                                 const char  *type,
+                                 GError     **error)
 {
-  g_autoptr(GVariant) extensions = g_variant_lookup_value (scope, "extensions", G_VARIANT_TYPE_VARDICT);
   GVariantIter iter;
   const char *name;
   GVariant *info;
@@ -814,43 +805,50 @@ validate_extensions (GVariant  *scope,
   g_variant_iter_init (&iter, extensions);
   while (g_variant_iter_next (&iter, "{&sv}", &name, &info))
     {
-      if (!g_variant_is_of_type (info, G_VARIANT_TYPE_VARDICT))
-        {
-          g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
-                       _("Extension “%s” of the ASGI scope “%s” must be of type “a{sv}”, not “%s”"),
-                       name, type, g_variant_get_type_string (info));
-          g_variant_unref (info);
-          return FALSE;
-        }
+      gboolean is_dict = g_variant_is_of_type (info, G_VARIANT_TYPE_VARDICT);
+
+      if (!is_dict)
+        g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
+                     _("Extension “%s” of the ASGI scope “%s” must be of type “a{sv}”, not “%s”"),
+                     name, type, g_variant_get_type_string (info));
       g_variant_unref (info);
+      if (!is_dict)
+        return FALSE;
     }
 
   return TRUE;
 }
 
+static gboolean
+check_headers (AsgirefHeaders  *headers,
+               const char      *type,
+               GError         **error)
+{
+  if (!_asgiref_headers_check (headers, error))
+    {
+      g_prefix_error (error, _("In the ASGI scope “%s”: "), type);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* }}} */
+
+/* {{{ Validation */
+
 /**
  * asgiref_scope_validate:
- * @scope: a candidate ASGI scope
+ * @scope: a scope
  * @error: return location for a #GError
  *
- * Checks that @scope is an ASGI 3.0 scope that this library knows: `http`
- * (HTTP 2.3), `websocket` (WebSocket 2.3) or `lifespan` (lifespan 2.0).
+ * Checks that @scope's fields follow ASGI's rules, for a server that built
+ * it from what a client sent, or a test. The builders check nothing, and
+ * [ctor@Asgiref.Scope.new_from_variant] checks everything, so a scope it
+ * returned is valid.
  *
  * On the first rule broken it fails with %ASGIREF_ERROR_INVALID_MESSAGE
- * and a message that names the rule, the key and the types involved:
+ * and a message that names the rule and the field:
  *
- * - @scope is not of type `a{sv}`;
- * - it has no `type` key, `type` is not a string, or not one of the
- *   above;
- * - a required key is missing: `asgi` always; `http_version`, `method`,
- *   `path`, `query_string` and `headers` in `http`; `path` and `headers`
- *   in `websocket`;
- * - a known key has a value of the wrong type: `asgi`, `state` and
- *   `extensions` must be `a{sv}`, `asgi.version`, `asgi.spec_version`,
- *   `http_version`, `method`, `scheme`, `path` and `root_path` `s`,
- *   `raw_path` and `query_string` `ay`, `headers` `a(ayay)`, `client`
- *   `(si)`, `server` `(smi)` and `subprotocols` `as`;
- * - `asgi.version` is not 3 or 3.x (a missing one means 2.0);
  * - `http_version` is not `1.0`, `1.1` or `2` (`1.1` or `2` for
  *   WebSocket);
  * - the method is empty, not upper-case, or not an HTTP token;
@@ -858,73 +856,52 @@ validate_extensions (GVariant  *scope,
  * - the path is empty, or does not start with `/` (`*` is allowed for an
  *   `OPTIONS` request);
  * - `root_path` is neither empty nor starts with `/`;
- * - a header breaks the rules of [func@Asgiref.message_validate];
+ * - a header name is empty, not lower-case or not an HTTP token, or a
+ *   header has a CR, LF or NUL byte;
  * - the host of `client` or `server` is empty, or its port is outside
- *   0–65535;
+ *   0–65535 (a `server` may have no port: a Unix socket);
  * - a subprotocol is empty or not an HTTP token;
  * - an entry of `extensions` is not an `a{sv}`.
  *
- * Keys the specification does not name are allowed. Any thread may call
- * this function. It does not consume a floating reference.
+ * A `lifespan` scope has none of these fields, and is always valid. Any
+ * thread may call this function.
  *
  * Returns: %TRUE if @scope is valid
  */
 gboolean
-asgiref_scope_validate (GVariant  *scope,
-                        GError   **error)
+asgiref_scope_validate (AsgirefScope  *scope,
+                        GError       **error)
 {
-  g_autoptr(GVariant) type_value = NULL;
-  g_autoptr(GVariant) headers = NULL;
-  const AsgirefKeySpec *keys;
   const char *type;
 
   g_return_val_if_fail (scope != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  type_value = _asgiref_vardict_check_type (scope, ASGIREF_VARDICT_SCOPE, error);
-  if (type_value == NULL)
-    return FALSE;
-
-  type = g_variant_get_string (type_value, NULL);
-  if (strcmp (type, "http") == 0)
-    keys = http_keys;
-  else if (strcmp (type, "websocket") == 0)
-    keys = websocket_keys;
-  else if (strcmp (type, "lifespan") == 0)
-    keys = lifespan_keys;
-  else
-    {
-      g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
-                   _("Unknown ASGI scope type “%s”"), type);
-      return FALSE;
-    }
-
-  /* Types first, so that the rules below can read values without
-   * checking them again. */
-  if (!_asgiref_vardict_check_keys (scope, ASGIREF_VARDICT_SCOPE, type, keys, error) || !validate_asgi (scope, error))
-    return FALSE;
-
-  if (keys == lifespan_keys)
+  if (scope->kind == ASGIREF_SCOPE_LIFESPAN)
     return TRUE;
 
-  if (!validate_http_version (scope, type, error))
+  type = asgiref_scope_get_type_name (scope);
+  if (scope->http_version != NULL &&
+      !_asgiref_scope_check_http_version (scope->http_version, type, error))
     return FALSE;
-  if (keys == http_keys && !validate_method (scope, error))
+  if (scope->kind == ASGIREF_SCOPE_HTTP &&
+      !_asgiref_scope_check_method (scope->method != NULL ? scope->method : "", error))
     return FALSE;
-  if (!validate_paths (scope, type, error))
+  if (!_asgiref_scope_check_paths (scope->scheme, scope->path != NULL ? scope->path : "", scope->root_path,
+                                   scope->method, type, error))
     return FALSE;
-
-  headers = g_variant_lookup_value (scope, "headers", NULL);
-  if (!_asgiref_headers_validate (headers, error))
-    {
-      g_prefix_error (error, _("In the ASGI scope “%s”: "), type);
-      return FALSE;
-    }
-
-  if (!validate_address (scope, type, "client", error) ||
-      !validate_address (scope, type, "server", error) ||
-      (keys == websocket_keys && !validate_subprotocols (scope, error)) ||
-      !validate_extensions (scope, type, error))
+  if (scope->headers != NULL && !check_headers (scope->headers, type, error))
+    return FALSE;
+  if (scope->client_host != NULL &&
+      !_asgiref_scope_check_address (scope->client_host, TRUE, scope->client_port, "client", type, error))
+    return FALSE;
+  /* -1 is how the struct says "no port"; other negative ports are wrong. */
+  if (scope->server_host != NULL &&
+      !_asgiref_scope_check_address (scope->server_host, scope->server_port != -1, scope->server_port,
+                                     "server", type, error))
+    return FALSE;
+  if (!_asgiref_scope_check_subprotocols ((const char * const *) scope->subprotocols, error) ||
+      !_asgiref_scope_check_extensions (scope->extensions, type, error))
     return FALSE;
 
   return TRUE;

@@ -7,69 +7,96 @@
 
 #include <glib-object.h>
 
+#include "asgiref-enums.h"
+#include "asgiref-headers.h"
 #include "asgiref-version-macros.h"
 
 G_BEGIN_DECLS
 
-/* Builders: every one returns a new, non-floating a{sv} (transfer full). */
+#define ASGIREF_TYPE_SCOPE (asgiref_scope_get_type ())
+
+typedef struct _AsgirefScope AsgirefScope;
 
 ASGIREF_AVAILABLE_IN_1_0
-GVariant            *asgiref_scope_new_http                  (const char          *method,
+GType                asgiref_scope_get_type                  (void) G_GNUC_CONST;
+ASGIREF_AVAILABLE_IN_1_0
+AsgirefScope        *asgiref_scope_ref                       (AsgirefScope        *scope);
+ASGIREF_AVAILABLE_IN_1_0
+void                 asgiref_scope_unref                     (AsgirefScope        *scope);
+
+/* Builders: every one returns a new scope (transfer full). */
+
+ASGIREF_AVAILABLE_IN_1_0
+AsgirefScope        *asgiref_scope_new_http                  (const char          *method,
                                                               const char          *path,
                                                               GBytes              *query_string,
-                                                              GVariant            *headers);
+                                                              AsgirefHeaders      *headers);
 ASGIREF_AVAILABLE_IN_1_0
-GVariant            *asgiref_scope_new_websocket             (const char          *path,
+AsgirefScope        *asgiref_scope_new_websocket             (const char          *path,
                                                               GBytes              *query_string,
-                                                              GVariant            *headers,
+                                                              AsgirefHeaders      *headers,
                                                               const char * const  *subprotocols);
 ASGIREF_AVAILABLE_IN_1_0
-GVariant            *asgiref_scope_new_lifespan              (GVariant            *state);
+AsgirefScope        *asgiref_scope_new_lifespan              (GVariant            *state);
 
 /* Accessors. */
 
 ASGIREF_AVAILABLE_IN_1_0
-const char          *asgiref_scope_get_type_name             (GVariant            *scope);
+AsgirefScopeKind     asgiref_scope_get_kind                  (AsgirefScope        *scope);
 ASGIREF_AVAILABLE_IN_1_0
-const char          *asgiref_scope_get_asgi_version          (GVariant            *scope);
+const char          *asgiref_scope_get_type_name             (AsgirefScope        *scope);
 ASGIREF_AVAILABLE_IN_1_0
-const char          *asgiref_scope_get_spec_version          (GVariant            *scope);
+const char          *asgiref_scope_get_asgi_version          (AsgirefScope        *scope);
 ASGIREF_AVAILABLE_IN_1_0
-const char          *asgiref_scope_get_http_version          (GVariant            *scope);
+const char          *asgiref_scope_get_spec_version          (AsgirefScope        *scope);
 ASGIREF_AVAILABLE_IN_1_0
-const char          *asgiref_scope_get_method                (GVariant            *scope);
+const char          *asgiref_scope_get_http_version          (AsgirefScope        *scope);
 ASGIREF_AVAILABLE_IN_1_0
-const char          *asgiref_scope_get_scheme                (GVariant            *scope);
+const char          *asgiref_scope_get_method                (AsgirefScope        *scope);
 ASGIREF_AVAILABLE_IN_1_0
-const char          *asgiref_scope_get_path                  (GVariant            *scope);
+const char          *asgiref_scope_get_scheme                (AsgirefScope        *scope);
 ASGIREF_AVAILABLE_IN_1_0
-GBytes              *asgiref_scope_get_raw_path              (GVariant            *scope);
+const char          *asgiref_scope_get_path                  (AsgirefScope        *scope);
 ASGIREF_AVAILABLE_IN_1_0
-GBytes              *asgiref_scope_get_query_string          (GVariant            *scope);
+GBytes              *asgiref_scope_get_raw_path              (AsgirefScope        *scope);
 ASGIREF_AVAILABLE_IN_1_0
-const char          *asgiref_scope_get_root_path             (GVariant            *scope);
+GBytes              *asgiref_scope_get_query_string          (AsgirefScope        *scope);
 ASGIREF_AVAILABLE_IN_1_0
-GVariant            *asgiref_scope_get_headers               (GVariant            *scope);
+const char          *asgiref_scope_get_root_path             (AsgirefScope        *scope);
 ASGIREF_AVAILABLE_IN_1_0
-gboolean             asgiref_scope_get_client                (GVariant            *scope,
+AsgirefHeaders      *asgiref_scope_get_headers               (AsgirefScope        *scope);
+ASGIREF_AVAILABLE_IN_1_0
+gboolean             asgiref_scope_get_client                (AsgirefScope        *scope,
                                                               const char         **host,
                                                               int                 *port);
 ASGIREF_AVAILABLE_IN_1_0
-gboolean             asgiref_scope_get_server                (GVariant            *scope,
+gboolean             asgiref_scope_get_server                (AsgirefScope        *scope,
                                                               const char         **host,
                                                               int                 *port);
 ASGIREF_AVAILABLE_IN_1_0
-char               **asgiref_scope_get_subprotocols          (GVariant            *scope);
+char               **asgiref_scope_get_subprotocols          (AsgirefScope        *scope);
 ASGIREF_AVAILABLE_IN_1_0
-GVariant            *asgiref_scope_get_state                 (GVariant            *scope);
+GVariant            *asgiref_scope_get_state                 (AsgirefScope        *scope);
 ASGIREF_AVAILABLE_IN_1_0
-gboolean             asgiref_scope_has_extension             (GVariant            *scope,
+GVariant            *asgiref_scope_get_extensions            (AsgirefScope        *scope);
+ASGIREF_AVAILABLE_IN_1_0
+gboolean             asgiref_scope_has_extension             (AsgirefScope        *scope,
                                                               const char          *name);
 
 /* Validation. */
 
 ASGIREF_AVAILABLE_IN_1_0
-gboolean             asgiref_scope_validate                  (GVariant            *scope,
+gboolean             asgiref_scope_validate                  (AsgirefScope        *scope,
                                                               GError             **error);
+
+/* The a{sv} form, for bindings, logging and interoperation. */
+
+ASGIREF_AVAILABLE_IN_1_0
+AsgirefScope        *asgiref_scope_new_from_variant          (GVariant            *variant,
+                                                              GError             **error);
+ASGIREF_AVAILABLE_IN_1_0
+GVariant            *asgiref_scope_to_variant                (AsgirefScope        *scope);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AsgirefScope, asgiref_scope_unref)
 
 G_END_DECLS

@@ -8,6 +8,7 @@
 #include "asgiref-http-exchange-private.h"
 #include "asgiref-i18n-private.h"
 #include "asgiref-message.h"
+#include "asgiref-message-private.h"
 #include "asgiref-scope.h"
 #include "asgiref-server.h"
 #include "asgiref-task-private.h"
@@ -22,20 +23,32 @@
  * [struct@Asgiref.Context] of its own (a copy of the one current when the
  * server was created), so concurrent requests never see each other's
  * [class@Asgiref.Local] values. The request body reaches the application
- * as it arrives, in `http.request` chunks; the response goes out as the
- * application sends it, chunked unless it gave a `content-length`, and
- * each `http.response.body` send completes only once libsoup wrote the
- * chunk, so an application streaming a large body keeps memory flat. A
- * client that leaves produces `http.disconnect`, as does a receive after
- * the response was sent.
+ * as it arrives, in `http.request` chunks. The response goes out as the
+ * application sends it: a body that comes whole in its first
+ * `http.response.body` is framed with `Content-Length` and written at
+ * once, as a bare libsoup handler would; a streamed one goes chunked
+ * (unless the application framed it), and each of its sends completes
+ * only once libsoup wrote the chunk, so an application streaming a large
+ * body keeps memory flat. Body bytes are the application's own
+ * [struct@GLib.Bytes], never copied. A client that leaves produces
+ * `http.disconnect`, as does a receive after the response was sent.
  *
  * ```c
+ * static void
+ * on_started (GObject *source, GAsyncResult *result, gpointer data)
+ * {
+ *   AsgirefServer *server = ASGIREF_SERVER (source);
+ *   g_autoptr(GError) error = NULL;
+ *
+ *   // Listen once the application is ready (lifespan startup done).
+ *   if (!asgiref_server_start_finish (server, result, &error) ||
+ *       !asgiref_server_listen_local (server, 8000, &error))
+ *     g_error ("%s", error->message);
+ * }
+ *
  * g_autoptr(AsgirefServer) server = asgiref_server_new (application);
  *
- * asgiref_server_start_async (server, NULL, on_started, NULL);   // lifespan startup
- * ...
- * if (!asgiref_server_listen_local (server, 8000, &error))
- *   g_error ("%s", error->message);
+ * asgiref_server_start_async (server, NULL, on_started, NULL);
  * g_main_loop_run (loop);
  * ...
  * asgiref_server_stop_async (server, timeout_cancellable, on_stopped, NULL);
@@ -47,10 +60,11 @@
  * served all the same, as uvicorn's `lifespan="auto"` does.
  *
  * A misbehaving application never takes the server down: an instance that
- * fails, sends a header HTTP/1.1 cannot carry, or returns without a
- * response gets a 500 (or, once its response started, its connection
- * closed) and a warning in the log, and the server goes on serving. A
- * response it completed before failing stands.
+ * fails, sends a message the protocol does not allow, or returns without
+ * a response gets a 500 (or, once its response went out in part, its
+ * connection closed) and a warning in the log, and the server goes on
+ * serving. A response it completed before failing stands, and the
+ * failure is still logged.
  *
  * All of the server's methods are called on the main context it was
  * created on, and its callbacks run there; the application's may complete
@@ -142,6 +156,14 @@ on_request_headers (SoupServer        *soup,
 }
 
 static void
+on_request_done (SoupServer        *soup,
+                 SoupServerMessage *msg,
+                 gpointer           data)
+{
+  _asgiref_http_exchange_finished (msg);
+}
+
+static void
 on_request_body (SoupServer        *soup,
                  SoupServerMessage *msg,
                  const char        *path,
@@ -176,9 +198,8 @@ on_lifespan_answer (GObject      *source,
                     gpointer      data)
 {
   g_autoptr(GTask) task = data;
-  g_autoptr(GVariant) answer = NULL;
+  g_autoptr(AsgirefMessage) answer = NULL;
   g_autoptr(GError) error = NULL;
-  const char *type;
   const char *why;
 
   answer = asgiref_channel_take_output_finish (ASGIREF_CHANNEL (source), result, &error);
@@ -192,8 +213,8 @@ on_lifespan_answer (GObject      *source,
       return;
     }
 
-  type = asgiref_message_get_type_name (answer);
-  if (g_str_has_suffix (type, ".complete"))
+  if (answer->kind == ASGIREF_MESSAGE_LIFESPAN_STARTUP_COMPLETE ||
+      answer->kind == ASGIREF_MESSAGE_LIFESPAN_SHUTDOWN_COMPLETE)
     {
       g_task_return_boolean (task, TRUE);
       return;
@@ -201,7 +222,7 @@ on_lifespan_answer (GObject      *source,
 
   why = asgiref_message_get_message (answer);
   g_task_return_new_error (task, ASGIREF_ERROR, ASGIREF_ERROR_FAILED,
-                           g_str_equal (type, "lifespan.startup.failed")
+                           answer->kind == ASGIREF_MESSAGE_LIFESPAN_STARTUP_FAILED
                            ? _("The application failed to start: %s")
                            : _("The application failed to shut down: %s"),
                            why != NULL ? why : _("no reason given"));
@@ -209,11 +230,11 @@ on_lifespan_answer (GObject      *source,
 
 /* Puts @question to the lifespan instance; @task gets its answer. */
 static void
-lifespan_ask (AsgirefServer *self,
-              const char    *question,
-              GTask         *task)
+lifespan_ask (AsgirefServer      *self,
+              AsgirefMessageKind question,
+              GTask             *task)
 {
-  g_autoptr(GVariant) message = asgiref_message_new (question);
+  g_autoptr(AsgirefMessage) message = asgiref_message_new (question);
 
   asgiref_channel_put_input (self->lifespan, message, NULL);
   asgiref_channel_take_output_async (self->lifespan, g_task_get_cancellable (task),
@@ -224,7 +245,7 @@ static void
 start_lifespan (gpointer data)
 {
   AsgirefServer *self = data;
-  g_autoptr(GVariant) scope = asgiref_scope_new_lifespan (NULL);
+  g_autoptr(AsgirefScope) scope = asgiref_scope_new_lifespan (NULL);
 
   self->lifespan = asgiref_channel_new (scope);
   self->lifespan_cancellable = g_cancellable_new ();
@@ -274,7 +295,7 @@ asgiref_server_start_async (AsgirefServer       *self,
 
   context = asgiref_context_copy (self->context);
   asgiref_context_run (context, start_lifespan, self);
-  lifespan_ask (self, "lifespan.startup", g_steal_pointer (&task));
+  lifespan_ask (self, ASGIREF_MESSAGE_LIFESPAN_STARTUP, g_steal_pointer (&task));
 }
 
 /**
@@ -350,7 +371,7 @@ stop_lifespan (AsgirefServer *self)
     }
 
   answer = g_task_new (self, NULL, on_shut_down, NULL);
-  lifespan_ask (self, "lifespan.shutdown", answer);
+  lifespan_ask (self, ASGIREF_MESSAGE_LIFESPAN_SHUTDOWN, answer);
 }
 
 static gboolean
@@ -584,6 +605,9 @@ asgiref_server_constructed (GObject *object)
   self->soup = soup_server_new ("raw-paths", TRUE, "server-header", "asgiref-glib ", NULL);
   soup_server_add_early_handler (self->soup, NULL, on_request_headers, self, NULL);
   soup_server_add_handler (self->soup, NULL, on_request_body, self, NULL);
+  /* Once for the server, not for each message. */
+  g_signal_connect (self->soup, "request-finished", G_CALLBACK (on_request_done), self);
+  g_signal_connect (self->soup, "request-aborted", G_CALLBACK (on_request_done), self);
 }
 
 static void

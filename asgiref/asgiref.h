@@ -11,6 +11,7 @@
 # include "asgiref-enums.h"
 # include "asgiref-enum-types.h"
 # include "asgiref-error.h"
+# include "asgiref-headers.h"
 # include "asgiref-application.h"
 # include "asgiref-bridge.h"
 # include "asgiref-channel.h"

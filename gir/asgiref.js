@@ -402,31 +402,64 @@ export function syncToAsync(fn, {threadSensitive = true, bridge = null, cancella
 //     import {application} from './asgiref.js';
 //
 //     const app = application(async (scope, {receive, send}) => {
-//         const request = await receive();          // a GLib.Variant a{sv}
-//         const body = Asgiref.message_get_body(request);
-//         await send(Asgiref.message_new_http_response_start(200, null, false));
-//         await send(Asgiref.message_new_http_response_body(body, false));
-//     });                                           // an Asgiref.Application
+//         // scope: {type: 'http', method: 'POST', path: '/echo',
+//         //         query_string: Uint8Array, headers: [[Uint8Array, Uint8Array]], ...}
+//         const request = await receive();  // {type: 'http.request', body: Uint8Array, more_body: false}
+//         await send({type: 'http.response.start', status: 200,
+//                     headers: [['content-type', 'text/plain']]});
+//         await send({type: 'http.response.body', body: request.body});
+//     });                                   // an Asgiref.Application
 //
-// Messages stay GLib.Variant both ways (a{sv}, what the C API, the message
-// builders and the Asgiref.message_get_*() accessors use); for a plain JS
-// object, `message.recursiveUnpack()` gives {type: 'http.request',
-// body: Uint8Array, more_body: false}. The promise of the function
-// completes the instance: resolving ends it normally, rejecting ends it
-// with the error (a GLib.Error as it is, any other exception converted by
-// toGLibError()).
+// Messages and scopes are plain JS objects in ASGI's shape, both ways,
+// as asgiref's are dicts:
+// - what the function is given (the scope, and what receive() resolves
+//   to) has byte strings (`body`, `bytes`, `query_string`, `raw_path`,
+//   header names and values) as Uint8Array, `headers` as an array of
+//   [name, value] pairs, `client`/`server` as [host, port] (port null for
+//   a Unix socket), `asgi`/`state`/`extensions` as objects. It is the
+//   scope's or message's a{sv} form (to_variant()) unpacked, so it has
+//   exactly the keys the C library puts there.
+// - send() takes such an object, more leniently: a byte string may also be
+//   a GLib.Bytes, an ArrayBuffer or a string (sent UTF-8 encoded; `text`
+//   stays a string), a header name or value a string or a Uint8Array,
+//   `headers` an Asgiref.Headers, any value a GLib.Variant; null and
+//   undefined values are left out. It also takes an Asgiref.Message (built
+//   with the Asgiref.Message.new_*() constructors, which skips the
+//   conversion) or an a{sv} GLib.Variant.
+// Objects were chosen over the native Asgiref.Message and Asgiref.Scope
+// for the function's side because they read as ASGI code in any language
+// does (`scope.path`, `message.more_body`); the cost is one GVariant
+// built and unpacked per message, which the library itself never pays on
+// its hot path (it only happens in this helper). The native values stay at
+// hand: `channel.get_scope()` is the Asgiref.Scope, and
+// channel.receive_async()/receive_finish() give Asgiref.Message.
+//
+// messageFromObject(), scopeFromObject(), messageToObject() and
+// scopeToObject() are these conversions, exported for other code (and
+// headersFromArray() for headers alone). An object that is not a valid
+// ASGI message or scope throws a GLib.Error ASGIREF_ERROR_INVALID_MESSAGE
+// saying which key is wrong.
+//
+// The promise of the function completes the instance: resolving ends it
+// normally, rejecting ends it with the error (a GLib.Error as it is, any
+// other exception converted by toGLibError()).
 //
 // For tests, importing the module also gives every Asgiref.Communicator
 // promise-returning methods with timeouts in milliseconds (asgiref's
-// defaults):
+// defaults), taking and giving messages as objects, and lets
+// Asgiref.Communicator.new() take a scope object:
 //
-//     const comm = Asgiref.Communicator.new(app, Asgiref.scope_new_http('POST', '/', null, null));
-//     comm.sendInput(Asgiref.message_new_http_request(bytes, false));
-//     const start = await comm.receiveOutput();     // 1000 ms; GLib.Variant
+//     const comm = Asgiref.Communicator.new(app, Asgiref.Scope.new_http('POST', '/', null, null));
+//     // or a complete scope object: {type: 'http', asgi: {version: '3.0'},
+//     //   http_version: '1.1', method: 'POST', path: '/', query_string: '', headers: []}
+//     comm.sendInput({type: 'http.request', body: 'hi'});
+//     const start = await comm.receiveOutput();     // 1000 ms; {type: 'http.response.start', ...}
 //     await comm.receiveNothing();                  // 100 ms, every 10 ms: boolean
 //     await comm.waitForEnd();                      // 1000 ms: true
 //
-// (waitForEnd, not wait: Asgiref.Communicator.wait() is the blocking twin.)
+// (waitForEnd, not wait: Asgiref.Communicator.wait() is the blocking twin.
+// The introspected send_input() and receive_output*() keep the native
+// Asgiref.Message.)
 //
 // Facts about GJS 1.74 this relies on or works around:
 // - A JS vfunc_call() (or Asgiref.FunctionApplication function) that throws
@@ -450,10 +483,13 @@ export function syncToAsync(fn, {threadSensitive = true, bridge = null, cancella
 //   be started (Communicator.new(), a server) from the main thread.
 // - A JS class is a "double callable" application (one instance per
 //   scope, for Asgiref.FactoryApplication.new_for_type()) when it declares
-//   a writable GVariant `scope` property; GObject.ParamSpec.variant() does
-//   not exist in GJS 1.74, but the C constructor does:
-//   `GObject.param_spec_variant('scope', '', '', new GLib.VariantType('a{sv}'),
-//   null, GObject.ParamFlags.READWRITE | GObject.ParamFlags.CONSTRUCT_ONLY)`.
+//   a writable `scope` property of the boxed type Asgiref.Scope:
+//   `GObject.ParamSpec.boxed('scope', '', '', GObject.ParamFlags.READWRITE |
+//   GObject.ParamFlags.CONSTRUCT_ONLY, Asgiref.Scope.$gtype)`.
+// - GLib.Variant.recursiveUnpack() gives `ay` as a Uint8Array (NULs
+//   included) and `a(ayay)` as [[Uint8Array, Uint8Array]]; but
+//   `new GLib.Variant('ay', string)` packs a NUL-terminated byte string,
+//   so strings are encoded with TextEncoder first.
 
 /**
  * The GError domain (as a string) of the errors that carry a JS exception
@@ -489,6 +525,260 @@ export function toGLibError(value) {
     return new GLib.Error(JS_ERROR_QUARK, 0, message);
 }
 
+// ---- Messages and scopes as objects --------------------------------------
+
+const utf8 = new TextEncoder();
+
+// Keys whose value is a byte string in ASGI: a JS string given for one is
+// sent UTF-8 encoded (elsewhere a string is an ASGI str).
+const BYTES_KEYS = new Set(['body', 'bytes', 'query_string', 'raw_path']);
+const HEADERS_KEYS = new Set(['headers', 'raw_headers']);
+const ADDRESS_KEYS = new Set(['client', 'server']);
+
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
+// A value this module cannot give an ASGI type; becomes the GLib.Error
+// INVALID_MESSAGE thrown by messageFromObject() and friends.
+class Unconvertible extends Error {}
+
+function describe(value) {
+    if (typeof value === 'string')
+        return JSON.stringify(value);
+    if (Array.isArray(value))
+        return `[${value.map(describe).join(', ')}]`;
+    if (value === null || typeof value !== 'object')
+        return String(value);
+    return value.constructor?.name ?? 'object';
+}
+
+function isPlainObject(value) {
+    if (value === null || typeof value !== 'object')
+        return false;
+    const prototype = Object.getPrototypeOf(value);
+    return prototype === Object.prototype || prototype === null;
+}
+
+function byteString(value) {
+    if (typeof value === 'string')
+        return new GLib.Variant('ay', utf8.encode(value));
+    if (value instanceof GLib.Bytes)
+        return GLib.Variant.new_from_bytes(new GLib.VariantType('ay'), value, true);
+    if (value instanceof Uint8Array)
+        return new GLib.Variant('ay', value);
+    if (value instanceof ArrayBuffer)
+        return new GLib.Variant('ay', new Uint8Array(value));
+    return null;
+}
+
+function headerBytes(value) {
+    if (typeof value === 'string')
+        return utf8.encode(value);
+    if (value instanceof Uint8Array)
+        return value;
+    if (value instanceof GLib.Bytes)
+        return value.toArray();
+    if (value instanceof ArrayBuffer)
+        return new Uint8Array(value);
+    return null;
+}
+
+function headersVariant(key, value) {
+    if (value instanceof Asgiref.Headers)
+        return value.to_variant();
+    if (!Array.isArray(value))
+        throw new Unconvertible(`“${key}” is not an array of [name, value] pairs: ${describe(value)}`);
+    return new GLib.Variant('a(ayay)', value.map((pair, i) => {
+        const bytes = Array.isArray(pair) && pair.length === 2 ? pair.map(headerBytes) : [null];
+        if (bytes.includes(null)) {
+            throw new Unconvertible(`${key}[${i}] is not a [name, value] pair of strings ` +
+                `or Uint8Arrays: ${describe(pair)}`);
+        }
+        return bytes;
+    }));
+}
+
+function variantFor(key, value) {
+    if (value instanceof GLib.Variant)
+        return value;
+    if (HEADERS_KEYS.has(key))
+        return headersVariant(key, value);
+    if (BYTES_KEYS.has(key)) {
+        const variant = byteString(value);
+        if (variant === null) {
+            throw new Unconvertible(`“${key}” is not a byte string (Uint8Array, GLib.Bytes, ` +
+                `ArrayBuffer or string): ${describe(value)}`);
+        }
+        return variant;
+    }
+    switch (typeof value) {
+    case 'boolean':
+        return new GLib.Variant('b', value);
+    case 'number':
+        if (!Number.isInteger(value) || value < INT32_MIN || value > INT32_MAX)
+            throw new Unconvertible(`“${key}” is not a 32-bit integer: ${value}`);
+        return new GLib.Variant('i', value);
+    case 'string':
+        return new GLib.Variant('s', value);
+    }
+    const bytes = byteString(value);
+    if (bytes !== null)
+        return bytes;
+    if (Array.isArray(value)) {
+        if (ADDRESS_KEYS.has(key) && value.length === 2 && typeof value[0] === 'string') {
+            // ASGI: client is [host, port]; server [host, port or null for
+            // a Unix socket].
+            const [host, port] = value;
+            if (port === null || port === undefined)
+                return new GLib.Variant('(smi)', [host, null]);
+            if (Number.isInteger(port) && port >= INT32_MIN && port <= INT32_MAX)
+                return new GLib.Variant(key === 'server' ? '(smi)' : '(si)', [host, port]);
+        }
+        if (value.every(item => typeof item === 'string'))
+            return new GLib.Variant('as', value);
+        if (value.length && value.every(pair => Array.isArray(pair) && pair.length === 2 &&
+            pair.every(item => item instanceof Uint8Array)))
+            return headersVariant(key, value);
+    }
+    if (value instanceof Asgiref.Headers)
+        return value.to_variant();
+    if (isPlainObject(value))
+        return dictVariant(value);
+    throw new Unconvertible(`“${key}” has no ASGI type: ${describe(value)}`);
+}
+
+function dictVariant(object) {
+    const entries = {};
+    for (const [key, value] of Object.entries(object)) {
+        if (value !== null && value !== undefined)
+            entries[key] = variantFor(key, value);
+    }
+    return new GLib.Variant('a{sv}', entries);
+}
+
+function invalid(what, message) {
+    return new GLib.Error(Asgiref.error_quark(), Asgiref.Error.INVALID_MESSAGE,
+        `Invalid ASGI ${what}: ${message}`);
+}
+
+// The a{sv} form of an object in ASGI's shape.
+function objectToVariant(object, what) {
+    if (!isPlainObject(object))
+        throw new TypeError(`an ASGI ${what} is a plain object, not ${describe(object)}`);
+    try {
+        return dictVariant(object);
+    } catch (e) {
+        if (e instanceof Unconvertible)
+            throw invalid(what, e.message);
+        throw e;
+    }
+}
+
+/**
+ * Makes an Asgiref.Message of an ASGI message written as a plain object
+ * (`{type: 'http.response.body', body: 'hello'}`): byte strings as
+ * Uint8Array, GLib.Bytes, ArrayBuffer or string (UTF-8), headers as
+ * [name, value] pairs of strings or Uint8Arrays (or an Asgiref.Headers),
+ * integers as numbers; null and undefined values are left out. An
+ * Asgiref.Message is returned as it is; an a{sv} GLib.Variant is
+ * converted.
+ *
+ * @param {object|Asgiref.Message|GLib.Variant} object
+ * @returns {Asgiref.Message}
+ * @throws {GLib.Error} ASGIREF_ERROR_INVALID_MESSAGE when it is not a
+ *   valid ASGI message (an unknown type, a missing key, a value of the
+ *   wrong type or out of range, a malformed header), saying which key
+ * @throws {TypeError} when it is not an object at all
+ */
+export function messageFromObject(object) {
+    if (object instanceof Asgiref.Message)
+        return object;
+    if (object instanceof GLib.Variant)
+        return Asgiref.Message.new_from_variant(object);
+    return Asgiref.Message.new_from_variant(objectToVariant(object, 'message'));
+}
+
+/**
+ * Makes an Asgiref.Scope of an ASGI scope written as a plain object
+ * (`{type: 'http', method: 'GET', path: '/'}`), with the conversions of
+ * messageFromObject(); keys ASGI makes optional get their defaults. An
+ * Asgiref.Scope is returned as it is; an a{sv} GLib.Variant is converted.
+ *
+ * @param {object|Asgiref.Scope|GLib.Variant} object
+ * @returns {Asgiref.Scope}
+ * @throws {GLib.Error} ASGIREF_ERROR_INVALID_MESSAGE when it is not a
+ *   valid ASGI scope
+ */
+export function scopeFromObject(object) {
+    if (object instanceof Asgiref.Scope)
+        return object;
+    if (object instanceof GLib.Variant)
+        return Asgiref.Scope.new_from_variant(object);
+    return Asgiref.Scope.new_from_variant(objectToVariant(object, 'scope'));
+}
+
+/**
+ * Makes an Asgiref.Headers of [name, value] pairs (strings or
+ * Uint8Arrays; names must be lower-case, as ASGI wants).
+ *
+ * @param {Array|Asgiref.Headers} pairs
+ * @returns {Asgiref.Headers}
+ * @throws {GLib.Error} ASGIREF_ERROR_INVALID_MESSAGE for a malformed header
+ */
+export function headersFromArray(pairs) {
+    if (pairs instanceof Asgiref.Headers)
+        return pairs;
+    let variant;
+    try {
+        variant = headersVariant('headers', pairs);
+    } catch (e) {
+        if (e instanceof Unconvertible)
+            throw invalid('headers', e.message);
+        throw e;
+    }
+    return Asgiref.Headers.new_from_variant(variant);
+}
+
+function variantToObject(variant) {
+    if (!(variant instanceof GLib.Variant) || variant.get_type_string() !== 'a{sv}')
+        throw new TypeError(`not an ASGI message or scope: ${describe(variant)}`);
+    // ay -> Uint8Array, a(ayay) -> [[Uint8Array, Uint8Array]], (si)/(smi) ->
+    // [host, port], as -> [string], a{sv} -> object.
+    return variant.recursiveUnpack();
+}
+
+/**
+ * The plain object in ASGI's shape of an Asgiref.Message (or of an a{sv}
+ * GLib.Variant): `{type: 'http.request', body: Uint8Array, more_body: false}`.
+ * Byte strings are Uint8Array; headers [[Uint8Array, Uint8Array]]. A new
+ * object every time.
+ *
+ * @param {Asgiref.Message|GLib.Variant} message
+ * @returns {object}
+ */
+export function messageToObject(message) {
+    if (message instanceof Asgiref.Message)
+        return variantToObject(message.to_variant());
+    return variantToObject(message);
+}
+
+/**
+ * The plain object in ASGI's shape of an Asgiref.Scope (or of an a{sv}
+ * GLib.Variant): `{type: 'http', asgi: {version: '3.0', ...}, method,
+ * path, query_string: Uint8Array, headers: [[Uint8Array, Uint8Array]],
+ * client: [host, port], ...}`. A new object every time.
+ *
+ * @param {Asgiref.Scope|GLib.Variant} scope
+ * @returns {object}
+ */
+export function scopeToObject(scope) {
+    if (scope instanceof Asgiref.Scope)
+        return variantToObject(scope.to_variant());
+    return variantToObject(scope);
+}
+
+// ---- application() --------------------------------------------------------
+
 // Starts `start(...args, callback)` and returns a Promise of `finish(result)`.
 function callAsync(object, start, finish, args) {
     return new Promise((resolve, reject) => {
@@ -504,22 +794,25 @@ function callAsync(object, start, finish, args) {
 
 // Runs one instance of an application function and completes `task` with
 // what it produced.
-function callApplication(fn, scope, channel, task) {
+function callApplication(fn, nativeScope, channel, task) {
     const cancellable = task.get_cancellable();
     const receive = () => callAsync(channel, channel.receive_async, channel.receive_finish,
-        [cancellable]);
+        [cancellable]).then(messageToObject);
     const send = message => {
-        if (!(message instanceof GLib.Variant)) {
-            return Promise.reject(new TypeError(
-                `send() needs an ASGI message as a GLib.Variant, not ${message}`));
+        let native;
+        try {
+            native = messageFromObject(message);
+        } catch (e) {
+            return Promise.reject(e);
         }
         return callAsync(channel, channel.send_async, channel.send_finish,
-            [message, cancellable]);
+            [native, cancellable]);
     };
 
     let outcome;
     try {
-        outcome = Promise.resolve(fn(scope, {receive, send, channel, cancellable}));
+        outcome = Promise.resolve(fn(scopeToObject(nativeScope),
+            {receive, send, channel, cancellable}));
     } catch (e) {
         outcome = Promise.reject(e);
     }
@@ -560,17 +853,24 @@ function callApplication(fn, scope, channel, task) {
  * `async def application(scope, receive, send)`:
  * `fn(scope, {receive, send, channel, cancellable})`.
  *
- * - `scope`: the instance's scope, a GLib.Variant a{sv} (read it with
- *   Asgiref.scope_get_*() or `scope.recursiveUnpack()`).
- * - `receive()`: a Promise of the next message the server sent, a
- *   GLib.Variant a{sv}; rejects with a GLib.Error (G_IO_ERROR_CLOSED once
+ * - `scope`: the instance's scope as a plain object in ASGI's shape
+ *   (scopeToObject(): `scope.type`, `scope.path`, `scope.headers` as
+ *   [[Uint8Array, Uint8Array]], ...); the Asgiref.Scope itself is
+ *   `channel.get_scope()`.
+ * - `receive()`: a Promise of the next message the server sent, a plain
+ *   object (messageToObject(): `{type: 'http.request', body: Uint8Array,
+ *   more_body: false}`); rejects with a GLib.Error (G_IO_ERROR_CLOSED once
  *   the server is gone, G_IO_ERROR_CANCELLED once the instance is
  *   cancelled).
- * - `send(message)`: sends a GLib.Variant a{sv} message; a Promise that
- *   resolves (true) once the server took it, or rejects with a GLib.Error
- *   (ASGIREF_ERROR_INVALID_MESSAGE, ASGIREF_ERROR_PROTOCOL for a message
- *   out of order, G_IO_ERROR_CLOSED, G_IO_ERROR_CANCELLED). A send that was
- *   not awaited still keeps its place in the order.
+ * - `send(message)`: sends a message, a plain object (converted by
+ *   messageFromObject(): `{type: 'http.response.start', status: 200,
+ *   headers: [['content-type', 'text/plain']]}`), an Asgiref.Message or an
+ *   a{sv} GLib.Variant; a Promise that resolves (true) once the server
+ *   took it, or rejects with a GLib.Error (ASGIREF_ERROR_INVALID_MESSAGE
+ *   for an invalid message, ASGIREF_ERROR_PROTOCOL for a message out of
+ *   order, G_IO_ERROR_CLOSED, G_IO_ERROR_CANCELLED) or a TypeError for
+ *   something that is not a message at all. A send that was not awaited
+ *   still keeps its place in the order.
  * - `channel`, `cancellable`: the instance's Asgiref.Channel and
  *   Gio.Cancellable, for other async calls that should stop with it.
  *
@@ -608,32 +908,34 @@ if (!Asgiref.Communicator.prototype[marker]) {
         [marker]: true,
 
         /**
-         * Queues `message` for the application's next receive; throws a
-         * GLib.Error (ASGIREF_ERROR_INVALID_MESSAGE) for an invalid one.
+         * Queues `message` for the application's next receive: a plain
+         * object in ASGI's shape (see messageFromObject()), an
+         * Asgiref.Message or an a{sv} GLib.Variant; throws a GLib.Error
+         * (ASGIREF_ERROR_INVALID_MESSAGE) for an invalid one.
          *
-         * @param {GLib.Variant} message
+         * @param {object|Asgiref.Message|GLib.Variant} message
          * @returns {Asgiref.Communicator} this
          */
         sendInput(message) {
-            this.send_input(message);
+            this.send_input(messageFromObject(message));
             return this;
         },
 
         /**
-         * A Promise of the next message the application sent (a
-         * GLib.Variant a{sv}). Rejects with G_IO_ERROR_TIMED_OUT when
-         * nothing came in `timeoutMs` (and cancels the instance, as asgiref
-         * does), with the application's error once it failed, or with
-         * ASGIREF_ERROR_FINISHED once it returned and everything it sent
-         * was received.
+         * A Promise of the next message the application sent, as a plain
+         * object (messageToObject()). Rejects with G_IO_ERROR_TIMED_OUT
+         * when nothing came in `timeoutMs` (and cancels the instance, as
+         * asgiref does), with the application's error once it failed, or
+         * with ASGIREF_ERROR_FINISHED once it returned and everything it
+         * sent was received.
          *
          * @param {number} [timeoutMs=1000] negative or Infinity: no limit
          * @param {Gio.Cancellable} [cancellable]
-         * @returns {Promise<GLib.Variant>}
+         * @returns {Promise<object>}
          */
         receiveOutput(timeoutMs = 1000, cancellable = null) {
             return callAsync(this, this.receive_output_async, this.receive_output_finish,
-                [microseconds(timeoutMs), cancellable]);
+                [microseconds(timeoutMs), cancellable]).then(messageToObject);
         },
 
         /**
@@ -668,6 +970,16 @@ if (!Asgiref.Communicator.prototype[marker]) {
                 [microseconds(timeoutMs), cancellable]);
         },
     });
+
+    // Asgiref.Communicator.new(application, scope) takes a scope object
+    // (or an a{sv} GLib.Variant) too.
+    const newCommunicator = Asgiref.Communicator.new;
+    Asgiref.Communicator.new = function (application, scope) {
+        return newCommunicator.call(this, application, scopeFromObject(scope));
+    };
 }
 
-export default {wrap, syncToAsync, application, toGLibError, JS_ERROR_DOMAIN, JS_ERROR_QUARK};
+export default {
+    wrap, syncToAsync, application, toGLibError, JS_ERROR_DOMAIN, JS_ERROR_QUARK,
+    messageFromObject, messageToObject, scopeFromObject, scopeToObject, headersFromArray,
+};

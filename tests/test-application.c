@@ -11,28 +11,33 @@
 
 /* {{{ Helpers */
 
-static GVariant *
+static AsgirefScope *
 http_scope (const char *path)
 {
-  GVariantDict dict;
-
-  g_variant_dict_init (&dict, NULL);
-  g_variant_dict_insert (&dict, "type", "s", "http");
-  g_variant_dict_insert (&dict, "path", "s", path);
-  return g_variant_dict_end (&dict);
+  return asgiref_scope_new_http ("GET", path, NULL, NULL);
 }
 
-/* Runs @app for @scope with @channel to the end; returns call_finish(). */
+/* A channel for an instance serving a request to @path. */
+static AsgirefChannel *
+channel_for (const char *path)
+{
+  g_autoptr(AsgirefScope) scope = http_scope (path);
+
+  return asgiref_channel_new (scope);
+}
+
+/* Runs @app with @channel, for its scope, to the end; returns
+ * call_finish(). */
 static gboolean
 run_instance (AsgirefApplication  *app,
-              GVariant            *scope,
               AsgirefChannel      *channel,
               GCancellable        *cancellable,
               GError             **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  asgiref_application_call_async (app, scope, channel, cancellable, test_store_result, &result);
+  asgiref_application_call_async (app, asgiref_channel_get_scope (channel), channel,
+                                  cancellable, test_store_result, &result);
   test_wait_for_result (&result);
   return asgiref_application_call_finish (app, result, error);
 }
@@ -49,10 +54,10 @@ echo_received (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   AsgirefChannel *channel = ASGIREF_CHANNEL (source);
-  g_autoptr(GVariant) request = NULL;
+  g_autoptr(AsgirefMessage) request = NULL;
   g_autoptr(GBytes) body = NULL;
   GError *error = NULL;
-  const char *path = "";
+  const char *path;
 
   request = asgiref_channel_receive_finish (channel, result, &error);
   if (request == NULL)
@@ -61,7 +66,7 @@ echo_received (GObject      *source,
       return;
     }
 
-  g_variant_lookup (asgiref_channel_get_scope (channel), "path", "&s", &path);
+  path = asgiref_scope_get_path (asgiref_channel_get_scope (channel));
   body = g_bytes_new (path, strlen (path));
   test_channel_send (channel, asgiref_message_new_http_response_start (200, NULL, FALSE),
                               NULL, NULL, NULL);
@@ -70,7 +75,7 @@ echo_received (GObject      *source,
 }
 
 static void
-echo_app (GVariant       *scope,
+echo_app (AsgirefScope   *scope,
           AsgirefChannel *channel,
           GTask          *task,
           gpointer        user_data)
@@ -84,12 +89,12 @@ echo_app (GVariant       *scope,
 }
 
 /* Takes the next message the application sent. */
-static GVariant *
+static AsgirefMessage *
 take (AsgirefChannel *channel)
 {
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
-  GVariant *message;
+  AsgirefMessage *message;
 
   asgiref_channel_take_output_async (channel, NULL, test_store_result, &result);
   test_wait_for_result (&result);
@@ -103,16 +108,16 @@ static void
 assert_echoes (AsgirefApplication *app,
                const char         *path)
 {
-  g_autoptr(GVariant) scope = g_variant_ref_sink (http_scope (path));
+  g_autoptr(AsgirefScope) scope = http_scope (path);
   g_autoptr(AsgirefChannel) channel = asgiref_channel_new (scope);
   g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GVariant) start = NULL;
-  g_autoptr(GVariant) body = NULL;
+  g_autoptr(AsgirefMessage) start = NULL;
+  g_autoptr(AsgirefMessage) body = NULL;
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(GError) error = NULL;
 
   asgiref_application_call_async (app, scope, channel, NULL, test_store_result, &result);
-  g_autoptr(GVariant) request = asgiref_message_new_http_request (NULL, FALSE);
+  g_autoptr(AsgirefMessage) request = asgiref_message_new_http_request (NULL, FALSE);
 
   g_assert_true (asgiref_channel_put_input (channel, request, NULL));
   start = take (channel);
@@ -141,7 +146,7 @@ test_call_runs_instance (void)
 }
 
 static void
-failing_app (GVariant       *scope,
+failing_app (AsgirefScope   *scope,
              AsgirefChannel *channel,
              GTask          *task,
              gpointer        user_data)
@@ -153,16 +158,16 @@ static void
 test_call_error_propagates (void)
 {
   g_autoptr(AsgirefApplication) app = asgiref_function_application_new (failing_app, NULL, NULL);
-  g_autoptr(AsgirefChannel) channel = asgiref_channel_new (http_scope ("/"));
+  g_autoptr(AsgirefChannel) channel = channel_for ("/");
   g_autoptr(GError) error = NULL;
 
-  g_assert_false (run_instance (app, http_scope ("/"), channel, NULL, &error));
+  g_assert_false (run_instance (app, channel, NULL, &error));
   g_assert_error (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND);
   g_assert_cmpstr (error->message, ==, "no such host: x");
 }
 
 static void
-forgetful_app (GVariant       *scope,
+forgetful_app (AsgirefScope   *scope,
                AsgirefChannel *channel,
                GTask          *task,
                gpointer        user_data)
@@ -175,10 +180,10 @@ static void
 test_dropped_task_fails (void)
 {
   g_autoptr(AsgirefApplication) app = asgiref_function_application_new (forgetful_app, NULL, NULL);
-  g_autoptr(AsgirefChannel) channel = asgiref_channel_new (http_scope ("/"));
+  g_autoptr(AsgirefChannel) channel = channel_for ("/");
   g_autoptr(GError) error = NULL;
 
-  g_assert_false (run_instance (app, http_scope ("/"), channel, NULL, &error));
+  g_assert_false (run_instance (app, channel, NULL, &error));
   g_assert_error (error, ASGIREF_ERROR, ASGIREF_ERROR_FAILED);
   g_assert_nonnull (strstr (error->message, "AsgirefFunctionApplication"));
 }
@@ -187,7 +192,7 @@ static void
 test_cancel_ends_waiting_receive (void)
 {
   g_autoptr(AsgirefApplication) app = asgiref_function_application_new (echo_app, NULL, NULL);
-  g_autoptr(GVariant) scope = g_variant_ref_sink (http_scope ("/"));
+  g_autoptr(AsgirefScope) scope = http_scope ("/");
   g_autoptr(AsgirefChannel) channel = asgiref_channel_new (scope);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GAsyncResult) result = NULL;
@@ -236,7 +241,7 @@ G_DECLARE_FINAL_TYPE (TestConsumer, test_consumer, TEST, CONSUMER, GObject)
 struct _TestConsumer
 {
   GObject parent_instance;
-  GVariant *scope;
+  AsgirefScope *scope;
 };
 
 static guint consumers_alive;
@@ -244,14 +249,14 @@ static guint consumers_made;
 
 static void
 test_consumer_call (AsgirefApplication *app,
-                    GVariant           *scope,
+                    AsgirefScope       *scope,
                     AsgirefChannel     *channel,
                     GTask              *task)
 {
   TestConsumer *self = TEST_CONSUMER (app);
 
   /* Made for this very scope. */
-  g_assert_true (g_variant_equal (self->scope, scope));
+  g_assert_true (self->scope == scope);
   echo_app (scope, channel, task, NULL);
 }
 
@@ -271,13 +276,13 @@ test_consumer_set_property (GObject      *object,
                             const GValue *value,
                             GParamSpec   *pspec)
 {
-  TEST_CONSUMER (object)->scope = g_value_dup_variant (value);
+  TEST_CONSUMER (object)->scope = g_value_dup_boxed (value);
 }
 
 static void
 test_consumer_finalize (GObject *object)
 {
-  g_clear_pointer (&TEST_CONSUMER (object)->scope, g_variant_unref);
+  g_clear_pointer (&TEST_CONSUMER (object)->scope, asgiref_scope_unref);
   consumers_alive--;
   G_OBJECT_CLASS (test_consumer_parent_class)->finalize (object);
 }
@@ -290,8 +295,8 @@ test_consumer_class_init (TestConsumerClass *klass)
   object_class->set_property = test_consumer_set_property;
   object_class->finalize = test_consumer_finalize;
   g_object_class_install_property (object_class, 1,
-    g_param_spec_variant ("scope", NULL, NULL, G_VARIANT_TYPE_VARDICT, NULL,
-                          G_PARAM_WRITABLE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+    g_param_spec_boxed ("scope", NULL, NULL, ASGIREF_TYPE_SCOPE,
+                        G_PARAM_WRITABLE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
 }
 
 static void
@@ -333,14 +338,13 @@ test_factory_for_type (void)
 }
 
 static AsgirefApplication *
-make_consumer (GVariant *scope,
-               gpointer  user_data)
+make_consumer (AsgirefScope *scope,
+               gpointer      user_data)
 {
   guint *calls = user_data;
-  const char *path = NULL;
 
   (*calls)++;
-  if (g_variant_lookup (scope, "path", "&s", &path) && g_str_equal (path, "/none"))
+  if (g_str_equal (asgiref_scope_get_path (scope), "/none"))
     return NULL;
   return g_object_new (TEST_TYPE_CONSUMER, "scope", scope, NULL);
 }
@@ -350,13 +354,13 @@ test_factory_function (void)
 {
   guint calls = 0;
   g_autoptr(AsgirefApplication) app = asgiref_factory_application_new (make_consumer, &calls, NULL);
-  g_autoptr(AsgirefChannel) channel = asgiref_channel_new (http_scope ("/none"));
+  g_autoptr(AsgirefChannel) channel = channel_for ("/none");
   g_autoptr(GError) error = NULL;
 
   assert_echoes (app, "/made");
   g_assert_cmpuint (calls, ==, 1);
 
-  g_assert_false (run_instance (app, http_scope ("/none"), channel, NULL, &error));
+  g_assert_false (run_instance (app, channel, NULL, &error));
   g_assert_error (error, ASGIREF_ERROR, ASGIREF_ERROR_FAILED);
   g_assert_cmpuint (calls, ==, 2);
 }

@@ -13,29 +13,42 @@
 
 /* {{{ Helpers */
 
-static AsgirefChannel *
-channel_for (const char *scope_type)
+static AsgirefScope *
+scope_of_kind (AsgirefScopeKind kind)
 {
-  GVariantDict dict;
-
-  g_variant_dict_init (&dict, NULL);
-  g_variant_dict_insert (&dict, "type", "s", scope_type);
-  return asgiref_channel_new (g_variant_dict_end (&dict));
+  switch (kind)
+    {
+    case ASGIREF_SCOPE_HTTP:
+      return asgiref_scope_new_http ("GET", "/", NULL, NULL);
+    case ASGIREF_SCOPE_WEBSOCKET:
+      return asgiref_scope_new_websocket ("/", NULL, NULL, NULL);
+    case ASGIREF_SCOPE_LIFESPAN:
+    default:
+      return asgiref_scope_new_lifespan (NULL);
+    }
 }
 
-/* Sends @message (floating) while the server side takes; returns whether
- * the send succeeded (and then the server got @message), with @error set
- * otherwise (and then the server got nothing). */
+static AsgirefChannel *
+channel_for (AsgirefScopeKind kind)
+{
+  g_autoptr(AsgirefScope) scope = scope_of_kind (kind);
+
+  return asgiref_channel_new (scope);
+}
+
+/* Sends @message (taken over) while the server side takes; returns
+ * whether the send succeeded (and then the server got @message itself),
+ * with @error set otherwise (and then the server got nothing). */
 static gboolean
 send_and_take (AsgirefChannel  *channel,
-               GVariant        *message,
+               AsgirefMessage  *message,
                GError         **error)
 {
-  g_autoptr(GVariant) owned = g_variant_take_ref (message);
+  g_autoptr(AsgirefMessage) owned = message;
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GAsyncResult) sent = NULL;
   g_autoptr(GAsyncResult) taken = NULL;
-  g_autoptr(GVariant) took = NULL;
+  g_autoptr(AsgirefMessage) took = NULL;
   g_autoptr(GError) take_error = NULL;
   gboolean ok;
 
@@ -51,7 +64,8 @@ send_and_take (AsgirefChannel  *channel,
   if (ok)
     {
       g_assert_no_error (take_error);
-      g_assert_true (g_variant_equal (took, owned));
+      /* The very message: messages go through by reference. */
+      g_assert_true (took == owned);
     }
   else
     {
@@ -62,7 +76,7 @@ send_and_take (AsgirefChannel  *channel,
 
 static void
 assert_sends (AsgirefChannel *channel,
-              GVariant       *message)
+              AsgirefMessage *message)
 {
   g_autoptr(GError) error = NULL;
 
@@ -72,7 +86,7 @@ assert_sends (AsgirefChannel *channel,
 
 static void
 assert_refused (AsgirefChannel *channel,
-                GVariant       *message,
+                AsgirefMessage *message,
                 const char     *words)
 {
   g_autoptr(GError) error = NULL;
@@ -83,12 +97,12 @@ assert_refused (AsgirefChannel *channel,
     g_error ("“%s” does not say “%s”", error->message, words);
 }
 
-static GVariant *
+static AsgirefMessage *
 receive (AsgirefChannel *channel)
 {
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
-  GVariant *message;
+  AsgirefMessage *message;
 
   asgiref_channel_receive_async (channel, NULL, test_store_result, &result);
   test_wait_for_result (&result);
@@ -100,16 +114,16 @@ receive (AsgirefChannel *channel)
 /* Puts @message, which it takes over. */
 static void
 put (AsgirefChannel *channel,
-     GVariant       *message)
+     AsgirefMessage *message)
 {
-  g_autoptr(GVariant) owned = g_variant_take_ref (message);
+  g_autoptr(AsgirefMessage) owned = message;
   g_autoptr(GError) error = NULL;
 
   g_assert_true (asgiref_channel_put_input (channel, owned, &error));
   g_assert_no_error (error);
 }
 
-static GVariant *
+static AsgirefMessage *
 body (const char *text,
       gboolean    more_body)
 {
@@ -118,25 +132,19 @@ body (const char *text,
   return asgiref_message_new_http_response_body (bytes, more_body);
 }
 
-static GVariant *
+static AsgirefMessage *
 start (gboolean trailers)
 {
   return asgiref_message_new_http_response_start (200, NULL, trailers);
 }
 
-static GVariant *
+static AsgirefMessage *
 trailers (gboolean more_trailers)
 {
-  GVariantDict dict;
-
-  g_variant_dict_init (&dict, NULL);
-  g_variant_dict_insert (&dict, "type", "s", "http.response.trailers");
-  g_variant_dict_insert_value (&dict, "headers", g_variant_new_array (G_VARIANT_TYPE ("(ayay)"), NULL, 0));
-  g_variant_dict_insert (&dict, "more_trailers", "b", more_trailers);
-  return g_variant_dict_end (&dict);
+  return asgiref_message_new_http_response_trailers (NULL, more_trailers);
 }
 
-static GVariant *
+static AsgirefMessage *
 ws_text (const char *text)
 {
   return asgiref_message_new_websocket_send (NULL, text);
@@ -147,16 +155,27 @@ ws_text (const char *text)
 /* {{{ Queues */
 
 static void
+test_keeps_its_scope (void)
+{
+  AsgirefScope *scope = asgiref_scope_new_http ("GET", "/", NULL, NULL);
+  g_autoptr(AsgirefChannel) channel = asgiref_channel_new (scope);
+
+  g_assert_true (asgiref_channel_get_scope (channel) == scope);
+  asgiref_scope_unref (scope);
+  g_assert_cmpint (asgiref_scope_get_kind (asgiref_channel_get_scope (channel)), ==, ASGIREF_SCOPE_HTTP);
+}
+
+static void
 test_receive_in_order (void)
 {
-  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_HTTP);
 
   for (int i = 0; i < 3; i++)
     put (channel, asgiref_message_new_http_request (NULL, i < 2));
 
   for (int i = 0; i < 3; i++)
     {
-      g_autoptr(GVariant) message = receive (channel);
+      g_autoptr(AsgirefMessage) message = receive (channel);
 
       g_assert_cmpstr (asgiref_message_get_type_name (message), ==, "http.request");
       g_assert_cmpint (asgiref_message_get_more_body (message), ==, i < 2);
@@ -166,11 +185,11 @@ test_receive_in_order (void)
 static void
 test_receive_waits_for_input (void)
 {
-  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_HTTP);
   g_autoptr(GAsyncResult) first = NULL;
   g_autoptr(GAsyncResult) second = NULL;
-  g_autoptr(GVariant) one = NULL;
-  g_autoptr(GVariant) two = NULL;
+  g_autoptr(AsgirefMessage) one = NULL;
+  g_autoptr(AsgirefMessage) two = NULL;
 
   asgiref_channel_receive_async (channel, NULL, test_store_result, &first);
   asgiref_channel_receive_async (channel, NULL, test_store_result, &second);
@@ -178,7 +197,7 @@ test_receive_waits_for_input (void)
     ;
   g_assert_null (first);
 
-  put (channel, asgiref_message_new ("http.disconnect"));
+  put (channel, asgiref_message_new (ASGIREF_MESSAGE_HTTP_DISCONNECT));
   put (channel, asgiref_message_new_http_request (NULL, FALSE));
   test_wait_for_result (&first);
   test_wait_for_result (&second);
@@ -191,10 +210,11 @@ test_receive_waits_for_input (void)
 static void
 test_put_rejects_invalid (void)
 {
-  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_HTTP);
   g_autoptr(GError) error = NULL;
-
-  g_autoptr(GVariant) nonsense = asgiref_message_new ("http.nonsense");
+  /* The builders do not check: a status outside 100–599 makes it through
+   * them, not through the channel. */
+  g_autoptr(AsgirefMessage) nonsense = asgiref_message_new_http_response_start (42, NULL, FALSE);
 
   g_assert_false (asgiref_channel_put_input (channel, nonsense, &error));
   g_assert_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE);
@@ -203,15 +223,12 @@ test_put_rejects_invalid (void)
 static void
 test_send_rejects_invalid (void)
 {
-  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_HTTP);
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
-  GVariantDict dict;
 
-  g_variant_dict_init (&dict, NULL);
-  g_variant_dict_insert (&dict, "type", "s", "http.response.start");
-  g_variant_dict_insert (&dict, "status", "i", 42);
-  test_channel_send (channel, g_variant_dict_end (&dict), NULL, test_store_result, &result);
+  test_channel_send (channel, asgiref_message_new_http_response_start (42, NULL, FALSE),
+                     NULL, test_store_result, &result);
   test_wait_for_result (&result);
   g_assert_false (asgiref_channel_send_finish (channel, result, &error));
   g_assert_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE);
@@ -223,11 +240,11 @@ test_send_rejects_invalid (void)
 static void
 test_send_completes_when_taken (void)
 {
-  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_HTTP);
   g_autoptr(GAsyncResult) sent_start = NULL;
   g_autoptr(GAsyncResult) sent_body = NULL;
   g_autoptr(GAsyncResult) taken = NULL;
-  g_autoptr(GVariant) message = NULL;
+  g_autoptr(AsgirefMessage) message = NULL;
 
   test_channel_send (channel, start (FALSE), NULL, test_store_result, &sent_start);
   test_channel_send (channel, body ("x", FALSE), NULL, test_store_result, &sent_body);
@@ -245,7 +262,7 @@ test_send_completes_when_taken (void)
   g_assert_null (sent_body);
 
   g_clear_object (&taken);
-  g_clear_pointer (&message, g_variant_unref);
+  g_clear_pointer (&message, asgiref_message_unref);
   asgiref_channel_take_output_async (channel, NULL, test_store_result, &taken);
   test_wait_for_result (&taken);
   message = asgiref_channel_take_output_finish (channel, taken, NULL);
@@ -257,13 +274,13 @@ test_send_completes_when_taken (void)
 static void
 test_close (void)
 {
-  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_HTTP);
   g_autoptr(GAsyncResult) sent = NULL;
   g_autoptr(GAsyncResult) received = NULL;
-  g_autoptr(GVariant) message = NULL;
+  g_autoptr(AsgirefMessage) message = NULL;
   g_autoptr(GError) error = NULL;
 
-  put (channel, asgiref_message_new ("http.disconnect"));
+  put (channel, asgiref_message_new (ASGIREF_MESSAGE_HTTP_DISCONNECT));
   test_channel_send (channel, start (FALSE), NULL, test_store_result, &sent);
   asgiref_channel_close (channel);
   g_assert_true (asgiref_channel_is_closed (channel));
@@ -283,8 +300,8 @@ test_close (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
   g_clear_error (&error);
 
-  g_clear_pointer (&message, g_variant_unref);
-  message = asgiref_message_new ("http.disconnect");
+  g_clear_pointer (&message, asgiref_message_unref);
+  message = asgiref_message_new (ASGIREF_MESSAGE_HTTP_DISCONNECT);
   g_assert_false (asgiref_channel_put_input (channel, message, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
 }
@@ -292,10 +309,10 @@ test_close (void)
 static void
 test_cancel_receive (void)
 {
-  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_HTTP);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GVariant) message = NULL;
+  g_autoptr(AsgirefMessage) message = NULL;
   g_autoptr(GError) error = NULL;
 
   asgiref_channel_receive_async (channel, cancellable, test_store_result, &result);
@@ -306,7 +323,7 @@ test_cancel_receive (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 
   /* The message the cancelled receive did not get is not lost. */
-  put (channel, asgiref_message_new ("http.disconnect"));
+  put (channel, asgiref_message_new (ASGIREF_MESSAGE_HTTP_DISCONNECT));
   message = receive (channel);
   g_assert_cmpstr (asgiref_message_get_type_name (message), ==, "http.disconnect");
 }
@@ -314,15 +331,15 @@ test_cancel_receive (void)
 static void
 test_received_message_survives_cancellation (void)
 {
-  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_HTTP);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GVariant) message = NULL;
+  g_autoptr(AsgirefMessage) message = NULL;
   g_autoptr(GError) error = NULL;
 
   /* The message leaves the queue at once; cancelling before the callback
    * runs must not drop it. */
-  put (channel, asgiref_message_new ("http.disconnect"));
+  put (channel, asgiref_message_new (ASGIREF_MESSAGE_HTTP_DISCONNECT));
   asgiref_channel_receive_async (channel, cancellable, test_store_result, &result);
   g_cancellable_cancel (cancellable);
   test_wait_for_result (&result);
@@ -350,12 +367,12 @@ feed_thread (gpointer data)
 static void
 test_fed_from_another_thread (void)
 {
-  g_autoptr(AsgirefChannel) channel = channel_for ("websocket");
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_WEBSOCKET);
   GThread *thread = g_thread_new ("feed", feed_thread, channel);
 
   for (int i = 0; i < FEED_COUNT; i++)
     {
-      g_autoptr(GVariant) message = receive (channel);
+      g_autoptr(AsgirefMessage) message = receive (channel);
       g_autofree char *expected = g_strdup_printf ("%d", i);
 
       g_assert_cmpstr (asgiref_message_get_text (message), ==, expected);
@@ -370,7 +387,7 @@ test_fed_from_another_thread (void)
 static void
 test_http_full_response (void)
 {
-  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_HTTP);
 
   assert_sends (channel, start (TRUE));
   assert_sends (channel, body ("a", TRUE));
@@ -383,7 +400,7 @@ test_http_full_response (void)
 static void
 test_http_body_before_start (void)
 {
-  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_HTTP);
 
   assert_refused (channel, body ("a", FALSE), "before “http.response.start”");
 }
@@ -391,7 +408,7 @@ test_http_body_before_start (void)
 static void
 test_http_second_start (void)
 {
-  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_HTTP);
 
   assert_sends (channel, start (FALSE));
   assert_refused (channel, start (FALSE), "twice");
@@ -400,7 +417,7 @@ test_http_second_start (void)
 static void
 test_http_after_final_body (void)
 {
-  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_HTTP);
 
   assert_sends (channel, start (FALSE));
   assert_sends (channel, body ("a", FALSE));
@@ -411,7 +428,7 @@ test_http_after_final_body (void)
 static void
 test_http_trailers_not_announced (void)
 {
-  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_HTTP);
 
   assert_sends (channel, start (FALSE));
   assert_sends (channel, body ("a", FALSE));
@@ -421,7 +438,7 @@ test_http_trailers_not_announced (void)
 static void
 test_http_trailers_before_final_body (void)
 {
-  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_HTTP);
 
   assert_refused (channel, trailers (FALSE), "before “http.response.start”");
   assert_sends (channel, start (TRUE));
@@ -432,7 +449,7 @@ test_http_trailers_before_final_body (void)
 static void
 test_http_after_final_trailers (void)
 {
-  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_HTTP);
 
   assert_sends (channel, start (TRUE));
   assert_sends (channel, body ("a", FALSE));
@@ -443,7 +460,7 @@ test_http_after_final_trailers (void)
 static void
 test_http_input_message (void)
 {
-  g_autoptr(AsgirefChannel) channel = channel_for ("http");
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_HTTP);
 
   assert_refused (channel, asgiref_message_new_http_request (NULL, FALSE), "in a “http” scope");
   assert_refused (channel, ws_text ("x"), "in a “http” scope");
@@ -456,7 +473,7 @@ test_http_input_message (void)
 static void
 test_websocket_conversation (void)
 {
-  g_autoptr(AsgirefChannel) channel = channel_for ("websocket");
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_WEBSOCKET);
 
   assert_sends (channel, asgiref_message_new_websocket_accept ("chat", NULL));
   assert_sends (channel, ws_text ("hello"));
@@ -467,7 +484,7 @@ test_websocket_conversation (void)
 static void
 test_websocket_send_before_accept (void)
 {
-  g_autoptr(AsgirefChannel) channel = channel_for ("websocket");
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_WEBSOCKET);
 
   assert_refused (channel, ws_text ("early"), "before “websocket.accept”");
 }
@@ -475,7 +492,7 @@ test_websocket_send_before_accept (void)
 static void
 test_websocket_second_accept (void)
 {
-  g_autoptr(AsgirefChannel) channel = channel_for ("websocket");
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_WEBSOCKET);
 
   assert_sends (channel, asgiref_message_new_websocket_accept (NULL, NULL));
   assert_refused (channel, asgiref_message_new_websocket_accept (NULL, NULL),
@@ -485,7 +502,7 @@ test_websocket_second_accept (void)
 static void
 test_websocket_after_close (void)
 {
-  g_autoptr(AsgirefChannel) channel = channel_for ("websocket");
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_WEBSOCKET);
 
   /* A close before accepting denies the connection. */
   assert_sends (channel, asgiref_message_new_websocket_close (1000, NULL));
@@ -497,7 +514,7 @@ test_websocket_after_close (void)
 static void
 test_websocket_input_message (void)
 {
-  g_autoptr(AsgirefChannel) channel = channel_for ("websocket");
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_WEBSOCKET);
 
   assert_refused (channel, asgiref_message_new_websocket_receive (NULL, "x"),
                   "in a “websocket” scope");
@@ -511,14 +528,14 @@ test_websocket_input_message (void)
 static void
 test_lifespan_conversation (void)
 {
-  g_autoptr(AsgirefChannel) channel = channel_for ("lifespan");
-  g_autoptr(GVariant) startup = NULL;
-  g_autoptr(GVariant) shutdown = NULL;
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_LIFESPAN);
+  g_autoptr(AsgirefMessage) startup = NULL;
+  g_autoptr(AsgirefMessage) shutdown = NULL;
 
-  put (channel, asgiref_message_new ("lifespan.startup"));
+  put (channel, asgiref_message_new (ASGIREF_MESSAGE_LIFESPAN_STARTUP));
   startup = receive (channel);
-  assert_sends (channel, asgiref_message_new ("lifespan.startup.complete"));
-  put (channel, asgiref_message_new ("lifespan.shutdown"));
+  assert_sends (channel, asgiref_message_new (ASGIREF_MESSAGE_LIFESPAN_STARTUP_COMPLETE));
+  put (channel, asgiref_message_new (ASGIREF_MESSAGE_LIFESPAN_SHUTDOWN));
   shutdown = receive (channel);
   assert_sends (channel, asgiref_message_new_lifespan_shutdown_failed ("disk full"));
 }
@@ -526,41 +543,51 @@ test_lifespan_conversation (void)
 static void
 test_lifespan_answer_before_question (void)
 {
-  g_autoptr(AsgirefChannel) channel = channel_for ("lifespan");
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_LIFESPAN);
 
   /* Put is not enough: the application has to have received it. */
-  put (channel, asgiref_message_new ("lifespan.startup"));
-  assert_refused (channel, asgiref_message_new ("lifespan.startup.complete"), "has not received");
-  assert_refused (channel, asgiref_message_new ("lifespan.shutdown.complete"), "has not received");
+  put (channel, asgiref_message_new (ASGIREF_MESSAGE_LIFESPAN_STARTUP));
+  assert_refused (channel, asgiref_message_new (ASGIREF_MESSAGE_LIFESPAN_STARTUP_COMPLETE), "has not received");
+  assert_refused (channel, asgiref_message_new (ASGIREF_MESSAGE_LIFESPAN_SHUTDOWN_COMPLETE), "has not received");
 }
 
 static void
 test_lifespan_second_answer (void)
 {
-  g_autoptr(AsgirefChannel) channel = channel_for ("lifespan");
-  g_autoptr(GVariant) startup = NULL;
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_LIFESPAN);
+  g_autoptr(AsgirefMessage) startup = NULL;
 
-  put (channel, asgiref_message_new ("lifespan.startup"));
+  put (channel, asgiref_message_new (ASGIREF_MESSAGE_LIFESPAN_STARTUP));
   startup = receive (channel);
   assert_sends (channel, asgiref_message_new_lifespan_startup_failed ("no database"));
-  assert_refused (channel, asgiref_message_new ("lifespan.startup.complete"), "already answered");
+  assert_refused (channel, asgiref_message_new (ASGIREF_MESSAGE_LIFESPAN_STARTUP_COMPLETE), "already answered");
 }
 
 static void
 test_lifespan_input_message (void)
 {
-  g_autoptr(AsgirefChannel) channel = channel_for ("lifespan");
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_LIFESPAN);
 
-  assert_refused (channel, asgiref_message_new ("lifespan.startup"), "in a “lifespan” scope");
+  assert_refused (channel, asgiref_message_new (ASGIREF_MESSAGE_LIFESPAN_STARTUP), "in a “lifespan” scope");
 }
 
 static void
-test_other_scope_checks_validity_only (void)
+test_no_scope_checks_validity_only (void)
 {
-  g_autoptr(AsgirefChannel) channel = channel_for ("x-custom");
+  /* As the communicator's own channels are made. */
+  g_autoptr(AsgirefChannel) channel = g_object_new (ASGIREF_TYPE_CHANNEL, NULL);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
 
+  g_assert_null (asgiref_channel_get_scope (channel));
   assert_sends (channel, body ("a", FALSE));
   assert_sends (channel, body ("b", FALSE));
+
+  test_channel_send (channel, asgiref_message_new_http_response_start (42, NULL, FALSE),
+                     NULL, test_store_result, &result);
+  test_wait_for_result (&result);
+  g_assert_false (asgiref_channel_send_finish (channel, result, &error));
+  g_assert_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE);
 }
 
 /* }}} */
@@ -571,6 +598,7 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
+  g_test_add_func ("/Asgiref/Channel/keeps-a-reference-to-its-scope", test_keeps_its_scope);
   g_test_add_func ("/Asgiref/Channel/receive-gets-inputs-in-order", test_receive_in_order);
   g_test_add_func ("/Asgiref/Channel/receive-waits-for-input", test_receive_waits_for_input);
   g_test_add_func ("/Asgiref/Channel/put-input-rejects-invalid-message", test_put_rejects_invalid);
@@ -600,7 +628,7 @@ main (int   argc,
   g_test_add_func ("/Asgiref/Channel/lifespan/answer-before-question", test_lifespan_answer_before_question);
   g_test_add_func ("/Asgiref/Channel/lifespan/second-answer", test_lifespan_second_answer);
   g_test_add_func ("/Asgiref/Channel/lifespan/no-messages-of-other-directions", test_lifespan_input_message);
-  g_test_add_func ("/Asgiref/Channel/other-scope-checks-validity-only", test_other_scope_checks_validity_only);
+  g_test_add_func ("/Asgiref/Channel/channel-without-scope-checks-validity-only", test_no_scope_checks_validity_only);
 
   return g_test_run ();
 }

@@ -14,34 +14,32 @@
 #define SHORT (50 * G_USEC_PER_SEC / 1000)      /* a wait that must expire */
 #define LONG (TEST_GUARD_SECONDS * G_USEC_PER_SEC)  /* one that must not */
 
-static GVariant *
-http_scope (void)
+/* A new communicator running @app for a request to `/`. */
+static AsgirefCommunicator *
+communicator_new (AsgirefApplication *app)
 {
-  GVariantDict dict;
+  g_autoptr(AsgirefScope) scope = asgiref_scope_new_http ("GET", "/", NULL, NULL);
 
-  g_variant_dict_init (&dict, NULL);
-  g_variant_dict_insert (&dict, "type", "s", "http");
-  g_variant_dict_insert (&dict, "path", "s", "/");
-  return g_variant_dict_end (&dict);
+  return asgiref_communicator_new (app, scope);
 }
 
 /* Sends @message, which it takes over. */
 static void
 send_input (AsgirefCommunicator *comm,
-            GVariant            *message)
+            AsgirefMessage      *message)
 {
-  g_autoptr(GVariant) owned = g_variant_take_ref (message);
+  g_autoptr(AsgirefMessage) owned = message;
   g_autoptr(GError) error = NULL;
 
   g_assert_true (asgiref_communicator_send_input (comm, owned, &error));
   g_assert_no_error (error);
 }
 
-static GVariant *
+static AsgirefMessage *
 receive_output (AsgirefCommunicator *comm)
 {
   g_autoptr(GError) error = NULL;
-  GVariant *message = asgiref_communicator_receive_output (comm, LONG, NULL, &error);
+  AsgirefMessage *message = asgiref_communicator_receive_output (comm, LONG, NULL, &error);
 
   g_assert_no_error (error);
   g_assert_nonnull (message);
@@ -49,9 +47,9 @@ receive_output (AsgirefCommunicator *comm)
 }
 
 static void
-assert_body (GVariant   *message,
-             const char *text,
-             gboolean    more_body)
+assert_body (AsgirefMessage *message,
+             const char     *text,
+             gboolean        more_body)
 {
   g_autoptr(GBytes) body = asgiref_message_get_body (message);
 
@@ -71,7 +69,7 @@ echo_received (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   AsgirefChannel *channel = ASGIREF_CHANNEL (source);
-  g_autoptr(GVariant) request = NULL;
+  g_autoptr(AsgirefMessage) request = NULL;
   g_autoptr(GBytes) body = NULL;
   gboolean more;
   GError *error = NULL;
@@ -112,7 +110,7 @@ echo_receive_next (AsgirefChannel *channel,
 }
 
 static void
-echo_app (GVariant       *scope,
+echo_app (AsgirefScope   *scope,
           AsgirefChannel *channel,
           GTask          *task,
           gpointer        user_data)
@@ -122,7 +120,7 @@ echo_app (GVariant       *scope,
 
 /* }}} */
 
-static GVariant *
+static AsgirefMessage *
 request (const char *text,
          gboolean    more_body)
 {
@@ -135,10 +133,10 @@ static void
 test_echo_round_trip (void)
 {
   g_autoptr(AsgirefApplication) app = asgiref_function_application_new (echo_app, NULL, NULL);
-  g_autoptr(AsgirefCommunicator) comm = asgiref_communicator_new (app, http_scope ());
-  g_autoptr(GVariant) start = NULL;
-  g_autoptr(GVariant) first = NULL;
-  g_autoptr(GVariant) last = NULL;
+  g_autoptr(AsgirefCommunicator) comm = communicator_new (app);
+  g_autoptr(AsgirefMessage) start = NULL;
+  g_autoptr(AsgirefMessage) first = NULL;
+  g_autoptr(AsgirefMessage) last = NULL;
   g_autoptr(GError) error = NULL;
 
   send_input (comm, request ("hello ", TRUE));
@@ -160,7 +158,7 @@ static void
 test_timeout_when_nothing_sent (void)
 {
   g_autoptr(AsgirefApplication) app = asgiref_function_application_new (echo_app, NULL, NULL);
-  g_autoptr(AsgirefCommunicator) comm = asgiref_communicator_new (app, http_scope ());
+  g_autoptr(AsgirefCommunicator) comm = communicator_new (app);
   g_autoptr(GError) error = NULL;
   gint64 before = g_get_monotonic_time ();
 
@@ -185,7 +183,7 @@ three_events_received (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   AsgirefChannel *channel = ASGIREF_CHANNEL (source);
-  g_autoptr(GVariant) request = NULL;
+  g_autoptr(AsgirefMessage) request = NULL;
   g_autoptr(GBytes) content = g_bytes_new_static ("content", 7);
   GError *error = NULL;
 
@@ -205,7 +203,7 @@ three_events_received (GObject      *source,
 }
 
 static void
-three_events_app (GVariant       *scope,
+three_events_app (AsgirefScope   *scope,
                   AsgirefChannel *channel,
                   GTask          *task,
                   gpointer        user_data)
@@ -232,7 +230,7 @@ static void
 test_receive_nothing (void)
 {
   g_autoptr(AsgirefApplication) app = asgiref_function_application_new (three_events_app, NULL, NULL);
-  g_autoptr(AsgirefCommunicator) comm = asgiref_communicator_new (app, http_scope ());
+  g_autoptr(AsgirefCommunicator) comm = communicator_new (app);
   g_autoptr(GError) error = NULL;
 
   assert_receive_nothing (comm, TRUE);
@@ -240,7 +238,7 @@ test_receive_nothing (void)
 
   for (int i = 0; i < 3; i++)
     {
-      g_autoptr(GVariant) message = NULL;
+      g_autoptr(AsgirefMessage) message = NULL;
 
       /* Something is there (or comes), and stays for receive_output(). */
       assert_receive_nothing (comm, FALSE);
@@ -259,10 +257,10 @@ static void
 test_nothing_lost_when_instance_ends (void)
 {
   g_autoptr(AsgirefApplication) app = asgiref_function_application_new (three_events_app, NULL, NULL);
-  g_autoptr(AsgirefCommunicator) comm = asgiref_communicator_new (app, http_scope ());
-  g_autoptr(GVariant) start = NULL;
-  g_autoptr(GVariant) first = NULL;
-  g_autoptr(GVariant) last = NULL;
+  g_autoptr(AsgirefCommunicator) comm = communicator_new (app);
+  g_autoptr(AsgirefMessage) start = NULL;
+  g_autoptr(AsgirefMessage) first = NULL;
+  g_autoptr(AsgirefMessage) last = NULL;
   g_autoptr(GError) error = NULL;
 
   send_input (comm, request ("", FALSE));
@@ -285,14 +283,14 @@ failing_received (GObject      *source,
                   gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  g_autoptr(GVariant) request = asgiref_channel_receive_finish (ASGIREF_CHANNEL (source), result, NULL);
+  g_autoptr(AsgirefMessage) request = asgiref_channel_receive_finish (ASGIREF_CHANNEL (source), result, NULL);
 
   g_assert_nonnull (request);
   g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, "not for you");
 }
 
 static void
-failing_app (GVariant       *scope,
+failing_app (AsgirefScope   *scope,
              AsgirefChannel *channel,
              GTask          *task,
              gpointer        user_data)
@@ -306,7 +304,7 @@ static void
 test_application_error_surfaces (void)
 {
   g_autoptr(AsgirefApplication) app = asgiref_function_application_new (failing_app, NULL, NULL);
-  g_autoptr(AsgirefCommunicator) comm = asgiref_communicator_new (app, http_scope ());
+  g_autoptr(AsgirefCommunicator) comm = communicator_new (app);
   g_autoptr(GError) error = NULL;
 
   send_input (comm, request ("", FALSE));
@@ -336,7 +334,7 @@ stuck_cancelled (GCancellable *cancellable,
 }
 
 static void
-stuck_app (GVariant       *scope,
+stuck_app (AsgirefScope   *scope,
            AsgirefChannel *channel,
            GTask          *task,
            gpointer        user_data)
@@ -355,7 +353,7 @@ test_wait_cancels_stuck_instance (void)
 {
   gint started = 0;
   g_autoptr(AsgirefApplication) app = asgiref_function_application_new (stuck_app, &started, NULL);
-  g_autoptr(AsgirefCommunicator) comm = asgiref_communicator_new (app, http_scope ());
+  g_autoptr(AsgirefCommunicator) comm = communicator_new (app);
   g_autoptr(GError) error = NULL;
 
   g_assert_cmpint (started, ==, 1);
@@ -377,7 +375,7 @@ cleanup_failed (GCancellable *cancellable,
 }
 
 static void
-failing_cleanup_app (GVariant       *scope,
+failing_cleanup_app (AsgirefScope   *scope,
                      AsgirefChannel *channel,
                      GTask          *task,
                      gpointer        user_data)
@@ -390,7 +388,7 @@ static void
 test_wait_reports_error_of_cancelled_instance (void)
 {
   g_autoptr(AsgirefApplication) app = asgiref_function_application_new (failing_cleanup_app, NULL, NULL);
-  g_autoptr(AsgirefCommunicator) comm = asgiref_communicator_new (app, http_scope ());
+  g_autoptr(AsgirefCommunicator) comm = communicator_new (app);
   g_autoptr(GError) error = NULL;
 
   /* Not CANCELLED, nor TIMED_OUT: what the instance itself said. */
@@ -403,7 +401,7 @@ static void
 test_dropping_cancels_instance (void)
 {
   g_autoptr(AsgirefApplication) app = asgiref_function_application_new (echo_app, NULL, NULL);
-  AsgirefCommunicator *comm = asgiref_communicator_new (app, http_scope ());
+  AsgirefCommunicator *comm = communicator_new (app);
   GWeakRef weak;
 
   g_weak_ref_init (&weak, app);
@@ -421,7 +419,7 @@ test_dropping_cancels_instance (void)
 static AsgirefLocal *request_local;
 
 static void
-local_setting_app (GVariant       *scope,
+local_setting_app (AsgirefScope   *scope,
                    AsgirefChannel *channel,
                    GTask          *task,
                    gpointer        user_data)
@@ -441,7 +439,7 @@ test_instance_has_own_context (void)
 
   request_local = asgiref_local_new ();
   asgiref_local_set_pointer (request_local, "user", g_strdup ("test"), g_free);
-  comm = asgiref_communicator_new (app, http_scope ());
+  comm = communicator_new (app);
   g_assert_true (asgiref_communicator_wait (comm, LONG, NULL, &error));
 
   /* Not in the test's context... */
@@ -469,7 +467,7 @@ worker_receives (GTask        *task,
                  GCancellable *cancellable)
 {
   TwinTest *test = task_data;
-  g_autoptr(GVariant) start = NULL;
+  g_autoptr(AsgirefMessage) start = NULL;
   g_autoptr(GError) error = NULL;
 
   /* The loop's thread runs the instance; this one waits for it. */
@@ -502,7 +500,7 @@ twin_from_worker_body (TestLoop *loop,
   g_autoptr(AsgirefApplication) app = asgiref_function_application_new (echo_app, NULL, NULL);
 
   test->loop = loop;
-  test->comm = asgiref_communicator_new (app, http_scope ());
+  test->comm = communicator_new (app);
   test_loop_hold (loop);
   asgiref_bridge_sync_to_async (asgiref_bridge_get_default (), (GTaskThreadFunc) worker_receives,
                                 test, NULL, ASGIREF_SYNC_FLAGS_NOT_THREAD_SENSITIVE, NULL,
@@ -527,7 +525,7 @@ twin_in_loop_body (TestLoop *loop,
                    gpointer  user_data)
 {
   g_autoptr(AsgirefApplication) app = asgiref_function_application_new (echo_app, NULL, NULL);
-  g_autoptr(AsgirefCommunicator) comm = asgiref_communicator_new (app, http_scope ());
+  g_autoptr(AsgirefCommunicator) comm = communicator_new (app);
   g_autoptr(GError) error = NULL;
 
   g_assert_null (asgiref_communicator_receive_output (comm, LONG, NULL, &error));
@@ -558,7 +556,7 @@ async_received (GObject      *source,
                 gpointer      user_data)
 {
   AsyncTest *test = user_data;
-  g_autoptr(GVariant) last = NULL;
+  g_autoptr(AsgirefMessage) last = NULL;
   g_autoptr(GError) error = NULL;
 
   last = asgiref_communicator_receive_output_finish (test->comm, result, &error);
@@ -583,7 +581,7 @@ static void
 test_async_forms (void)
 {
   g_autoptr(AsgirefApplication) app = asgiref_function_application_new (echo_app, NULL, NULL);
-  AsyncTest test = { NULL, asgiref_communicator_new (app, http_scope ()) };
+  AsyncTest test = { NULL, communicator_new (app) };
   g_autoptr(GError) error = NULL;
 
   test_loop_run ("receive_output_async", async_body, &test);

@@ -21,7 +21,7 @@
 /* What an application saw, for the test to check. */
 typedef struct
 {
-  GVariant *scope;
+  AsgirefScope *scope;
   GString *body;
   guint requests;            /* http.request messages */
   guint requests_before_end; /* of them, those with more_body */
@@ -30,23 +30,30 @@ typedef struct
   gint got_disconnect;
   gint ended;
   GPtrArray *lifespan;       /* the lifespan messages received, by type */
-  const char *startup_answer;
+  AsgirefMessageKind startup_answer;
   AsgirefLocal *local;
   char *seen_before;         /* the Local's value when the instance began */
+  const char * const *parts; /* parts_app: the body, in messages */
   /* stream_app: continues after its first chunk when set. */
   AsgirefChannel *paused_channel;
   GTask *paused_task;
+  /* echo_app: when set, each http.request body that says more follows. */
+  GPtrArray *request_chunks;
+  /* bytes_app: the body, in messages, as the test made it. */
+  GPtrArray *response_chunks;
 } AppLog;
 
 static void
 app_log_clear (AppLog *log)
 {
-  g_clear_pointer (&log->scope, g_variant_unref);
+  g_clear_pointer (&log->scope, asgiref_scope_unref);
   if (log->body != NULL)
     g_string_free (log->body, TRUE);
   g_clear_pointer (&log->lifespan, g_ptr_array_unref);
   g_clear_object (&log->local);
   g_clear_pointer (&log->seen_before, g_free);
+  g_clear_pointer (&log->request_chunks, g_ptr_array_unref);
+  g_clear_pointer (&log->response_chunks, g_ptr_array_unref);
 }
 
 static void
@@ -55,12 +62,12 @@ send_response (AsgirefChannel *channel,
                const char     *text,
                GTask          *task)
 {
-  g_autoptr(GVariant) start = asgiref_message_new_http_response_start (status, NULL, FALSE);
   g_autoptr(GBytes) bytes = g_bytes_new (text, strlen (text));
-  g_autoptr(GVariant) body = asgiref_message_new_http_response_body (bytes, FALSE);
 
-  asgiref_channel_send_async (channel, start, NULL, NULL, NULL);
-  asgiref_channel_send_async (channel, body, NULL, test_complete_with_send_result, task);
+  test_channel_send (channel, asgiref_message_new_http_response_start (status, NULL, FALSE),
+                     NULL, NULL, NULL);
+  test_channel_send (channel, asgiref_message_new_http_response_body (bytes, FALSE),
+                     NULL, test_complete_with_send_result, task);
 }
 
 typedef struct
@@ -103,7 +110,7 @@ echo_received (GObject      *source,
 {
   Instance *instance = data;
   AppLog *log = instance->log;
-  g_autoptr(GVariant) message = NULL;
+  g_autoptr(AsgirefMessage) message = NULL;
   g_autoptr(GBytes) chunk = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -122,6 +129,8 @@ echo_received (GObject      *source,
   if (asgiref_message_get_more_body (message))
     {
       log->requests_before_end++;
+      if (log->request_chunks != NULL)
+        g_ptr_array_add (log->request_chunks, g_bytes_ref (chunk));
       if (g_bytes_get_size (chunk) > 0)
         g_atomic_int_set (&log->got_first_chunk, 1);
       echo_receive (instance);
@@ -144,15 +153,15 @@ echo_receive (Instance *instance)
 }
 
 static void
-echo_app (GVariant       *scope,
+echo_app (AsgirefScope   *scope,
           AsgirefChannel *channel,
           GTask          *task,
           gpointer        data)
 {
   AppLog *log = data;
 
-  g_clear_pointer (&log->scope, g_variant_unref);
-  log->scope = g_variant_ref (scope);
+  g_clear_pointer (&log->scope, asgiref_scope_unref);
+  log->scope = asgiref_scope_ref (scope);
   if (log->local != NULL)
     {
       const char *before = asgiref_local_get_pointer (log->local, "request");
@@ -166,7 +175,7 @@ echo_app (GVariant       *scope,
 }
 
 static void
-fail_app (GVariant       *scope,
+fail_app (AsgirefScope   *scope,
           AsgirefChannel *channel,
           GTask          *task,
           gpointer        data)
@@ -175,7 +184,7 @@ fail_app (GVariant       *scope,
 }
 
 static void
-silent_app (GVariant       *scope,
+silent_app (AsgirefScope   *scope,
             AsgirefChannel *channel,
             GTask          *task,
             gpointer        data)
@@ -203,8 +212,8 @@ stream_app_continue (AppLog *log)
 {
   g_autoptr(GBytes) two = g_bytes_new_static ("two,", 4);
   g_autoptr(GBytes) three = g_bytes_new_static ("three", 5);
-  g_autoptr(GVariant) second = asgiref_message_new_http_response_body (two, TRUE);
-  g_autoptr(GVariant) last = asgiref_message_new_http_response_body (three, FALSE);
+  g_autoptr(AsgirefMessage) second = asgiref_message_new_http_response_body (two, TRUE);
+  g_autoptr(AsgirefMessage) last = asgiref_message_new_http_response_body (three, FALSE);
   g_autoptr(AsgirefChannel) channel = g_steal_pointer (&log->paused_channel);
 
   asgiref_channel_send_async (channel, second, NULL, NULL, NULL);
@@ -213,18 +222,21 @@ stream_app_continue (AppLog *log)
 }
 
 static void
-stream_app (GVariant       *scope,
+stream_app (AsgirefScope   *scope,
             AsgirefChannel *channel,
             GTask          *task,
             gpointer        data)
 {
   const char *names[] = { "content-type", NULL };
   const char *values[] = { "text/plain", NULL };
-  g_autoptr(GVariant) headers = asgiref_headers_new (names, values, NULL);
-  g_autoptr(GVariant) start = asgiref_message_new_http_response_start (200, headers, FALSE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AsgirefHeaders) headers = asgiref_headers_new (names, values, &error);
+  g_autoptr(AsgirefMessage) start = NULL;
   g_autoptr(GBytes) one = g_bytes_new_static ("one,", 4);
-  g_autoptr(GVariant) first = asgiref_message_new_http_response_body (one, TRUE);
+  g_autoptr(AsgirefMessage) first = asgiref_message_new_http_response_body (one, TRUE);
 
+  g_assert_no_error (error);
+  start = asgiref_message_new_http_response_start (200, headers, FALSE);
   asgiref_channel_send_async (channel, start, NULL, NULL, NULL);
   asgiref_channel_send_async (channel, first, NULL, stream_sent_first,
                               instance_new (data, channel, task));
@@ -232,20 +244,23 @@ stream_app (GVariant       *scope,
 
 /* sized_app: a body with its content-length, in two chunks. */
 static void
-sized_app (GVariant       *scope,
+sized_app (AsgirefScope   *scope,
            AsgirefChannel *channel,
            GTask          *task,
            gpointer        data)
 {
   const char *names[] = { "content-length", "x-answer", NULL };
   const char *values[] = { "11", "42", NULL };
-  g_autoptr(GVariant) headers = asgiref_headers_new (names, values, NULL);
-  g_autoptr(GVariant) start = asgiref_message_new_http_response_start (201, headers, FALSE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AsgirefHeaders) headers = asgiref_headers_new (names, values, &error);
+  g_autoptr(AsgirefMessage) start = NULL;
   g_autoptr(GBytes) one = g_bytes_new_static ("hello ", 6);
   g_autoptr(GBytes) two = g_bytes_new_static ("world", 5);
-  g_autoptr(GVariant) first = asgiref_message_new_http_response_body (one, TRUE);
-  g_autoptr(GVariant) last = asgiref_message_new_http_response_body (two, FALSE);
+  g_autoptr(AsgirefMessage) first = asgiref_message_new_http_response_body (one, TRUE);
+  g_autoptr(AsgirefMessage) last = asgiref_message_new_http_response_body (two, FALSE);
 
+  g_assert_no_error (error);
+  start = asgiref_message_new_http_response_start (201, headers, FALSE);
   asgiref_channel_send_async (channel, start, NULL, NULL, NULL);
   asgiref_channel_send_async (channel, first, NULL, NULL, NULL);
   asgiref_channel_send_async (channel, last, NULL, test_complete_with_send_result, g_object_ref (task));
@@ -264,14 +279,14 @@ late_fail_sent (GObject      *source,
 }
 
 static void
-late_fail_app (GVariant       *scope,
+late_fail_app (AsgirefScope   *scope,
                AsgirefChannel *channel,
                GTask          *task,
                gpointer        data)
 {
-  g_autoptr(GVariant) start = asgiref_message_new_http_response_start (200, NULL, FALSE);
+  g_autoptr(AsgirefMessage) start = asgiref_message_new_http_response_start (200, NULL, FALSE);
   g_autoptr(GBytes) text = g_bytes_new_static ("all of it", 9);
-  g_autoptr(GVariant) body = asgiref_message_new_http_response_body (text, FALSE);
+  g_autoptr(AsgirefMessage) body = asgiref_message_new_http_response_body (text, FALSE);
 
   asgiref_channel_send_async (channel, start, NULL, NULL, NULL);
   asgiref_channel_send_async (channel, body, NULL, late_fail_sent, g_object_ref (task));
@@ -290,34 +305,127 @@ half_sent (GObject      *source,
 }
 
 static void
-half_app (GVariant       *scope,
+half_app (AsgirefScope   *scope,
           AsgirefChannel *channel,
           GTask          *task,
           gpointer        data)
 {
-  g_autoptr(GVariant) start = asgiref_message_new_http_response_start (200, NULL, FALSE);
+  g_autoptr(AsgirefMessage) start = asgiref_message_new_http_response_start (200, NULL, FALSE);
   g_autoptr(GBytes) part = g_bytes_new_static ("part", 4);
-  g_autoptr(GVariant) body = asgiref_message_new_http_response_body (part, TRUE);
+  g_autoptr(AsgirefMessage) body = asgiref_message_new_http_response_body (part, TRUE);
 
   asgiref_channel_send_async (channel, start, NULL, NULL, NULL);
   asgiref_channel_send_async (channel, body, NULL, half_sent, g_object_ref (task));
 }
 
-/* bad_header_app: a header HTTP/1.1 cannot carry (a space in its name),
- * after one it can. */
+/* parts_app: a response without framing headers, its body sent as the
+ * messages log->parts lists, more_body on all but the last. */
 static void
-bad_header_app (GVariant       *scope,
+parts_app (AsgirefScope   *scope,
+           AsgirefChannel *channel,
+           GTask          *task,
+           gpointer        data)
+{
+  AppLog *log = data;
+  gsize n = g_strv_length ((char **) log->parts);
+
+  g_assert_cmpuint (n, >, 0);
+  test_channel_send (channel, asgiref_message_new_http_response_start (200, NULL, FALSE),
+                     NULL, NULL, NULL);
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autoptr(GBytes) part = g_bytes_new (log->parts[i], strlen (log->parts[i]));
+      gboolean last = i + 1 == n;
+
+      test_channel_send (channel, asgiref_message_new_http_response_body (part, !last), NULL,
+                         last ? test_complete_with_send_result : NULL,
+                         last ? g_object_ref (task) : NULL);
+    }
+}
+
+/* bytes_app: a response without framing headers, its body sent as the
+ * GBytes in log->response_chunks, more_body on all but the last. */
+static void
+bytes_app (AsgirefScope   *scope,
+           AsgirefChannel *channel,
+           GTask          *task,
+           gpointer        data)
+{
+  AppLog *log = data;
+  guint n = log->response_chunks->len;
+
+  g_assert_cmpuint (n, >, 0);
+  test_channel_send (channel, asgiref_message_new_http_response_start (200, NULL, FALSE),
+                     NULL, NULL, NULL);
+  for (guint i = 0; i < n; i++)
+    {
+      gboolean last = i + 1 == n;
+
+      test_channel_send (channel,
+                         asgiref_message_new_http_response_body (log->response_chunks->pdata[i], !last),
+                         NULL,
+                         last ? test_complete_with_send_result : NULL,
+                         last ? g_object_ref (task) : NULL);
+    }
+}
+
+/* start_only_app: starts a response (with a header) and returns without
+ * sending any of its body. */
+static void
+start_only_app (AsgirefScope   *scope,
+                AsgirefChannel *channel,
+                GTask          *task,
+                gpointer        data)
+{
+  const char *names[] = { "x-fine", NULL };
+  const char *values[] = { "1", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AsgirefHeaders) headers = asgiref_headers_new (names, values, &error);
+
+  g_assert_no_error (error);
+  test_channel_send (channel, asgiref_message_new_http_response_start (200, headers, FALSE),
+                     NULL, test_complete_with_send_result, g_object_ref (task));
+}
+
+/* bad_header_app: a header HTTP/1.1 cannot carry (a space in its name),
+ * after one it can. Headers are checked when they are made, so no message
+ * can carry them: asgiref_headers_new() refuses them, and so does the
+ * a{sv} form a binding's application sends, which is what the instance
+ * fails with. */
+static void
+bad_header_app (AsgirefScope   *scope,
                 AsgirefChannel *channel,
                 GTask          *task,
                 gpointer        data)
 {
   const char *names[] = { "x-fine", "bad name", NULL };
   const char *values[] = { "1", "2", NULL };
-  g_autoptr(GVariant) headers = asgiref_headers_new (names, values, NULL);
-  g_autoptr(GVariant) start = asgiref_message_new_http_response_start (200, headers, FALSE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AsgirefHeaders) headers = asgiref_headers_new (names, values, &error);
+  g_autoptr(AsgirefMessage) start = NULL;
+  g_autoptr(GVariant) variant = NULL;
+  GVariantBuilder list;
+  GVariantBuilder dict;
 
-  asgiref_channel_send_async (channel, start, NULL, test_complete_with_send_result,
-                              g_object_ref (task));
+  g_assert_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE);
+  g_assert_null (headers);
+  g_clear_error (&error);
+
+  g_variant_builder_init (&list, G_VARIANT_TYPE ("a(ayay)"));
+  for (gsize i = 0; names[i] != NULL; i++)
+    g_variant_builder_add (&list, "(@ay@ay)",
+                           g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, names[i], strlen (names[i]), 1),
+                           g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, values[i], strlen (values[i]), 1));
+  g_variant_builder_init (&dict, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&dict, "{sv}", "type", g_variant_new_string ("http.response.start"));
+  g_variant_builder_add (&dict, "{sv}", "status", g_variant_new_int32 (200));
+  g_variant_builder_add (&dict, "{sv}", "headers", g_variant_builder_end (&list));
+  variant = g_variant_ref_sink (g_variant_builder_end (&dict));
+
+  start = asgiref_message_new_from_variant (variant, &error);
+  g_assert_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE);
+  g_assert_null (start);
+  g_task_return_error (task, g_steal_pointer (&error));
 }
 
 /* long_poll_app: reads the request, then waits for whatever comes next. */
@@ -327,7 +435,7 @@ long_poll_next (GObject      *source,
                 gpointer      data)
 {
   Instance *instance = data;
-  g_autoptr(GVariant) message = NULL;
+  g_autoptr(AsgirefMessage) message = NULL;
   GError *error = NULL;
 
   /* Fails when the server cancels the instance. */
@@ -338,7 +446,7 @@ long_poll_next (GObject      *source,
       instance_free (instance);
       return;
     }
-  if (g_str_equal (asgiref_message_get_type_name (message), "http.request"))
+  if (asgiref_message_get_kind (message) == ASGIREF_MESSAGE_HTTP_REQUEST)
     {
       g_atomic_int_set (&instance->log->got_request, 1);
       asgiref_channel_receive_async (instance->channel, NULL, long_poll_next, instance);
@@ -352,7 +460,7 @@ long_poll_next (GObject      *source,
 }
 
 static void
-long_poll_app (GVariant       *scope,
+long_poll_app (AsgirefScope   *scope,
                AsgirefChannel *channel,
                GTask          *task,
                gpointer        data)
@@ -370,8 +478,8 @@ lifespan_next (GObject      *source,
                gpointer      data)
 {
   Instance *instance = data;
-  g_autoptr(GVariant) message = NULL;
-  g_autoptr(GVariant) answer = NULL;
+  g_autoptr(AsgirefMessage) message = NULL;
+  g_autoptr(AsgirefMessage) answer = NULL;
   const char *type;
 
   message = asgiref_channel_receive_finish (instance->channel, result, NULL);
@@ -384,15 +492,15 @@ lifespan_next (GObject      *source,
 
   type = asgiref_message_get_type_name (message);
   g_ptr_array_add (instance->log->lifespan, g_strdup (type));
-  if (g_str_equal (type, "lifespan.startup"))
-    answer = g_str_equal (instance->log->startup_answer, "lifespan.startup.failed")
+  if (asgiref_message_get_kind (message) == ASGIREF_MESSAGE_LIFESPAN_STARTUP)
+    answer = instance->log->startup_answer == ASGIREF_MESSAGE_LIFESPAN_STARTUP_FAILED
              ? asgiref_message_new_lifespan_startup_failed ("no database")
              : asgiref_message_new (instance->log->startup_answer);
   else
-    answer = asgiref_message_new ("lifespan.shutdown.complete");
+    answer = asgiref_message_new (ASGIREF_MESSAGE_LIFESPAN_SHUTDOWN_COMPLETE);
   asgiref_channel_send_async (instance->channel, answer, NULL, NULL, NULL);
 
-  if (g_str_equal (type, "lifespan.shutdown"))
+  if (asgiref_message_get_kind (message) == ASGIREF_MESSAGE_LIFESPAN_SHUTDOWN)
     {
       g_task_return_boolean (instance->task, TRUE);
       instance_free (instance);
@@ -402,12 +510,12 @@ lifespan_next (GObject      *source,
 }
 
 static void
-lifespan_app (GVariant       *scope,
+lifespan_app (AsgirefScope   *scope,
               AsgirefChannel *channel,
               GTask          *task,
               gpointer        data)
 {
-  if (g_str_equal (asgiref_scope_get_type_name (scope), "lifespan"))
+  if (asgiref_scope_get_kind (scope) == ASGIREF_SCOPE_LIFESPAN)
     asgiref_channel_receive_async (channel, NULL, lifespan_next, instance_new (data, channel, task));
   else
     echo_app (scope, channel, task, data);
@@ -435,7 +543,7 @@ fixture_init (Fixture                *f,
   memset (f, 0, sizeof *f);
   f->log.body = g_string_new (NULL);
   f->log.lifespan = g_ptr_array_new_with_free_func (g_free);
-  f->log.startup_answer = "lifespan.startup.complete";
+  f->log.startup_answer = ASGIREF_MESSAGE_LIFESPAN_STARTUP_COMPLETE;
   app = asgiref_function_application_new (func, &f->log, NULL);
   f->server = asgiref_server_new (app);
   g_assert_true (asgiref_server_listen_local (f->server, 0, &error));
@@ -567,6 +675,116 @@ raw_read_to_end (GSocketConnection *connection)
   return g_string_free (got, FALSE);
 }
 
+/* What libsoup's server handed out and wrote, seen from the signals of
+ * each SoupServerMessage (all on the test's main context). */
+typedef struct
+{
+  goffset offset;      /* in the response body */
+  gconstpointer data;  /* what libsoup wrote from */
+  gsize size;
+} WrittenSpan;
+
+typedef struct
+{
+  GPtrArray *got_chunks;    /* the GBytes of each got-chunk, kept alive */
+  gconstpointer at_headers; /* the response body's first chunk when the
+                             * headers were written */
+  GArray *written;          /* WrittenSpan, for each wrote-body-data */
+  goffset written_size;
+} SoupWatch;
+
+static void
+soup_watch_init (SoupWatch *watch)
+{
+  memset (watch, 0, sizeof *watch);
+  watch->got_chunks = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  watch->written = g_array_new (FALSE, FALSE, sizeof (WrittenSpan));
+}
+
+static void
+soup_watch_clear (SoupWatch *watch)
+{
+  g_ptr_array_unref (watch->got_chunks);
+  g_array_unref (watch->written);
+}
+
+static void
+on_watched_got_chunk (SoupServerMessage *msg,
+                      GBytes            *chunk,
+                      gpointer           data)
+{
+  SoupWatch *watch = data;
+
+  g_ptr_array_add (watch->got_chunks, g_bytes_ref (chunk));
+}
+
+static void
+on_watched_wrote_headers (SoupServerMessage *msg,
+                          gpointer           data)
+{
+  SoupWatch *watch = data;
+  g_autoptr(GBytes) first = NULL;
+
+  first = soup_message_body_get_chunk (soup_server_message_get_response_body (msg), 0);
+  watch->at_headers = first != NULL ? g_bytes_get_data (first, NULL) : NULL;
+}
+
+/* libsoup emits this after each write, before it drops the chunk it wrote
+ * from: the body still holds that chunk at the offset written from. */
+static void
+on_watched_wrote_body_data (SoupServerMessage *msg,
+                            guint              size,
+                            gpointer           data)
+{
+  SoupWatch *watch = data;
+  g_autoptr(GBytes) chunk = NULL;
+  WrittenSpan span;
+
+  span.offset = watch->written_size;
+  span.size = size;
+  chunk = soup_message_body_get_chunk (soup_server_message_get_response_body (msg), span.offset);
+  g_assert_nonnull (chunk);
+  g_assert_cmpuint (g_bytes_get_size (chunk), >=, size);
+  span.data = g_bytes_get_data (chunk, NULL);
+  g_array_append_val (watch->written, span);
+  watch->written_size += size;
+}
+
+/* Connected before the server's own handlers on each message: "got-chunk"
+ * handlers run in the order they were connected. */
+static void
+on_watched_request_started (SoupServer        *soup,
+                            SoupServerMessage *msg,
+                            gpointer           data)
+{
+  SoupWatch *watch = data;
+
+  watch->written_size = 0;
+  g_signal_connect (msg, "got-chunk", G_CALLBACK (on_watched_got_chunk), watch);
+  g_signal_connect (msg, "wrote-headers", G_CALLBACK (on_watched_wrote_headers), watch);
+  g_signal_connect (msg, "wrote-body-data", G_CALLBACK (on_watched_wrote_body_data), watch);
+}
+
+static void
+soup_watch_attach (SoupWatch *watch,
+                   Fixture   *f)
+{
+  g_signal_connect (asgiref_server_get_soup_server (f->server), "request-started",
+                    G_CALLBACK (on_watched_request_started), watch);
+}
+
+/* @size bytes of a pattern that differs for each @seed. */
+static GBytes *
+pattern_bytes (gsize size,
+               guint seed)
+{
+  guint8 *data = g_malloc (size);
+
+  for (gsize i = 0; i < size; i++)
+    data[i] = (guint8) (seed * 31 + i * 7 + i / 251);
+  return g_bytes_new_take (data, size);
+}
+
 /* }}} */
 
 static void
@@ -577,7 +795,7 @@ test_scope_of_a_request (void)
   g_autofree char *address = NULL;
   g_autoptr(GBytes) raw_path = NULL;
   g_autoptr(GBytes) query = NULL;
-  g_autoptr(GVariant) headers = NULL;
+  AsgirefHeaders *headers;
   const char *host = NULL;
   const char *client_host = NULL;
   gboolean found = FALSE;
@@ -605,18 +823,15 @@ test_scope_of_a_request (void)
   assert_body (query, "x=1&y=%20");
 
   headers = asgiref_scope_get_headers (f.log.scope);
-  for (gsize i = 0; i < g_variant_n_children (headers); i++)
-    {
-      g_autoptr(GVariant) name = NULL, value = NULL;
-
-      g_variant_get_child (headers, i, "(@ay@ay)", &name, &value);
-      if (g_variant_n_children (name) == 6 && memcmp (g_variant_get_data (name), "x-test", 6) == 0)
-        {
-          g_assert_cmpmem (g_variant_get_data (value), g_variant_n_children (value), "Value 1", 7);
-          found = TRUE;
-        }
-    }
+  /* Names come lower-case, as ASGI wants them. */
+  for (guint i = 0; i < asgiref_headers_get_length (headers); i++)
+    if (g_str_equal (asgiref_headers_get_name (headers, i), "x-test"))
+      {
+        g_assert_cmpstr (asgiref_headers_get_value (headers, i), ==, "Value 1");
+        found = TRUE;
+      }
   g_assert_true (found);
+  g_assert_cmpstr (asgiref_headers_lookup (headers, "x-test"), ==, "Value 1");
 
   g_assert_true (asgiref_scope_get_server (f.log.scope, &host, &port));
   g_assert_cmpstr (host, ==, "127.0.0.1");
@@ -675,6 +890,135 @@ test_request_body_is_streamed (void)
   g_object_unref (pipe_out);
   fixture_stop (&f);
   fixture_clear (&f);
+}
+
+/* Each http.request carries the very GBytes libsoup read the chunk into:
+ * the body is not copied on its way to the application. */
+static void
+test_request_body_is_not_copied (void)
+{
+  static const char * const chunks[] = {
+    "6\r\nfirst,\r\n",
+    "7\r\nsecond,\r\n",
+    "5\r\nthird\r\n0\r\n\r\n",
+  };
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autofree char *response = NULL;
+  SoupWatch watch;
+  Fixture f;
+
+  fixture_init (&f, echo_app);
+  f.log.request_chunks = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  soup_watch_init (&watch);
+  soup_watch_attach (&watch, &f);
+
+  /* One chunk at a time, each read by the application before the next is
+   * sent, so that libsoup hands out (at least) three. */
+  connection = raw_connect (&f);
+  raw_send (connection,
+            "POST /upload HTTP/1.1\r\nHost: localhost\r\n"
+            "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+  for (gsize i = 0; i < G_N_ELEMENTS (chunks); i++)
+    {
+      g_atomic_int_set (&f.log.got_first_chunk, 0);
+      raw_send (connection, chunks[i]);
+      if (i + 1 < G_N_ELEMENTS (chunks))
+        test_iterate_until ("a chunk to reach the application", &f.log.got_first_chunk);
+    }
+  response = raw_read_to_end (connection);
+  g_assert_true (g_str_has_prefix (response, "HTTP/1.1 200 OK\r\n"));
+  g_assert_true (g_str_has_suffix (response, "\r\n\r\nfirst,second,third"));
+  g_assert_cmpstr (f.log.body->str, ==, "first,second,third");
+
+  /* Both sides hold their GBytes, so no address was reused in between. */
+  g_assert_cmpuint (watch.got_chunks->len, >=, G_N_ELEMENTS (chunks));
+  g_assert_cmpuint (f.log.request_chunks->len, ==, watch.got_chunks->len);
+  for (guint i = 0; i < watch.got_chunks->len; i++)
+    {
+      GBytes *read = watch.got_chunks->pdata[i];
+      GBytes *received = f.log.request_chunks->pdata[i];
+
+      g_assert_cmpuint (g_bytes_get_size (received), ==, g_bytes_get_size (read));
+      g_assert_cmphex ((guintptr) g_bytes_get_data (received, NULL), ==,
+                       (guintptr) g_bytes_get_data (read, NULL));
+    }
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+  soup_watch_clear (&watch);
+}
+
+/* libsoup writes the response body from the application's own GBytes,
+ * whether it comes whole (with its length) or streamed (chunked): every
+ * byte written was read from the application's memory. */
+static void
+test_response_body_is_not_copied (void)
+{
+  struct { gsize sizes[2]; } cases[] = {
+    { { 64 * 1024, 0 } },
+    { { 40 * 1024, 24 * 1024 } },
+  };
+  g_autofree char *address = NULL;
+  SoupWatch watch;
+  Fixture f;
+
+  fixture_init (&f, bytes_app);
+  soup_watch_init (&watch);
+  soup_watch_attach (&watch, &f);
+  address = url (&f, "/bytes");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(SoupMessage) msg = soup_message_new ("GET", address);
+      g_autoptr(GByteArray) expected = g_byte_array_new ();
+      g_autoptr(GBytes) body = NULL;
+      GPtrArray *chunks;
+      goffset start = 0;
+      guint c = 0;
+
+      g_clear_pointer (&f.log.response_chunks, g_ptr_array_unref);
+      f.log.response_chunks = chunks = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+      for (guint k = 0; k < G_N_ELEMENTS (cases[i].sizes) && cases[i].sizes[k] > 0; k++)
+        {
+          GBytes *chunk = pattern_bytes (cases[i].sizes[k], k);
+
+          g_byte_array_append (expected, g_bytes_get_data (chunk, NULL), (guint) g_bytes_get_size (chunk));
+          g_ptr_array_add (chunks, chunk);
+        }
+      watch.at_headers = NULL;
+      g_array_set_size (watch.written, 0);
+
+      body = fetch (&f, msg);
+      g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+      g_assert_cmpint (soup_message_headers_get_encoding (soup_message_get_response_headers (msg)), ==,
+                       chunks->len == 1 ? SOUP_ENCODING_CONTENT_LENGTH : SOUP_ENCODING_CHUNKED);
+      g_assert_cmpuint (g_bytes_get_size (body), ==, expected->len);
+      g_assert_true (memcmp (g_bytes_get_data (body, NULL), expected->data, expected->len) == 0);
+
+      /* The body libsoup was given holds the application's first GBytes. */
+      g_assert_cmphex ((guintptr) watch.at_headers, ==,
+                       (guintptr) g_bytes_get_data (chunks->pdata[0], NULL));
+
+      /* Each write was from the application's GBytes, at its place there. */
+      g_assert_cmpuint (watch.written_size, ==, expected->len);
+      for (guint w = 0; w < watch.written->len; w++)
+        {
+          WrittenSpan *span = &g_array_index (watch.written, WrittenSpan, w);
+          GBytes *chunk;
+
+          while (span->offset >= start + (goffset) g_bytes_get_size (chunks->pdata[c]))
+            start += (goffset) g_bytes_get_size (chunks->pdata[c++]);
+          chunk = chunks->pdata[c];
+          g_assert_cmpuint (span->offset + span->size, <=, start + g_bytes_get_size (chunk));
+          g_assert_cmphex ((guintptr) span->data, ==,
+                           (guintptr) ((const guint8 *) g_bytes_get_data (chunk, NULL) + (span->offset - start)));
+        }
+      g_assert_cmpuint (c, ==, chunks->len - 1);
+    }
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+  soup_watch_clear (&watch);
 }
 
 /* The client reads the first chunk while the application has not yet
@@ -744,6 +1088,138 @@ test_response_with_content_length (void)
   fixture_clear (&f);
 }
 
+/* Sends @request on a raw connection and reads until the body (what
+ * follows the blank line) ends with @end; gives back the head (status line
+ * and headers, each ending in CRLF) and the body. */
+static void
+raw_exchange (Fixture     *f,
+              const char  *request,
+              const char  *end,
+              char       **head,
+              char       **body)
+{
+  g_autoptr(GSocketConnection) connection = raw_connect (f);
+  GInputStream *input = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+  GString *got = g_string_new (NULL);
+  const char *blank;
+
+  raw_send (connection, request);
+  while ((blank = strstr (got->str, "\r\n\r\n")) == NULL ||
+         !g_str_has_suffix (blank + 4, end))
+    g_assert_cmpint (read_some (input, got), >, 0);
+
+  *head = g_strndup (got->str, blank + 2 - got->str);
+  *body = g_strdup (blank + 4);
+  g_string_free (got, TRUE);
+  g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+}
+
+/* A body that came whole (its first message has no more_body) goes with
+ * its length, the empty one too, when the application gave no framing. */
+static void
+test_whole_response_has_content_length (void)
+{
+  static const char * const one_part[] = { "all at once", NULL };
+  static const char * const empty[] = { "", NULL };
+  struct { const char * const *parts; const char *length; const char *body; } cases[] = {
+    { one_part, "Content-Length: 11\r\n", "all at once" },
+    { empty, "Content-Length: 0\r\n", "" },
+  };
+  Fixture f;
+
+  fixture_init (&f, parts_app);
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *head = NULL;
+      g_autofree char *body = NULL;
+
+      f.log.parts = cases[i].parts;
+      raw_exchange (&f, "GET /whole HTTP/1.1\r\nHost: localhost\r\n\r\n", cases[i].body,
+                    &head, &body);
+      g_assert_true (g_str_has_prefix (head, "HTTP/1.1 200 OK\r\n"));
+      g_assert_nonnull (strstr (head, cases[i].length));
+      g_assert_null (strstr (head, "Transfer-Encoding"));
+      g_assert_cmpstr (body, ==, cases[i].body);
+    }
+
+  /* And so libsoup's client sees it. */
+  {
+    g_autofree char *address = url (&f, "/whole");
+    g_autoptr(SoupMessage) msg = soup_message_new ("GET", address);
+    g_autoptr(GBytes) body = NULL;
+    SoupMessageHeaders *headers;
+
+    f.log.parts = one_part;
+    body = fetch (&f, msg);
+    headers = soup_message_get_response_headers (msg);
+    g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+    g_assert_cmpint (soup_message_headers_get_encoding (headers), ==, SOUP_ENCODING_CONTENT_LENGTH);
+    g_assert_cmpint (soup_message_headers_get_content_length (headers), ==, 11);
+    assert_body (body, "all at once");
+  }
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+/* A body whose first message says more follows is chunked, as it comes,
+ * whether its last message carries bytes or none. */
+static void
+test_streamed_response_is_chunked (void)
+{
+  static const char * const last_with_bytes[] = { "one,", "two", NULL };
+  static const char * const last_empty[] = { "one,", "", NULL };
+  struct { const char * const *parts; const char *body; } cases[] = {
+    { last_with_bytes, "4\r\none,\r\n3\r\ntwo\r\n0\r\n\r\n" },
+    { last_empty, "4\r\none,\r\n0\r\n\r\n" },
+  };
+  Fixture f;
+
+  fixture_init (&f, parts_app);
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *head = NULL;
+      g_autofree char *body = NULL;
+
+      f.log.parts = cases[i].parts;
+      raw_exchange (&f, "GET /streamed HTTP/1.1\r\nHost: localhost\r\n\r\n", "0\r\n\r\n",
+                    &head, &body);
+      g_assert_true (g_str_has_prefix (head, "HTTP/1.1 200 OK\r\n"));
+      g_assert_nonnull (strstr (head, "\r\nTransfer-Encoding: chunked\r\n"));
+      g_assert_null (strstr (head, "Content-Length"));
+      g_assert_cmpstr (body, ==, cases[i].body);
+    }
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+/* The start of a response waits for its first body message: one that
+ * never comes leaves nothing sent, so the request gets a 500, without
+ * the started response's headers. */
+static void
+test_response_started_without_body_gets_500 (void)
+{
+  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autofree char *address = NULL;
+  Fixture f;
+
+  fixture_init (&f, start_only_app);
+  address = url (&f, "/start-only");
+  msg = soup_message_new ("GET", address);
+  g_test_expect_message ("Asgiref", G_LOG_LEVEL_WARNING,
+                         "*GET /start-only: the application returned without completing its response*");
+  body = fetch (&f, msg);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (soup_message_get_status (msg), ==, 500);
+  g_assert_null (soup_message_headers_get_one (soup_message_get_response_headers (msg), "X-Fine"));
+  assert_body (body, "Internal Server Error\n");
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
 /* A failing application and one that returns without answering each get
  * a 500 and a warning, and the server serves the next request. */
 static void
@@ -777,8 +1253,9 @@ test_misbehaving_application_gets_500 (void)
     }
 }
 
-/* A header that cannot go out fails the application's send (the channel
- * validates it), and the request gets a 500 without any of its headers. */
+/* A header that cannot go out cannot be put in a message (headers are
+ * checked when they are made): the application fails, and the request
+ * gets a 500 without any of its headers. */
 static void
 test_header_http_cannot_carry_gets_500 (void)
 {
@@ -818,12 +1295,13 @@ test_failure_after_the_response_is_only_logged (void)
   g_test_expect_message ("Asgiref", G_LOG_LEVEL_WARNING, "*GET /late: cleanup broke*");
   raw_send (connection, "GET /late HTTP/1.1\r\nHost: localhost\r\n\r\n");
 
-  /* The whole chunked body, its last chunk included, on a connection that
-   * stays open. */
-  while (!g_str_has_suffix (got->str, "\r\n0\r\n\r\n"))
+  /* The whole body, on a connection that stays open. It came in one
+   * message, so it goes with its length rather than chunked. */
+  while (!g_str_has_suffix (got->str, "\r\n\r\nall of it"))
     g_assert_cmpint (read_some (input, got), >, 0);
   g_assert_true (g_str_has_prefix (got->str, "HTTP/1.1 200 OK\r\n"));
-  g_assert_nonnull (strstr (got->str, "\r\n9\r\nall of it\r\n"));
+  g_assert_nonnull (strstr (got->str, "\r\nContent-Length: 9\r\n"));
+  g_assert_null (strstr (got->str, "Transfer-Encoding"));
 
   g_string_free (got, TRUE);
 
@@ -990,7 +1468,7 @@ test_lifespan_startup_failed (void)
   Fixture f;
 
   fixture_init (&f, lifespan_app);
-  f.log.startup_answer = "lifespan.startup.failed";
+  f.log.startup_answer = ASGIREF_MESSAGE_LIFESPAN_STARTUP_FAILED;
   g_assert_false (fixture_start (&f, &error));
   g_assert_error (error, ASGIREF_ERROR, ASGIREF_ERROR_FAILED);
   g_assert_nonnull (strstr (error->message, "no database"));
@@ -1059,8 +1537,13 @@ main (int   argc,
 
   g_test_add_func ("/Asgiref/Server/scope-of-a-request", test_scope_of_a_request);
   g_test_add_func ("/Asgiref/Server/request-body-is-streamed", test_request_body_is_streamed);
+  g_test_add_func ("/Asgiref/Server/request-body-is-not-copied", test_request_body_is_not_copied);
   g_test_add_func ("/Asgiref/Server/response-is-streamed", test_response_is_streamed);
+  g_test_add_func ("/Asgiref/Server/response-body-is-not-copied", test_response_body_is_not_copied);
   g_test_add_func ("/Asgiref/Server/response-with-content-length", test_response_with_content_length);
+  g_test_add_func ("/Asgiref/Server/whole-response-has-content-length",
+                   test_whole_response_has_content_length);
+  g_test_add_func ("/Asgiref/Server/streamed-response-is-chunked", test_streamed_response_is_chunked);
   g_test_add_func ("/Asgiref/Server/misbehaving-application-gets-500", test_misbehaving_application_gets_500);
   g_test_add_func ("/Asgiref/Server/header-http-cannot-carry-gets-500",
                    test_header_http_cannot_carry_gets_500);
@@ -1068,6 +1551,8 @@ main (int   argc,
                    test_failure_after_the_response_is_only_logged);
   g_test_add_func ("/Asgiref/Server/unfinished-response-closes-the-connection",
                    test_unfinished_response_closes_the_connection);
+  g_test_add_func ("/Asgiref/Server/response-started-without-body-gets-500",
+                   test_response_started_without_body_gets_500);
   g_test_add_func ("/Asgiref/Server/client-leaving-is-a-disconnect", test_client_leaving_is_a_disconnect);
   g_test_add_func ("/Asgiref/Server/requests-do-not-share-context", test_requests_do_not_share_context);
   g_test_add_func ("/Asgiref/Server/request-body-too-large", test_request_body_too_large);

@@ -421,16 +421,16 @@ test_wait_for_result (GAsyncResult **result)
     }
 }
 
-/* Sends @message, which it takes over (the builders return full
- * references), as asgiref_channel_send_async() does. */
+/* Sends @message with asgiref_channel_send_async(), taking it over (the
+ * builders return full references). */
 static inline void
 test_channel_send (AsgirefChannel      *channel,
-                   GVariant            *message,
+                   AsgirefMessage      *message,
                    GCancellable        *cancellable,
                    GAsyncReadyCallback  callback,
                    gpointer             user_data)
 {
-  g_autoptr(GVariant) owned = g_variant_take_ref (message);
+  g_autoptr(AsgirefMessage) owned = message;
 
   asgiref_channel_send_async (channel, owned, cancellable, callback, user_data);
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Writes the seed corpus of fuzz-validate into the directory given on the
- * command line: valid and nearly valid messages and scopes, in each of the
- * target's input modes (see fuzz-validate.c). A file is named after the
+ * command line: the a{sv} forms of valid messages and scopes (made by the
+ * builders), of ones with keys that extensions or other kinds add, and of
+ * nearly valid ones, in each of the target's input modes (see
+ * fuzz-validate.c). A file is named after the
  * SHA-1 of its content, as libFuzzer names what it finds, so running this
  * again only adds what is new.
  *
@@ -51,30 +53,60 @@ add (GVariant *value)
     write_input (3, g_variant_get_data (owned), g_variant_get_size (owned));
 }
 
-/* A copy of @base (not consumed) with @key set to @text, parsed, or
- * removed when @text is NULL. */
+/* The a{sv} form of @message (consumed), in every mode that fits it. */
+static void
+add_message (AsgirefMessage *message)
+{
+  g_autoptr(AsgirefMessage) owned = message;
+
+  add (asgiref_message_to_variant (owned));
+}
+
+static void
+add_scope (AsgirefScope *scope)
+{
+  g_autoptr(AsgirefScope) owned = scope;
+
+  add (asgiref_scope_to_variant (owned));
+}
+
+/* A copy of @base (not consumed) with @key set to @value (floating,
+ * consumed), or removed when @value is NULL. */
+static GVariant *
+with_value (GVariant   *base,
+            const char *key,
+            GVariant   *value)
+{
+  GVariantDict dict;
+
+  g_variant_dict_init (&dict, base);
+  if (value == NULL)
+    g_variant_dict_remove (&dict, key);
+  else
+    g_variant_dict_insert_value (&dict, key, value);
+  return g_variant_dict_end (&dict);
+}
+
+/* The same with @text parsed as the value (or removal when NULL). */
 static GVariant *
 with (GVariant   *base,
       const char *key,
       const char *text)
 {
-  GVariantDict dict;
+  g_autoptr(GError) error = NULL;
+  GVariant *value = NULL;
 
-  g_variant_dict_init (&dict, base);
-  if (text == NULL)
-    g_variant_dict_remove (&dict, key);
-  else
+  if (text != NULL)
     {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(GVariant) value = g_variant_parse (NULL, text, NULL, NULL, &error);
-
+      value = g_variant_parse (NULL, text, NULL, NULL, &error);
       if (value == NULL)
         g_error ("%s: %s", text, error->message);
-      g_variant_dict_insert_value (&dict, key, value);
     }
-  return g_variant_dict_end (&dict);
+  return with_value (base, key, value);
 }
 
+/* One header as an a(ayay), without terminating NULs, whatever its
+ * bytes (so also one that breaks the header rules). Floating. */
 static GVariant *
 header_list (const char *name,
              const char *value)
@@ -86,50 +118,95 @@ header_list (const char *name,
   return g_variant_new_array (NULL, &pair, 1);
 }
 
+/* One valid header as a native list. */
+static AsgirefHeaders *
+headers (const char *name,
+         const char *value)
+{
+  const char *names[] = { name, NULL };
+  const char *values[] = { value, NULL };
+  g_autoptr(GError) error = NULL;
+  AsgirefHeaders *list = asgiref_headers_new (names, values, &error);
+
+  if (list == NULL)
+    g_error ("%s: %s", name, error->message);
+  return list;
+}
+
 static void
 add_messages (void)
 {
-  const char *bare[] = {
-    "http.disconnect", "lifespan.startup", "lifespan.startup.complete", "lifespan.shutdown",
-    "lifespan.shutdown.complete", "websocket.connect",
+  const AsgirefMessageKind bare[] = {
+    ASGIREF_MESSAGE_HTTP_DISCONNECT, ASGIREF_MESSAGE_LIFESPAN_STARTUP,
+    ASGIREF_MESSAGE_LIFESPAN_STARTUP_COMPLETE, ASGIREF_MESSAGE_LIFESPAN_SHUTDOWN,
+    ASGIREF_MESSAGE_LIFESPAN_SHUTDOWN_COMPLETE, ASGIREF_MESSAGE_WEBSOCKET_CONNECT,
+    ASGIREF_MESSAGE_WEBSOCKET_CLOSE, ASGIREF_MESSAGE_WEBSOCKET_DISCONNECT,
   };
   g_autoptr(GBytes) body = g_bytes_new_static ("hello", 5);
-  g_autoptr(GVariant) start = asgiref_message_new_http_response_start (200, header_list ("content-type", "text/plain"), TRUE);
-  g_autoptr(GVariant) accept = asgiref_message_new_websocket_accept ("chat", header_list ("x-a", "b"));
+  g_autoptr(AsgirefHeaders) content_type = headers ("content-type", "text/plain");
+  g_autoptr(AsgirefHeaders) x_a = headers ("x-a", "b");
+  g_autoptr(AsgirefHeaders) grpc_status = headers ("grpc-status", "0");
+  g_autoptr(AsgirefHeaders) content_length = headers ("content-length", "0");
+  g_autoptr(AsgirefHeaders) empty_value = headers ("x-empty", "");
+  g_autoptr(AsgirefMessage) start_message = asgiref_message_new_http_response_start (200, content_type, TRUE);
+  g_autoptr(AsgirefMessage) accept_message = asgiref_message_new_websocket_accept ("chat", x_a);
+  g_autoptr(AsgirefMessage) trailers_message = asgiref_message_new_http_response_trailers (grpc_status, TRUE);
+  g_autoptr(AsgirefMessage) close_message = asgiref_message_new_websocket_close (1000, "bye");
+  g_autoptr(AsgirefMessage) request_message = asgiref_message_new_http_request (body, TRUE);
+  g_autoptr(GVariant) start = asgiref_message_to_variant (start_message);
+  g_autoptr(GVariant) accept_dict = asgiref_message_to_variant (accept_message);
+  g_autoptr(GVariant) trailers = asgiref_message_to_variant (trailers_message);
+  g_autoptr(GVariant) close_dict = asgiref_message_to_variant (close_message);
+  g_autoptr(GVariant) request = asgiref_message_to_variant (request_message);
 
   for (gsize i = 0; i < G_N_ELEMENTS (bare); i++)
-    add (asgiref_message_new (bare[i]));
-  add (asgiref_message_new_http_request (body, TRUE));
+    add_message (asgiref_message_new (bare[i]));
+  add (g_variant_ref (request));
   add (g_variant_ref (start));
-  add (asgiref_message_new_http_response_body (body, FALSE));
-  add (asgiref_message_new_http_response_trailers (header_list ("grpc-status", "0"), FALSE));
-  add (asgiref_message_new_lifespan_startup_failed ("no database"));
-  add (asgiref_message_new_lifespan_shutdown_failed (NULL));
-  add (g_variant_ref (accept));
-  add (asgiref_message_new_websocket_send (NULL, "hi"));
-  add (asgiref_message_new_websocket_receive (body, NULL));
-  add (asgiref_message_new_websocket_close (1000, "bye"));
-  add (asgiref_message_new_websocket_disconnect (1006));
-  add (asgiref_message_new_websocket_http_response_start (403, header_list ("content-length", "0")));
-  add (asgiref_message_new_websocket_http_response_body (body, FALSE));
+  add_message (asgiref_message_new_http_response_body (body, FALSE));
+  add (g_variant_ref (trailers));
+  add_message (asgiref_message_new_lifespan_startup_failed ("no database"));
+  add_message (asgiref_message_new_lifespan_shutdown_failed (NULL));
+  add (g_variant_ref (accept_dict));
+  add_message (asgiref_message_new_websocket_send (NULL, "hi"));
+  add_message (asgiref_message_new_websocket_receive (body, NULL));
+  add (g_variant_ref (close_dict));
+  add_message (asgiref_message_new_websocket_disconnect (1006));
+  add_message (asgiref_message_new_websocket_http_response_start (403, content_length));
+  add_message (asgiref_message_new_websocket_http_response_body (body, FALSE));
+  add_message (asgiref_message_new_http_response_start (204, empty_value, FALSE));
+
+  /* Keys an extension added, which must come back; keys of other kinds,
+   * which are such keys too; a key given twice. */
+  add (with (request, "x-extension", "{'a': <[1, 2]>}"));
+  add (with (trailers, "more_body", "false"));
+  add (with (request, "more_trailers", "true"));
+  add (with (close_dict, "status", "200"));
+  add (with (start, "code", "4000"));
+  add (with (close_dict, "body", "b'x'"));
+  add (with_value (request, "headers", header_list ("x-a", "1")));
+  add (with_value (request, "headers", header_list ("X-A", "1")));
+  add (g_variant_new_parsed ("{'type': <'websocket.close'>, 'code': <4000>, 'code': <1000>, 'x': <1>, 'x': <2>}"));
 
   /* Nearly valid: one rule broken each. */
-  add (asgiref_message_new ("http.teapot"));
+  add (g_variant_new_parsed ("{'type': <'http.teapot'>}"));
   add (with (start, "status", "99"));
   add (with (start, "status", "int64 200"));
   add (with (start, "status", NULL));
   add (with (start, "headers", "[('a', 'b')]"));
-  add (asgiref_message_new_http_response_start (200, header_list ("Content-Type", "x"), FALSE));
-  add (asgiref_message_new_http_response_start (200, header_list (":status", "200"), FALSE));
-  add (asgiref_message_new_http_response_start (200, header_list ("x", "a\r\nb"), FALSE));
-  add (asgiref_message_new_http_response_start (200, header_list ("", "x"), FALSE));
-  add (with (accept, "headers", "[(b'sec-websocket-protocol', b'chat')]"));
+  add (with_value (start, "headers", header_list ("Content-Type", "x")));
+  add (with_value (start, "headers", header_list (":status", "200")));
+  add (with_value (start, "headers", header_list ("x", "a\r\nb")));
+  add (with_value (start, "headers", header_list ("", "x")));
+  add (with (accept_dict, "headers", "[(b'sec-websocket-protocol', b'chat')]"));
+  add (with_value (accept_dict, "headers", header_list ("sec-websocket-protocol", "chat")));
   add (g_variant_new_parsed ("{'type': <'websocket.send'>, 'bytes': <b'x'>, 'text': <'x'>}"));
   add (g_variant_new_parsed ("{'type': <'http.request'>, 'body': <'text'>}"));
   add (g_variant_new_parsed ("@a{sv} {}"));
 
   /* Header lists alone, for mode 3. */
   add (header_list ("host", "example.com"));
+  add (header_list ("x-empty", ""));
   add (header_list ("X-Upper", "v"));
   add (header_list ("a b", "v"));
 }
@@ -140,8 +217,11 @@ add_scopes (void)
   const char *offered[] = { "chat", "v2.chat", NULL };
   g_autoptr(GBytes) query = g_bytes_new_static ("a=1&b=2", 7);
   g_autoptr(GBytes) raw_path = g_bytes_new_static ("/it%65ms", 8);
+  g_autoptr(AsgirefHeaders) host = headers ("host", "example.com");
   g_autoptr(AsgirefScopeBuilder) builder = asgiref_scope_builder_new_websocket ("/ws");
-  g_autoptr(GVariant) http = asgiref_scope_new_http ("GET", "/items", query, header_list ("host", "example.com"));
+  g_autoptr(AsgirefScope) http_scope = asgiref_scope_new_http ("GET", "/items", query, host);
+  g_autoptr(AsgirefScope) websocket_scope = NULL;
+  g_autoptr(GVariant) http = asgiref_scope_to_variant (http_scope);
   g_autoptr(GVariant) websocket = NULL;
 
   asgiref_scope_builder_set_http_version (builder, "2");
@@ -153,13 +233,15 @@ add_scopes (void)
   asgiref_scope_builder_set_subprotocols (builder, offered);
   asgiref_scope_builder_set_state (builder, g_variant_new_parsed ("{'db': <'x'>}"));
   asgiref_scope_builder_add_extension (builder, "websocket.http.response", NULL);
-  websocket = asgiref_scope_builder_end (builder);
+  websocket_scope = asgiref_scope_builder_end (builder);
+  websocket = asgiref_scope_to_variant (websocket_scope);
 
   add (g_variant_ref (http));
   add (g_variant_ref (websocket));
-  add (asgiref_scope_new_lifespan (NULL));
-  add (asgiref_scope_new_lifespan (g_variant_new_parsed ("{'n': <1>}")));
-  add (asgiref_scope_new_http ("OPTIONS", "*", NULL, NULL));
+  add_scope (asgiref_scope_new_lifespan (NULL));
+  add_scope (asgiref_scope_new_lifespan (g_variant_new_parsed ("{'n': <1>}")));
+  add_scope (asgiref_scope_new_http ("OPTIONS", "*", NULL, NULL));
+  add (with (http, "x-extension", "<(1, 'a')>"));
 
   /* Nearly valid: one rule broken each. */
   add (g_variant_new_parsed ("{'type': <'mqtt'>}"));
@@ -176,6 +258,7 @@ add_scopes (void)
   add (with (http, "root_path", "'app'"));
   add (with (http, "query_string", NULL));
   add (with (http, "headers", "[(b'Host', b'x')]"));
+  add (with_value (http, "headers", header_list ("Host", "x")));
   add (with (http, "client", "('', 1)"));
   add (with (http, "client", "('192.0.2.1', 70000)"));
   add (with (http, "server", "('::1', 80)"));

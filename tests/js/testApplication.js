@@ -4,8 +4,10 @@
 // the GJS main loop: first with the introspected API only (a JS class
 // implementing Asgiref.Application, an Asgiref.FunctionApplication of a JS
 // function, the Communicator's _async methods promisified), then through
-// the helper module (application() of an async function, the
-// Communicator's promise methods, toGLibError()).
+// the helper module (application() of an async function, which reads its
+// scope and messages as plain objects and sends objects or
+// Asgiref.Message; the Communicator's promise methods, taking and giving
+// objects; toGLibError()).
 //
 // Every JS call of the vfunc must happen on the main thread: GJS would
 // refuse any other (a CRITICAL, fatal under G_DEBUG=fatal-warnings, and a
@@ -17,7 +19,7 @@ import GObject from 'gi://GObject';
 import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
 
-import {application, toGLibError, JS_ERROR_DOMAIN, JS_ERROR_QUARK} from '../../gir/asgiref.js';
+import {application, messageToObject, toGLibError, JS_ERROR_DOMAIN, JS_ERROR_QUARK} from '../../gir/asgiref.js';
 import {assert, assertDeepEqual, assertEqual, run, runLoop, test} from './harness.js';
 
 Gio._promisify(Asgiref.Communicator.prototype, 'receive_output_async', 'receive_output_finish');
@@ -39,7 +41,7 @@ function text(glibBytes) {
 }
 
 function httpScope(method = 'POST', path = '/echo') {
-    return Asgiref.scope_new_http(method, path, null, null);
+    return Asgiref.Scope.new_http(method, path, null, null);
 }
 
 function isError(error, domain, code) {
@@ -97,11 +99,11 @@ const EchoApp = GObject.registerClass({
     vfunc_call(scope, channel, task) {
         recordCall('EchoApp');
         channel.receive_async(null, completeOnError(task, r => channel.receive_finish(r), request => {
-            const start = Asgiref.message_new_http_response_start(200,
-                Asgiref.headers_new(['X-Path'], [Asgiref.scope_get_path(scope)]), false);
+            const start = Asgiref.Message.new_http_response_start(200,
+                Asgiref.Headers.new(['X-Path'], [scope.get_path()]), false);
             // Sends are delivered in order: only the last one needs waiting for.
             channel.send_async(start, null, null);
-            const body = Asgiref.message_new_http_response_body(Asgiref.message_get_body(request), false);
+            const body = Asgiref.Message.new_http_response_body(request.get_body(), false);
             channel.send_async(body, null, completeOnError(task, r => channel.send_finish(r),
                 () => task.return_boolean(true)));
         }));
@@ -141,18 +143,19 @@ test('a JS class echoes an http.request through the Communicator', () => {
     inLoop(async () => {
         const comm = Asgiref.Communicator.new(new EchoApp(), httpScope('POST', '/echo'));
         assertEqual(calls.length, before + 1, 'the instance starts in Communicator.new()');
-        comm.send_input(Asgiref.message_new_http_request(bytes('hello, echo'), false));
+        comm.send_input(Asgiref.Message.new_http_request(bytes('hello, echo'), false));
 
         const start = await comm.receive_output_async(SECOND_US, null);
-        assertEqual(Asgiref.message_get_type_name(start), 'http.response.start');
-        assertEqual(Asgiref.message_get_status(start), 200);
-        const [[name, value]] = Asgiref.message_get_headers(start).deepUnpack();
-        assertDeepEqual([decoder.decode(name), decoder.decode(value)], ['x-path', '/echo']);
+        assert(start instanceof Asgiref.Message, 'the introspected API gives Asgiref.Message');
+        assertEqual(start.get_type_name(), 'http.response.start');
+        assertEqual(start.get_status(), 200);
+        const headers = start.get_headers();
+        assertDeepEqual([headers.get_name(0), headers.get_value(0)], ['x-path', '/echo']);
 
         const body = await comm.receive_output_async(SECOND_US, null);
-        assertEqual(Asgiref.message_get_type_name(body), 'http.response.body');
-        assertEqual(text(Asgiref.message_get_body(body)), 'hello, echo');
-        assertEqual(Asgiref.message_get_more_body(body), false);
+        assertEqual(body.get_type_name(), 'http.response.body');
+        assertEqual(text(body.get_body()), 'hello, echo');
+        assertEqual(body.get_more_body(), false);
 
         assertEqual(await comm.wait_async(SECOND_US, null), true);
         const finished = await rejection(comm.receive_output_async(SECOND_US, null));
@@ -165,10 +168,10 @@ test('a scope made with the ScopeBuilder reaches the application', () => {
     const app = Asgiref.FunctionApplication.new((scope, channel, task) => {
         recordCall('FunctionApplication (builder)');
         seen = {
-            method: Asgiref.scope_get_method(scope),
-            path: Asgiref.scope_get_path(scope),
-            query: text(Asgiref.scope_get_query_string(scope)),
-            rootPath: Asgiref.scope_get_root_path(scope),
+            method: scope.get_method(),
+            path: scope.get_path(),
+            query: text(scope.get_query_string()),
+            rootPath: scope.get_root_path(),
         };
         task.return_boolean(true);
     });
@@ -198,19 +201,19 @@ test('receive_output times out with G_IO_ERROR_TIMED_OUT and cancels a silent ap
 
 test('receive_nothing is true while the app is quiet, false once it sent', () => {
     const app = new ReceiveThenApp((channel, task) => {
-        channel.send_async(Asgiref.message_new_http_response_start(204, null, false), null, null);
-        channel.send_async(Asgiref.message_new_http_response_body(null, false), null,
+        channel.send_async(Asgiref.Message.new_http_response_start(204, null, false), null, null);
+        channel.send_async(Asgiref.Message.new_http_response_body(null, false), null,
             completeOnError(task, r => channel.send_finish(r), () => task.return_boolean(true)));
     });
     inLoop(async () => {
         const comm = Asgiref.Communicator.new(app, httpScope('GET', '/'));
         assertEqual(await comm.receive_nothing_async(SHORT_US, 5000, null), true);
-        comm.send_input(Asgiref.message_new_http_request(null, false));
+        comm.send_input(Asgiref.Message.new_http_request(null, false));
         // Answers as soon as something arrived; the long timeout only guards.
         assertEqual(await comm.receive_nothing_async(5 * SECOND_US, 5000, null), false);
         // What arrived is still there.
         const start = await comm.receive_output_async(SECOND_US, null);
-        assertEqual(Asgiref.message_get_status(start), 204);
+        assertEqual(start.get_status(), 204);
         await comm.receive_output_async(SECOND_US, null);
         assertEqual(await comm.wait_async(SECOND_US, null), true);
     });
@@ -235,7 +238,7 @@ test('an error the app completes its task with surfaces through receive_output a
 test('a body before the response start is refused to the app with ASGIREF_ERROR_PROTOCOL', () => {
     let sendError = null;
     const app = new ReceiveThenApp((channel, task) => {
-        channel.send_async(Asgiref.message_new_http_response_body(bytes('too early'), false), null,
+        channel.send_async(Asgiref.Message.new_http_response_body(bytes('too early'), false), null,
             (source, result) => {
                 try {
                     channel.send_finish(result);
@@ -248,7 +251,7 @@ test('a body before the response start is refused to the app with ASGIREF_ERROR_
     });
     inLoop(async () => {
         const comm = Asgiref.Communicator.new(app, httpScope());
-        comm.send_input(Asgiref.message_new_http_request(null, false));
+        comm.send_input(Asgiref.Message.new_http_request(null, false));
         // The server sees nothing of it, only the app's error.
         const error = await rejection(comm.receive_output_async(SECOND_US, null));
         assert(isError(error, Asgiref.error_quark(), Asgiref.Error.PROTOCOL), `${error}`);
@@ -271,36 +274,37 @@ test('wait cancels a stuck instance and fails with G_IO_ERROR_TIMED_OUT', () => 
 test('an Asgiref.FunctionApplication of a plain JS function serves a request', () => {
     const app = Asgiref.FunctionApplication.new((scope, channel, task) => {
         recordCall('FunctionApplication (hello)');
-        channel.send_async(Asgiref.message_new_http_response_start(200, null, false), null, null);
-        channel.send_async(Asgiref.message_new_http_response_body(bytes('Hello'), false), null,
+        channel.send_async(Asgiref.Message.new_http_response_start(200, null, false), null, null);
+        channel.send_async(Asgiref.Message.new_http_response_body(bytes('Hello'), false), null,
             completeOnError(task, r => channel.send_finish(r), () => task.return_boolean(true)));
     });
     assert(app instanceof Asgiref.Application);
     inLoop(async () => {
         const comm = Asgiref.Communicator.new(app, httpScope('GET', '/'));
-        assertEqual(Asgiref.message_get_status(await comm.receive_output_async(SECOND_US, null)), 200);
+        assertEqual((await comm.receive_output_async(SECOND_US, null)).get_status(), 200);
         const body = await comm.receive_output_async(SECOND_US, null);
-        assertEqual(text(Asgiref.message_get_body(body)), 'Hello');
+        assertEqual(text(body.get_body()), 'Hello');
         assertEqual(await comm.wait_async(SECOND_US, null), true);
     });
 });
 
 // A "double callable" application: one instance per scope, which gets
-// the scope as its construct-only `scope` property.
+// the scope (an Asgiref.Scope, a boxed type) as its construct-only `scope`
+// property.
 const PerScopeApp = GObject.registerClass({
     Implements: [Asgiref.Application],
     Properties: {
-        // GObject.ParamSpec.variant() is missing from GJS 1.74.
-        scope: GObject.param_spec_variant('scope', 'Scope', 'The scope of this instance',
-            new GLib.VariantType('a{sv}'), null,
-            GObject.ParamFlags.READWRITE | GObject.ParamFlags.CONSTRUCT_ONLY),
+        scope: GObject.ParamSpec.boxed('scope', 'Scope', 'The scope of this instance',
+            GObject.ParamFlags.READWRITE | GObject.ParamFlags.CONSTRUCT_ONLY,
+            Asgiref.Scope.$gtype),
     },
 }, class PerScopeApp extends GObject.Object {
     vfunc_call(scope, channel, task) {
         recordCall('PerScopeApp');
-        const path = Asgiref.scope_get_path(this.scope);
-        channel.send_async(Asgiref.message_new_http_response_start(200, null, false), null, null);
-        channel.send_async(Asgiref.message_new_http_response_body(bytes(path), false), null,
+        assert(this.scope instanceof Asgiref.Scope, 'the property holds an Asgiref.Scope');
+        const path = this.scope.get_path();
+        channel.send_async(Asgiref.Message.new_http_response_start(200, null, false), null, null);
+        channel.send_async(Asgiref.Message.new_http_response_body(bytes(path), false), null,
             completeOnError(task, r => channel.send_finish(r), () => task.return_boolean(true)));
     }
 });
@@ -317,7 +321,7 @@ test('a JS class with a scope property is a double-callable application', () => 
         for (const [i, app] of apps.entries()) {
             const comm = Asgiref.Communicator.new(app, httpScope('GET', `/instance/${i}`));
             await comm.receive_output_async(SECOND_US, null);
-            bodies.push(text(Asgiref.message_get_body(await comm.receive_output_async(SECOND_US, null))));
+            bodies.push(text((await comm.receive_output_async(SECOND_US, null)).get_body()));
             assertEqual(await comm.wait_async(SECOND_US, null), true);
         }
     });
@@ -331,27 +335,34 @@ const echo = application(async (scope, {receive, send}) => {
     let body = '';
     for (;;) {
         const message = await receive();
-        assert(message instanceof GLib.Variant, 'receive() gives a GLib.Variant');
-        const {type, body: chunk, more_body: moreBody} = message.recursiveUnpack();
+        assertEqual(Object.getPrototypeOf(message), Object.prototype, 'receive() gives a plain object');
+        const {type, body: chunk, more_body: moreBody} = message;
         assertEqual(type, 'http.request');
+        assert(chunk instanceof Uint8Array, 'the body is a Uint8Array');
         body += decoder.decode(chunk);
         if (!moreBody)
             break;
     }
-    send(Asgiref.message_new_http_response_start(200, null, false));  // not awaited: kept in order
-    await send(Asgiref.message_new_http_response_body(bytes(body), false));
+    // not awaited: kept in order
+    send({type: 'http.response.start', status: 200, headers: [['content-type', 'text/plain']]});
+    await send({type: 'http.response.body', body});
 });
 
 test('application() of an async function echoes a chunked request', () => {
     assert(echo instanceof Asgiref.Application);
     inLoop(async () => {
         const comm = Asgiref.Communicator.new(echo, httpScope());
-        comm.sendInput(Asgiref.message_new_http_request(bytes('hello, '), true))
-            .sendInput(Asgiref.message_new_http_request(bytes('world'), false));
+        comm.sendInput({type: 'http.request', body: 'hello, ', more_body: true})
+            .sendInput(Asgiref.Message.new_http_request(bytes('world'), false));
         const start = await comm.receiveOutput();
-        assertEqual(Asgiref.message_get_status(start), 200);
+        assertEqual(start.type, 'http.response.start');
+        assertEqual(start.status, 200);
+        assertDeepEqual(start.headers.map(pair => pair.map(b => decoder.decode(b))),
+            [['content-type', 'text/plain']]);
         const body = await comm.receiveOutput();
-        assertEqual(text(Asgiref.message_get_body(body)), 'hello, world');
+        assertEqual(body.type, 'http.response.body');
+        assertEqual(decoder.decode(body.body), 'hello, world');
+        assertEqual(body.more_body, false);
         assertEqual(await comm.waitForEnd(), true);
     });
 });
@@ -360,9 +371,9 @@ test('receiveNothing() is true while the app is quiet, false once it sent', () =
     inLoop(async () => {
         const comm = Asgiref.Communicator.new(echo, httpScope());
         assertEqual(await comm.receiveNothing(50, 5), true);
-        comm.sendInput(Asgiref.message_new_http_request(bytes('x'), false));
+        comm.sendInput({type: 'http.request', body: 'x'});
         assertEqual(await comm.receiveNothing(5000, 5), false);
-        assertEqual(Asgiref.message_get_type_name(await comm.receiveOutput()), 'http.response.start');
+        assertEqual((await comm.receiveOutput()).type, 'http.response.start');
         await comm.receiveOutput();
         await comm.waitForEnd();
     });
@@ -426,23 +437,26 @@ test('other exceptions, thrown or rejected, become errors of the JS domain at on
 });
 
 test('send() out of protocol order rejects with ASGIREF_ERROR_PROTOCOL; the app can go on', () => {
-    let early = null, notVariant = null;
+    let early = null, invalid = null, notMessage = null;
     const app = application(async (scope, {receive, send}) => {
         await receive();
-        early = await rejection(send(Asgiref.message_new_http_response_body(bytes('early'), false)));
-        notVariant = await rejection(send({type: 'http.response.start', status: 200}));
-        await send(Asgiref.message_new_http_response_start(500, null, false));
-        await send(Asgiref.message_new_http_response_body(bytes('sorry'), false));
+        early = await rejection(send({type: 'http.response.body', body: 'early'}));
+        invalid = await rejection(send({type: 'http.response.start', status: 'OK'}));
+        notMessage = await rejection(send(42));
+        await send(Asgiref.Message.new_http_response_start(500, null, false));
+        await send({type: 'http.response.body', body: new GLib.Bytes(encoder.encode('sorry'))});
     });
     inLoop(async () => {
         const comm = Asgiref.Communicator.new(app, httpScope());
-        comm.sendInput(Asgiref.message_new_http_request(null, false));
-        assertEqual(Asgiref.message_get_status(await comm.receiveOutput()), 500);
-        assertEqual(text(Asgiref.message_get_body(await comm.receiveOutput())), 'sorry');
+        comm.sendInput({type: 'http.request'});
+        assertEqual((await comm.receiveOutput()).status, 500);
+        assertEqual(decoder.decode((await comm.receiveOutput()).body), 'sorry');
         assertEqual(await comm.waitForEnd(), true);
     });
     assert(isError(early, Asgiref.error_quark(), Asgiref.Error.PROTOCOL), `${early}`);
-    assert(notVariant instanceof TypeError, `${notVariant}`);
+    assert(isError(invalid, Asgiref.error_quark(), Asgiref.Error.INVALID_MESSAGE), `${invalid}`);
+    assert(invalid.message.includes('status'), invalid.message);
+    assert(notMessage instanceof TypeError, `${notMessage}`);
 });
 
 test('waitForEnd() ends an instance stuck outside the channel with G_IO_ERROR_TIMED_OUT', () => {
@@ -470,18 +484,58 @@ test('waitForEnd() ends an instance stuck outside the channel with G_IO_ERROR_TI
         'the function is given the instance\'s cancellable');
 });
 
-test('the scope and the channel are given to the async function', () => {
+test('the scope (a plain object) and the channel are given to the async function', () => {
     let seen = null;
     const app = application((scope, {channel}) => {
         seen = {
-            path: scope.recursiveUnpack().path,
-            sameScope: channel.get_scope().equal(scope),
+            plain: Object.getPrototypeOf(scope) === Object.prototype,
+            type: scope.type,
+            method: scope.method,
+            path: scope.path,
+            query: decoder.decode(scope.query_string),
+            headers: scope.headers.map(pair => pair.map(b => decoder.decode(b))),
+            client: scope.client,
+            nativePath: channel.get_scope().get_path(),
         };
     });
     inLoop(async () => {
-        assertEqual(await Asgiref.Communicator.new(app, httpScope('GET', '/here')).waitForEnd(), true);
+        // Communicator.new() takes a scope object too.
+        const comm = Asgiref.Communicator.new(app, {
+            type: 'http', asgi: {version: '3.0'}, http_version: '1.1', method: 'GET',
+            path: '/here', query_string: 'q=1', headers: [['host', 'example.com']],
+            client: ['192.0.2.1', 4000],
+        });
+        assertEqual(await comm.waitForEnd(), true);
     });
-    assertDeepEqual(seen, {path: '/here', sameScope: true});
+    assertDeepEqual(seen, {
+        plain: true, type: 'http', method: 'GET', path: '/here', query: 'q=1',
+        headers: [['host', 'example.com']], client: ['192.0.2.1', 4000], nativePath: '/here',
+    });
+});
+
+test('the Communicator\'s helpers refuse invalid objects with ASGIREF_ERROR_INVALID_MESSAGE', () => {
+    const isInvalid = e => isError(e, Asgiref.error_quark(), Asgiref.Error.INVALID_MESSAGE);
+    let error = null;
+    try {
+        Asgiref.Communicator.new(echo, {type: 'http', path: '/'});
+    } catch (e) {
+        error = e;
+    }
+    assert(isInvalid(error), `${error}`);
+    inLoop(async () => {
+        const comm = Asgiref.Communicator.new(echo, httpScope());
+        error = null;
+        try {
+            comm.sendInput({type: 'http.request', body: 42});
+        } catch (e) {
+            error = e;
+        }
+        assert(isInvalid(error) && error.message.includes('body'), `${error}`);
+        comm.sendInput({type: 'http.request', body: 'ok'});
+        await comm.receiveOutput();
+        assertEqual(decoder.decode((await comm.receiveOutput()).body), 'ok');
+        assertEqual(await comm.waitForEnd(), true);
+    });
 });
 
 test('toGLibError() keeps GLib.Errors and converts anything else', () => {
@@ -500,17 +554,18 @@ test('the blocking twins run a JS app from top-level code, and refuse inside the
     // while it waits, so the JS app (and the promises of an async one) run
     // meanwhile, on this thread.
     const comm = Asgiref.Communicator.new(new EchoApp(), httpScope('PUT', '/blocking'));
-    comm.send_input(Asgiref.message_new_http_request(bytes('top to bottom'), false));
-    assertEqual(Asgiref.message_get_status(comm.receive_output(SECOND_US, null)), 200);
-    assertEqual(text(Asgiref.message_get_body(comm.receive_output(SECOND_US, null))), 'top to bottom');
+    comm.send_input(Asgiref.Message.new_http_request(bytes('top to bottom'), false));
+    assertEqual(comm.receive_output(SECOND_US, null).get_status(), 200);
+    assertEqual(text(comm.receive_output(SECOND_US, null).get_body()), 'top to bottom');
     assertEqual(comm.wait(SECOND_US, null), true);
 
     const quiet = Asgiref.Communicator.new(echo, httpScope());
     assertEqual(quiet.receive_nothing(SHORT_US, 5000, null), true);
-    quiet.send_input(Asgiref.message_new_http_request(bytes('async'), false));
+    quiet.send_input(Asgiref.Message.new_http_request(bytes('async'), false));
     assertEqual(quiet.receive_nothing(5 * SECOND_US, 5000, null), false);
     quiet.receive_output(SECOND_US, null);
-    assertEqual(text(Asgiref.message_get_body(quiet.receive_output(SECOND_US, null))), 'async');
+    const last = messageToObject(quiet.receive_output(SECOND_US, null));
+    assertEqual(decoder.decode(last.body), 'async');
     assertEqual(quiet.wait(SECOND_US, null), true);
 
     // Blocking from a loop callback would hang the loop: an error instead.

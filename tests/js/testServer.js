@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // Asgiref.Server hosting an ASGI application written in GJS (an async
-// function through application()), fetched with libsoup's client on the
-// same main loop: a request with its body, the lifespan protocol, and the
+// function through application(), reading its scope and messages as plain
+// objects and sending objects), fetched with libsoup's client on the same
+// main loop: a request with its body, the lifespan protocol, and the
 // application's calls all on the main thread.
 
 import Asgiref from 'gi://Asgiref?version=1.0';
@@ -32,11 +33,11 @@ const onMainThread = [];
 
 const app = application(async (scope, {receive, send}) => {
     onMainThread.push(AsgirefTest.ThreadFunction.is_main_thread());
-    if (Asgiref.scope_get_type_name(scope) === 'lifespan') {
+    if (scope.type === 'lifespan') {
         for (;;) {
-            const type = Asgiref.message_get_type_name(await receive());
+            const {type} = await receive();
             lifespan.push(type);
-            await send(Asgiref.message_new(`${type}.complete`));
+            await send({type: `${type}.complete`});
             if (type === 'lifespan.shutdown')
                 return;
         }
@@ -45,15 +46,13 @@ const app = application(async (scope, {receive, send}) => {
     let body = '';
     for (;;) {
         const request = await receive();
-        body += decoder.decode(Asgiref.message_get_body(request).toArray());
-        if (!Asgiref.message_get_more_body(request))
+        body += decoder.decode(request.body);
+        if (!request.more_body)
             break;
     }
-    const path = Asgiref.scope_get_path(scope);
-    await send(Asgiref.message_new_http_response_start(200,
-        Asgiref.headers_new(['content-type'], ['text/plain']), false));
-    await send(Asgiref.message_new_http_response_body(
-        new GLib.Bytes(encoder.encode(`${path}: ${body}`)), false));
+    await send({type: 'http.response.start', status: 200,
+        headers: [['content-type', 'text/plain'], ['x-method', scope.method]]});
+    await send({type: 'http.response.body', body: `${scope.path}: ${body}`});
 });
 
 test('a JS application serves requests', () => {
@@ -68,6 +67,7 @@ test('a JS application serves requests', () => {
         msg.set_request_body_from_bytes('text/plain', new GLib.Bytes(encoder.encode('from js')));
         const reply = await session.send_and_read_async(msg, GLib.PRIORITY_DEFAULT, null);
         assertEqual(msg.get_status(), 200);
+        assertEqual(msg.get_response_headers().get_one('X-Method'), 'POST');
         assertEqual(decoder.decode(reply.toArray()), '/echo: from js');
 
         await server.stop_async(null);

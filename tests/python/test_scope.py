@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""ASGI scopes from Python: build them with the functions and the
-ScopeBuilder, read them back with the accessors or as plain GLib.Variant
-data, and validate scopes written by hand."""
+"""ASGI scopes from Python: build them with the Asgiref.Scope constructors
+and the ScopeBuilder, read them back with the getters or as the dict an
+asgiref application is given (scope.to_dict()), make them from dicts
+(Asgiref.scope_from_dict()) and GLib.Variants, and see invalid ones
+refused."""
 
 import pytest
 
@@ -9,8 +11,15 @@ from gi.repository import Asgiref, GLib
 
 
 def assert_invalid(scope, *fragments):
+    """``scope`` is refused: a GLib.Variant by Scope.new_from_variant(), a
+    dict by scope_from_dict(), an Asgiref.Scope by validate()."""
     with pytest.raises(GLib.Error) as excinfo:
-        Asgiref.scope_validate(scope)
+        if isinstance(scope, GLib.Variant):
+            Asgiref.Scope.new_from_variant(scope)
+        elif isinstance(scope, dict):
+            Asgiref.scope_from_dict(scope)
+        else:
+            scope.validate()
     error = excinfo.value
     assert error.matches(Asgiref.error_quark(), Asgiref.Error.INVALID_MESSAGE)
     for fragment in fragments:
@@ -18,28 +27,31 @@ def assert_invalid(scope, *fragments):
 
 
 def test_http_scope_round_trips():
-    headers = Asgiref.headers_new(['Host', 'Accept'], ['example.com', '*/*'])
-    scope = Asgiref.scope_new_http('GET', '/items', GLib.Bytes.new(b'a=1'), headers)
-    assert isinstance(scope, GLib.Variant)
-    assert scope.get_type_string() == 'a{sv}'
-    assert Asgiref.scope_get_type_name(scope) == 'http'
-    assert Asgiref.scope_get_method(scope) == 'GET'
-    assert Asgiref.scope_get_path(scope) == '/items'
-    assert Asgiref.scope_get_query_string(scope).get_data() == b'a=1'
-    assert Asgiref.scope_get_http_version(scope) == '1.1'
-    assert Asgiref.scope_get_scheme(scope) == 'http'
-    assert Asgiref.scope_get_root_path(scope) == ''
-    assert [(bytes(n), bytes(v)) for n, v in Asgiref.scope_get_headers(scope).unpack()] == \
-        [(b'host', b'example.com'), (b'accept', b'*/*')]
-    assert Asgiref.scope_get_client(scope) == (False, None, 0)
-    assert Asgiref.scope_validate(scope) is True
+    headers = Asgiref.Headers.new(['Host', 'Accept'], ['example.com', '*/*'])
+    scope = Asgiref.Scope.new_http('GET', '/items', GLib.Bytes.new(b'a=1'), headers)
+    assert isinstance(scope, Asgiref.Scope)
+    assert scope.get_kind() == Asgiref.ScopeKind.HTTP
+    assert scope.get_type_name() == 'http'
+    assert scope.get_method() == 'GET'
+    assert scope.get_path() == '/items'
+    assert scope.get_query_string().get_data() == b'a=1'
+    assert scope.get_http_version() == '1.1'
+    assert scope.get_scheme() == 'http'
+    assert scope.get_root_path() == ''
+    assert scope.get_headers().to_list() == [(b'host', b'example.com'), (b'accept', b'*/*')]
+    assert scope.get_client() == (False, None, 0)
+    assert scope.validate() is True
+    assert scope.to_variant().get_type_string() == 'a{sv}'
 
 
-def test_scope_unpacks_like_a_python_asgi_scope():
-    scope = Asgiref.scope_new_http('GET', '/', None, None).unpack()
+def test_scope_reads_as_an_asgiref_scope_dict():
+    scope = Asgiref.Scope.new_http('GET', '/', None, None).to_dict()
     assert scope['type'] == 'http'
     assert scope['asgi'] == {'version': '3.0', 'spec_version': '2.3'}
-    assert bytes(scope['query_string']) == b''
+    assert scope['method'] == 'GET'
+    assert scope['path'] == '/'
+    assert scope['query_string'] == b''
+    assert type(scope['query_string']) is bytes
     assert scope['headers'] == []
 
 
@@ -55,29 +67,36 @@ def test_builder_sets_client_server_and_extensions():
     builder.add_extension('websocket.http.response', None)
     scope = builder.end()
 
-    assert Asgiref.scope_get_type_name(scope) == 'websocket'
-    assert Asgiref.scope_get_scheme(scope) == 'wss'
-    assert Asgiref.scope_get_client(scope) == (True, '192.0.2.7', 51234)
-    assert Asgiref.scope_get_server(scope) == (True, '/run/app.sock', -1)
-    assert scope.unpack()['server'] == ('/run/app.sock', None)
-    assert Asgiref.scope_get_subprotocols(scope) == ['chat', 'superchat']
-    assert Asgiref.scope_get_raw_path(scope).get_data() == b'/w%73'
-    assert Asgiref.scope_get_state(scope).unpack() == {'db': 'x'}
-    assert Asgiref.scope_has_extension(scope, 'websocket.http.response')
-    assert not Asgiref.scope_has_extension(scope, 'tls')
-    Asgiref.scope_validate(scope)
+    assert scope.get_type_name() == 'websocket'
+    assert scope.get_scheme() == 'wss'
+    assert scope.get_client() == (True, '192.0.2.7', 51234)
+    assert scope.get_server() == (True, '/run/app.sock', -1)
+    assert scope.get_subprotocols() == ['chat', 'superchat']
+    assert scope.get_raw_path().get_data() == b'/w%73'
+    assert scope.get_state().unpack() == {'db': 'x'}
+    assert scope.has_extension('websocket.http.response')
+    assert not scope.has_extension('tls')
+    scope.validate()
+
+    as_dict = scope.to_dict()
+    assert as_dict['client'] == ('192.0.2.7', 51234)
+    assert as_dict['server'] == ('/run/app.sock', None)
+    assert as_dict['subprotocols'] == ['chat', 'superchat']
+    assert as_dict['raw_path'] == b'/w%73'
+    assert as_dict['state'] == {'db': 'x'}
+    assert as_dict['extensions'] == {'websocket.http.response': {}}
 
 
 def test_lifespan_scope():
-    scope = Asgiref.scope_new_lifespan(None)
-    assert Asgiref.scope_get_type_name(scope) == 'lifespan'
-    assert Asgiref.scope_get_spec_version(scope) == '2.0'
-    assert Asgiref.scope_get_state(scope) is None
-    Asgiref.scope_validate(scope)
+    scope = Asgiref.Scope.new_lifespan(None)
+    assert scope.get_type_name() == 'lifespan'
+    assert scope.get_spec_version() == '2.0'
+    assert scope.get_state() is None
+    scope.validate()
 
 
 def test_scope_written_in_python_validates():
-    scope = GLib.Variant('a{sv}', {
+    scope = Asgiref.Scope.new_from_variant(GLib.Variant('a{sv}', {
         'type': GLib.Variant('s', 'http'),
         'asgi': GLib.Variant('a{sv}', {'version': GLib.Variant('s', '3.0')}),
         'http_version': GLib.Variant('s', '2'),
@@ -87,33 +106,78 @@ def test_scope_written_in_python_validates():
         'headers': GLib.Variant('a(ayay)', [(b'content-type', b'text/plain')]),
         'client': GLib.Variant('(si)', ('::1', 40000)),
         'server': GLib.Variant('(smi)', ('::1', 8000)),
-    })
-    assert Asgiref.scope_validate(scope) is True
-    assert Asgiref.scope_get_server(scope) == (True, '::1', 8000)
-    assert Asgiref.scope_get_asgi_version(scope) == '3.0'
+    }))
+    assert scope.validate() is True
+    assert scope.get_server() == (True, '::1', 8000)
+    assert scope.get_asgi_version() == '3.0'
+
+
+HTTP_SCOPE = {
+    'type': 'http',
+    'asgi': {'version': '3.0'},
+    'http_version': '1.1',
+    'method': 'POST',
+    'scheme': 'https',
+    'path': '/upload',
+    'raw_path': b'/upload',
+    'query_string': b'x=1',
+    'root_path': '/api',
+    'headers': [(b'host', b'example.com'), (b'content-type', b'text/plain')],
+    'client': ('192.0.2.7', 51234),
+    'server': ('example.com', 443),
+    'state': {'db': 'x'},
+}
+
+
+def test_scope_from_dict_round_trips():
+    scope = Asgiref.scope_from_dict(HTTP_SCOPE)
+    assert isinstance(scope, Asgiref.Scope)
+    assert scope.get_method() == 'POST'
+    assert scope.get_root_path() == '/api'
+    assert scope.get_client() == (True, '192.0.2.7', 51234)
+    assert scope.get_headers().lookup('content-type') == 'text/plain'
+
+    back = scope.to_dict()
+    expected = dict(HTTP_SCOPE)
+    # The optional spec_version takes its ASGI default.
+    expected['asgi'] = {'version': '3.0', 'spec_version': '2.0'}
+    assert back == expected
+    assert Asgiref.scope_from_dict(back).to_dict() == back
+    # Keys ASGI does not name are kept.
+    extra = Asgiref.scope_from_dict(dict(HTTP_SCOPE, custom='kept')).to_dict()
+    assert extra['custom'] == 'kept'
+
+
+def test_scope_from_dict_of_a_unix_socket_server():
+    scope = Asgiref.scope_from_dict(dict(HTTP_SCOPE, server=('/run/app.sock', None)))
+    assert scope.get_server() == (True, '/run/app.sock', -1)
+    assert scope.to_dict()['server'] == ('/run/app.sock', None)
 
 
 def test_invalid_scopes_raise():
-    good = Asgiref.scope_new_http('GET', '/', None, None).unpack()
+    good = Asgiref.Scope.new_http('GET', '/', None, None).to_dict()
 
-    def variant(**changes):
+    def changed(**changes):
         scope = dict(good)
         scope.update(changes)
-        return GLib.Variant('a{sv}', {
-            'type': GLib.Variant('s', scope['type']),
-            'asgi': GLib.Variant('a{sv}', {k: GLib.Variant('s', v) for k, v in scope['asgi'].items()}),
-            'http_version': GLib.Variant('s', scope['http_version']),
-            'method': GLib.Variant('s', scope['method']),
-            'path': GLib.Variant('s', scope['path']),
-            'query_string': GLib.Variant('ay', bytes(scope['query_string'])),
-            'headers': GLib.Variant('a(ayay)', scope['headers']),
-        })
+        return scope
 
     assert_invalid(GLib.Variant('s', 'http'), 'a{sv}')
     assert_invalid(GLib.Variant('a{sv}', {}), 'type')
-    assert_invalid(variant(type='mqtt'), 'mqtt')
-    assert_invalid(variant(method='get'), 'upper-case')
-    assert_invalid(variant(path='items'), 'items')
-    assert_invalid(variant(http_version='3'), '“3”')
-    assert_invalid(variant(asgi={'version': '2.0'}), '2.0')
-    assert_invalid(variant(headers=[(b'Host', b'x')]), 'lower-case')
+    assert_invalid(Asgiref.dict_to_variant(changed(type='mqtt')), 'mqtt')
+    assert_invalid(changed(type='mqtt'), 'mqtt')
+    assert_invalid(changed(method='get'), 'upper-case')
+    assert_invalid(changed(path='items'), 'items')
+    assert_invalid(changed(http_version='3'), '“3”')
+    assert_invalid(changed(asgi={'version': '2.0'}), '2.0')
+    assert_invalid(changed(headers=[(b'Host', b'x')]), 'lower-case')
+    assert_invalid(changed(headers=[('host', 'x')]), 'headers[0]')
+    assert_invalid(changed(query_string='a=1'), 'query_string', 'ay')
+    assert_invalid({'type': 'http', 'method': 'GET', 'path': '/'}, 'asgi')
+    assert_invalid(Asgiref.Scope.new_http('get', '/', None, None), 'upper-case')
+    with pytest.raises(TypeError):
+        Asgiref.scope_from_dict('http')
+
+
+def test_repr_names_the_type():
+    assert 'lifespan' in repr(Asgiref.Scope.new_lifespan(None))

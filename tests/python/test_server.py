@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Asgiref.Server hosting ASGI applications written in Python, fetched
-with libsoup's client on the same main loop: the scope of a request, a
-streamed request body, lifespan, and context isolation between
-requests."""
+with libsoup's client on the same main loop: the scope of a request (read
+as asgiref's dict), a streamed request body, lifespan, and context
+isolation between requests. The application sends and receives dicts."""
 
 import gi
 
@@ -35,7 +35,7 @@ class Reporter(GObject.Object, Asgiref.Application):
         self.local = Asgiref.Local()
 
     def do_call(self, scope, channel, task):
-        scope = Asgiref.variant_to_dict(scope)
+        scope = scope.to_dict()
         if scope['type'] == 'lifespan':
             self.serve_lifespan(channel, task)
         else:
@@ -43,10 +43,9 @@ class Reporter(GObject.Object, Asgiref.Application):
 
     def serve_lifespan(self, channel, task):
         def received(channel, result):
-            message = Asgiref.variant_to_dict(channel.receive_finish(result))
+            message = channel.receive_finish(result).to_dict()
             self.lifespan.append(message['type'])
-            channel.send_async(Asgiref.dict_to_variant(
-                {'type': message['type'] + '.complete'}), None, None)
+            channel.send_async({'type': message['type'] + '.complete'}, None, None)
             if message['type'] == 'lifespan.shutdown':
                 task.return_boolean(True)
             else:
@@ -60,7 +59,7 @@ class Reporter(GObject.Object, Asgiref.Application):
         chunks = []
 
         def received(channel, result):
-            message = Asgiref.variant_to_dict(channel.receive_finish(result))
+            message = channel.receive_finish(result).to_dict()
             chunks.append(message.get('body', b''))
             if message.get('more_body'):
                 channel.receive_async(None, received)
@@ -69,12 +68,12 @@ class Reporter(GObject.Object, Asgiref.Application):
             answer = '%s %s %s body=%s seen=%s' % (
                 scope['method'], scope['path'], scope['query_string'].decode(),
                 b''.join(chunks).decode(), seen)
-            channel.send_async(Asgiref.dict_to_variant(
+            channel.send_async(
                 {'type': 'http.response.start', 'status': 200,
-                 'headers': [(b'content-type', b'text/plain'), (b'x-app', b'python')]}),
+                 'headers': [(b'content-type', b'text/plain'), (b'x-app', b'python')]},
                 None, None)
-            channel.send_async(Asgiref.dict_to_variant(
-                {'type': 'http.response.body', 'body': answer.encode()}),
+            channel.send_async(
+                {'type': 'http.response.body', 'body': answer.encode()},
                 None, lambda channel, result: task.return_boolean(channel.send_finish(result)))
 
         channel.receive_async(None, received)

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""PyGObject override for Asgiref: idiomatic Context, Local and Bridge.
+"""PyGObject override for Asgiref: idiomatic Context, Local, Bridge and
+ASGI messages and scopes as dicts.
 
 ``Asgiref.Local`` reads and writes its values as attributes, as
 ``asgiref.local.Local`` and ``threading.local`` do::
@@ -39,6 +40,29 @@ The bridge reads like asgiref (see each function's documentation)::
 
     with Asgiref.ThreadSensitiveContext():  # a thread of its own
         ...
+
+ASGI messages and scopes are native, immutable types in the library
+(``Asgiref.Message``, ``Asgiref.Scope``, ``Asgiref.Headers``); Python code
+passes and receives them as the dicts asgiref uses (bytes for bodies,
+headers as a list of (bytes, bytes))::
+
+    comm = Asgiref.Communicator(app, {
+        'type': 'http', 'asgi': {'version': '3.0'}, 'http_version': '1.1',
+        'method': 'GET', 'path': '/', 'query_string': b'', 'headers': []})
+    comm.send_input({'type': 'http.request', 'body': b'hi'})
+    comm.receive_output()          # {'type': 'http.response.start', ...}
+
+    channel.send_async({'type': 'http.response.body', 'body': b'ok'}, None, None)
+    channel.receive_finish(result).to_dict()     # an Asgiref.Message as a dict
+    scope.to_dict()                # what an application's do_call() is given
+
+    Asgiref.message_from_dict(d)   # dict -> Asgiref.Message (validated:
+    Asgiref.scope_from_dict(d)     #   GLib.Error INVALID_MESSAGE otherwise)
+    Asgiref.headers_from_list([(b'content-type', b'text/plain')])
+
+Every method that takes a message or a scope takes a dict, an ``a{sv}``
+GLib.Variant or the native value; ``dict_to_variant`` and
+``variant_to_dict`` convert between dicts and the GVariant form.
 """
 
 import functools
@@ -817,8 +841,16 @@ __all__.append('ThreadSensitiveContext')
 
 
 # --------------------------------------------------------------------------
-# ASGI: messages as dicts, Application, Communicator
+# ASGI: messages and scopes as dicts, Application, Channel, Communicator
 # --------------------------------------------------------------------------
+#
+# The library keeps messages and scopes as native, immutable types
+# (Asgiref.Message, Asgiref.Scope, Asgiref.Headers) and only builds their
+# a{sv} GVariant form when asked (to_variant(), new_from_variant()). Python
+# code writes and reads them as the dicts asgiref uses: the conversions go
+# dict -> a{sv} (dict_to_variant) -> native (new_from_variant, which
+# validates) and native -> a{sv} (to_variant) -> dict (variant_to_dict), so
+# the C library stays the one definition of which keys a message has.
 #
 # Facts about PyGObject 3.42 this relies on or works around:
 # - An exception raised by a Python vfunc implementation is printed and
@@ -828,6 +860,27 @@ __all__.append('ThreadSensitiveContext')
 #   do_call() that completes the task with the exception instead.
 # - GLib.Variant.unpack() gives byte strings (ay) as lists of ints; the
 #   helpers below give bytes.
+# - An override of an opaque boxed type (Message, Scope, Headers) is the
+#   class of every such value PyGObject hands out, so the methods added
+#   here are there on the values C functions return.
+
+from collections.abc import Mapping
+
+_INVALID_MESSAGE = int(Asgiref.Error.INVALID_MESSAGE)
+
+# The Python types taken for an ASGI byte string (GLib.Bytes too).
+_BYTES_TYPES = (bytes, bytearray, memoryview)
+
+
+def _header_pairs(key, items):
+    pairs = []
+    for i, item in enumerate(items):
+        if not (isinstance(item, (list, tuple)) and len(item) == 2 and
+                all(isinstance(b, _BYTES_TYPES) for b in item)):
+            raise TypeError('%s[%d] is not a (bytes, bytes) pair: %r' % (key, i, item))
+        pairs.append((bytes(item[0]), bytes(item[1])))
+    return GLib.Variant('a(ayay)', pairs)
+
 
 def _variant_for(key, value):
     """The GVariant ASGI uses for a Python value of a message or scope."""
@@ -836,23 +889,35 @@ def _variant_for(key, value):
     if isinstance(value, bool):
         return GLib.Variant('b', value)
     if isinstance(value, int):
+        if not _INT32_MIN <= value <= _INT32_MAX:
+            raise TypeError('%s=%r does not fit in a 32-bit int' % (key, value))
         return GLib.Variant('i', value)
     if isinstance(value, str):
         return GLib.Variant('s', value)
-    if isinstance(value, (bytes, bytearray, memoryview)):
+    if isinstance(value, _BYTES_TYPES):
         return GLib.Variant.new_from_bytes(GLib.VariantType('ay'), GLib.Bytes.new(bytes(value)), True)
-    if isinstance(value, dict):
+    if isinstance(value, GLib.Bytes):
+        return GLib.Variant.new_from_bytes(GLib.VariantType('ay'), value, True)
+    if isinstance(value, Asgiref.Headers):
+        return value.to_variant()
+    if isinstance(value, Mapping):
         return dict_to_variant(value)
     if isinstance(value, (list, tuple)):
         items = list(value)
-        if key in ('headers', 'raw_headers') or (items and all(
-                isinstance(i, (list, tuple)) and len(i) == 2 and
-                all(isinstance(b, (bytes, bytearray)) for b in i) for i in items)):
-            return GLib.Variant('a(ayay)', [(bytes(n), bytes(v)) for n, v in items])
-        if key in ('client', 'server') and len(items) == 2:
+        if key in ('headers', 'raw_headers'):
+            return _header_pairs(key, items)
+        if items and all(isinstance(i, (list, tuple)) and len(i) == 2 and
+                         all(isinstance(b, _BYTES_TYPES) for b in i) for i in items):
+            return _header_pairs(key, items)
+        if key in ('client', 'server') and len(items) == 2 and isinstance(items[0], str):
+            # ASGI: client is (host, port); server (host, port or None for
+            # a Unix socket).
             host, port = items
-            return GLib.Variant('(smi)', (host, port)) if port is None \
-                else GLib.Variant('(si)', (host, port))
+            if port is None:
+                return GLib.Variant('(smi)', (host, None))
+            if isinstance(port, int) and not isinstance(port, bool) and \
+                    _INT32_MIN <= port <= _INT32_MAX:
+                return GLib.Variant('(smi)' if key == 'server' else '(si)', (host, port))
         if all(isinstance(i, str) for i in items):
             return GLib.Variant('as', items)
     raise TypeError('no ASGI GVariant type for %s=%r' % (key, value))
@@ -861,11 +926,19 @@ def _variant_for(key, value):
 def dict_to_variant(message):
     """An ASGI message or scope written as a Python dict, as asgiref's are,
     made an ``a{sv}`` GVariant: str is ``s``, bytes ``ay``, bool ``b``, int
-    ``i``, a list of (bytes, bytes) ``a(ayay)`` (headers), a list of str
-    ``as``, a dict ``a{sv}``; None values are left out, as ASGI reads a
-    missing key as its default. A GLib.Variant is returned as it is."""
+    ``i``, a list of (bytes, bytes) ``a(ayay)`` (headers; an
+    :class:`Asgiref.Headers` is taken too), ``client`` (host, port)
+    ``(si)``, ``server`` (host, port or None) ``(smi)``, a list of str ``as``, a
+    dict ``a{sv}``; None values are left out, as ASGI reads a missing key
+    as its default. A GLib.Variant, as the whole or as a value, is taken as
+    it is.
+
+    Raises :class:`TypeError` for a value with no ASGI type; it does not
+    check the message against ASGI (:func:`message_from_dict` does)."""
     if isinstance(message, GLib.Variant):
         return message
+    if not isinstance(message, Mapping):
+        raise TypeError('an ASGI message or scope is a dict, not %r' % (message,))
     return GLib.Variant('a{sv}', {key: _variant_for(key, value)
                                   for key, value in message.items() if value is not None})
 
@@ -873,13 +946,17 @@ def dict_to_variant(message):
 __all__.append('dict_to_variant')
 
 
+def _bytes_of(value):
+    return bytes(value.get_data_as_bytes().get_data() or b'')
+
+
 def _python_value(value):
     type_string = value.get_type_string()
     if type_string == 'ay':
-        return bytes(value.get_data_as_bytes().get_data())
+        return _bytes_of(value)
     if type_string == 'a(ayay)':
-        return [(bytes(value.get_child_value(i).get_child_value(0).get_data_as_bytes().get_data()),
-                 bytes(value.get_child_value(i).get_child_value(1).get_data_as_bytes().get_data()))
+        return [(_bytes_of(value.get_child_value(i).get_child_value(0)),
+                 _bytes_of(value.get_child_value(i).get_child_value(1)))
                 for i in range(value.n_children())]
     if type_string == 'a{sv}':
         return variant_to_dict(value)
@@ -899,6 +976,169 @@ def variant_to_dict(message):
 __all__.append('variant_to_dict')
 
 
+def _invalid(what, exc):
+    return GLib.Error('Invalid ASGI %s: %s' % (what, exc), _ERROR_DOMAIN, _INVALID_MESSAGE)
+
+
+def message_from_dict(message):
+    """An :class:`Asgiref.Message` of an ASGI message written as a dict
+    (``{'type': 'http.response.body', 'body': b'hi'}``; a GLib.Variant
+    ``a{sv}`` is taken too).
+
+    Raises :class:`GLib.Error` ``Asgiref.Error.INVALID_MESSAGE`` when the
+    dict is not a valid ASGI message (an unknown ``type``, a missing key, a
+    value of the wrong type, such as a str body or str headers, or out of
+    range), with a message that says which key is wrong."""
+    if not isinstance(message, (Mapping, GLib.Variant)):
+        raise TypeError('an ASGI message is a dict, not %r' % (message,))
+    try:
+        variant = dict_to_variant(message)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise _invalid('message', exc) from None
+    return Asgiref.Message.new_from_variant(variant)
+
+
+__all__.append('message_from_dict')
+
+
+def scope_from_dict(scope):
+    """An :class:`Asgiref.Scope` of an ASGI scope written as a dict
+    (``{'type': 'http', 'method': 'GET', 'path': '/'}``; a GLib.Variant
+    ``a{sv}`` is taken too). The keys ASGI requires must be there
+    (``asgi``, and for ``http`` ``http_version``, ``method``, ``path``,
+    ``query_string``, ``headers``); optional ones that are missing get
+    their ASGI defaults; keys ASGI does not name are kept.
+
+    Raises :class:`GLib.Error` ``Asgiref.Error.INVALID_MESSAGE`` when the
+    dict is not a valid ASGI scope."""
+    if not isinstance(scope, (Mapping, GLib.Variant)):
+        raise TypeError('an ASGI scope is a dict, not %r' % (scope,))
+    try:
+        variant = dict_to_variant(scope)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise _invalid('scope', exc) from None
+    return Asgiref.Scope.new_from_variant(variant)
+
+
+__all__.append('scope_from_dict')
+
+
+def headers_from_list(headers):
+    """An :class:`Asgiref.Headers` of ASGI headers written as a list of
+    (bytes, bytes) pairs, as in asgiref. Raises :class:`GLib.Error`
+    ``Asgiref.Error.INVALID_MESSAGE`` for a malformed header (a name that
+    is not a lower-case token, CR or LF in a value) or a pair that is not
+    bytes."""
+    if isinstance(headers, Asgiref.Headers):
+        return headers
+    try:
+        variant = _header_pairs('headers', list(headers))
+    except TypeError as exc:
+        raise _invalid('headers', exc) from None
+    return Asgiref.Headers.new_from_variant(variant)
+
+
+__all__.append('headers_from_list')
+
+
+def _as_message(message):
+    """``message`` as an Asgiref.Message: a Message as it is, a GLib.Variant
+    or a dict converted (GLib.Error INVALID_MESSAGE if it is not valid)."""
+    if isinstance(message, Asgiref.Message):
+        return message
+    if isinstance(message, GLib.Variant):
+        return Asgiref.Message.new_from_variant(message)
+    if isinstance(message, Mapping):
+        return message_from_dict(message)
+    raise TypeError('an ASGI message is a dict, a GLib.Variant or an Asgiref.Message, not %r'
+                    % (message,))
+
+
+def _as_scope(scope):
+    if isinstance(scope, Asgiref.Scope):
+        return scope
+    if isinstance(scope, GLib.Variant):
+        return Asgiref.Scope.new_from_variant(scope)
+    if isinstance(scope, Mapping):
+        return scope_from_dict(scope)
+    raise TypeError('an ASGI scope is a dict, a GLib.Variant or an Asgiref.Scope, not %r'
+                    % (scope,))
+
+
+class Message(Asgiref.Message):
+    """An ASGI message: immutable, refcounted, read with its getters
+    (``get_type_name()``, ``get_body()``, ``get_status()``...).
+
+    ``message.to_dict()`` is the dict asgiref would use; build one from a
+    dict with :func:`Asgiref.message_from_dict`. Everywhere the override
+    takes a message (``Channel.send_async``, ``Channel.put_input``,
+    ``Communicator.send_input``), a dict or an ``a{sv}`` GLib.Variant is
+    taken as well.
+    """
+
+    def to_dict(self):
+        """This message as the dict asgiref would use: bytes for byte
+        strings (``body``, ``bytes``), headers as a list of (bytes, bytes).
+        A new dict each time: changing it does not change the message."""
+        return variant_to_dict(self.to_variant())
+
+    def __repr__(self):
+        return '<Asgiref.Message %s at 0x%x>' % (self.get_type_name(), id(self))
+
+
+Message = override(Message)
+__all__.append('Message')
+
+
+class Scope(Asgiref.Scope):
+    """An ASGI connection scope: immutable, refcounted, read with its
+    getters (``get_type_name()``, ``get_method()``, ``get_path()``,
+    ``get_headers()``...).
+
+    ``scope.to_dict()`` is the dict an asgiref application is given::
+
+        def do_call(self, scope, channel, task):
+            scope = scope.to_dict()
+            if scope['type'] == 'http':
+                path, headers = scope['path'], scope['headers']
+
+    Build one from a dict with :func:`Asgiref.scope_from_dict`; every
+    method of the override that takes a scope takes a dict too.
+    """
+
+    def to_dict(self):
+        """This scope as the dict asgiref would give an application: bytes
+        for ``query_string`` and ``raw_path``, headers as a list of (bytes,
+        bytes), ``client`` and ``server`` as (host, port) tuples, ``asgi``,
+        ``state`` and ``extensions`` as dicts. A new dict each time."""
+        return variant_to_dict(self.to_variant())
+
+    def __repr__(self):
+        return '<Asgiref.Scope %s at 0x%x>' % (self.get_type_name(), id(self))
+
+
+Scope = override(Scope)
+__all__.append('Scope')
+
+
+class Headers(Asgiref.Headers):
+    """ASGI headers, in order, names lower-case: ``headers.to_list()`` is
+    the list of (bytes, bytes) pairs asgiref uses; build one from such a
+    list with :func:`Asgiref.headers_from_list`, or from names and values
+    with ``Asgiref.Headers.new(names, values)``."""
+
+    def to_list(self):
+        """The headers as a list of (bytes, bytes) pairs."""
+        return _python_value(self.to_variant())
+
+    def __repr__(self):
+        return '<Asgiref.Headers %r>' % (self.to_list(),)
+
+
+Headers = override(Headers)
+__all__.append('Headers')
+
+
 def _complete_with_exception(task, exc):
     error = exc if isinstance(exc, GLib.Error) else \
         GLib.Error('%s: %s' % (type(exc).__name__, exc), PYTHON_ERROR_DOMAIN, 0)
@@ -908,17 +1148,32 @@ def _complete_with_exception(task, exc):
 class Application(Asgiref.Application):
     """The ASGI application interface. A Python implementation defines
     ``do_call(self, scope, channel, task)`` and completes ``task`` with
-    ``task.return_boolean(True)``, or with ``task.return_error(error)``::
+    ``task.return_boolean(True)``, or with ``task.return_error(error)``.
+    ``scope`` is an :class:`Asgiref.Scope` (``scope.to_dict()`` is the
+    dict asgiref would give); the channel takes dicts::
 
         class Hello(GObject.Object, Asgiref.Application):
             def do_call(self, scope, channel, task):
-                channel.send_async(Asgiref.dict_to_variant(
-                    {'type': 'http.response.start', 'status': 200}), None, None)
-                ...
+                path = scope.to_dict()['path']     # or scope.get_path()
+                channel.send_async({'type': 'http.response.start', 'status': 200,
+                                    'headers': [(b'content-type', b'text/plain')]},
+                                   None, None)
+                channel.send_async({'type': 'http.response.body', 'body': path.encode()},
+                                   None, lambda ch, res: task.return_boolean(ch.send_finish(res)))
+
+    Messages received (``channel.receive_finish()``) are
+    :class:`Asgiref.Message`; ``message.to_dict()`` gives the dict.
 
     An exception that ``do_call`` raises before the task is completed
     completes it with that error (a GLib.Error as it is; any other as a
     GLib.Error of :data:`PYTHON_ERROR_DOMAIN`), so the instance ends.
+
+    ``call_async(scope, channel, cancellable, callback)`` takes a dict or
+    a GLib.Variant for the scope too.
+
+    A "double callable" class (one instance per scope, for
+    ``Asgiref.FactoryApplication.new_for_type()``) declares the scope it
+    is made for as a property: ``scope = GObject.Property(type=Asgiref.Scope)``.
     """
 
     def __init_subclass__(cls, **kwargs):
@@ -939,9 +1194,43 @@ class Application(Asgiref.Application):
         guarded._asgiref_guarded = True
         cls.do_call = guarded
 
+    def call_async(self, scope, channel, *args, **kwargs):
+        """Run one instance for ``scope`` (a dict, a GLib.Variant or an
+        :class:`Asgiref.Scope`) talking through ``channel``."""
+        return Asgiref.Application.call_async(self, _as_scope(scope), channel, *args, **kwargs)
+
 
 Application = override(Application)
 __all__.append('Application')
+
+
+class Channel(Asgiref.Channel):
+    """The two ends of one application instance. The override's
+    ``Channel.new(scope)``, ``send_async(message, ...)`` and
+    ``put_input(message)`` take dicts (and ``a{sv}`` GLib.Variants) as
+    well as :class:`Asgiref.Scope` and :class:`Asgiref.Message`; a dict
+    that is not a valid message raises :class:`GLib.Error`
+    ``Asgiref.Error.INVALID_MESSAGE`` at the call, as asgiref's ``send``
+    raises. ``receive_finish()`` and ``take_output_finish()`` give
+    :class:`Asgiref.Message` (``to_dict()`` for the dict)."""
+
+    @classmethod
+    def new(cls, scope):
+        return Asgiref.Channel.new(_as_scope(scope))
+
+    def send_async(self, message, *args, **kwargs):
+        """Send ``message`` (a dict, GLib.Variant or Asgiref.Message) to
+        the server side; ``send_finish()`` reports a protocol error."""
+        return Asgiref.Channel.send_async(self, _as_message(message), *args, **kwargs)
+
+    def put_input(self, message):
+        """Queue ``message`` (a dict, GLib.Variant or Asgiref.Message) for
+        the application's next receive."""
+        return Asgiref.Channel.put_input(self, _as_message(message))
+
+
+Channel = override(Channel)
+__all__.append('Channel')
 
 
 _USEC = 1000000
@@ -953,9 +1242,14 @@ def _usec(seconds):
 
 class Communicator(Asgiref.Communicator):
     """asgiref's ``ApplicationCommunicator``, with its signatures (timeouts
-    in seconds, None for none) and dicts or GLib.Variants for messages::
+    in seconds, None for none) and dicts for scopes and messages (an
+    :class:`Asgiref.Scope` / :class:`Asgiref.Message` or an ``a{sv}``
+    GLib.Variant is taken too)::
 
-        comm = Asgiref.Communicator(app, {'type': 'http', 'path': '/'})
+        comm = Asgiref.Communicator(app, Asgiref.Scope.new_http('GET', '/', None, None))
+        # or a complete scope dict: {'type': 'http', 'asgi': {'version': '3.0'},
+        #   'http_version': '1.1', 'method': 'GET', 'path': '/',
+        #   'query_string': b'', 'headers': []}
         comm.send_input({'type': 'http.request', 'body': b'hi'})
         start = comm.receive_output(1)       # a dict
         assert comm.receive_nothing()
@@ -963,18 +1257,25 @@ class Communicator(Asgiref.Communicator):
 
     The blocking methods run the instance's main context while they wait
     (see the C documentation for where they may be called). The ``_async``
-    methods of the C API are there too.
+    methods of the C API are there too; ``receive_output_finish()`` gives
+    an :class:`Asgiref.Message` (``to_dict()`` for the dict).
     """
 
     def __new__(cls, application, scope):
-        return Asgiref.Communicator.new(application, dict_to_variant(scope))
+        return Asgiref.Communicator.new(application, _as_scope(scope))
 
     def __init__(self, application, scope):
         pass
 
+    @classmethod
+    def new(cls, application, scope):
+        return Asgiref.Communicator.new(application, _as_scope(scope))
+
     def send_input(self, message):
-        """Queue ``message`` (a dict or GLib.Variant) for the application."""
-        return Asgiref.Communicator.send_input(self, dict_to_variant(message))
+        """Queue ``message`` (a dict, GLib.Variant or Asgiref.Message) for
+        the application; an invalid one raises :class:`GLib.Error`
+        ``Asgiref.Error.INVALID_MESSAGE``."""
+        return Asgiref.Communicator.send_input(self, _as_message(message))
 
     def receive_output(self, timeout=1, cancellable=None):
         """The next message the application sent, as a dict. Raises
@@ -982,7 +1283,7 @@ class Communicator(Asgiref.Communicator):
         when none comes in ``timeout`` seconds, or the application's
         error."""
         message = Asgiref.Communicator.receive_output(self, _usec(timeout), cancellable)
-        return variant_to_dict(message)
+        return variant_to_dict(message.to_variant())
 
     def receive_nothing(self, timeout=0.1, interval=0.01, cancellable=None):
         """Whether the application sends nothing for ``timeout`` seconds,
