@@ -46,6 +46,14 @@ void     _asgiref_channel_set_sink   (AsgirefChannel     *self,
                                       gpointer            data);
 void     _asgiref_channel_sink_ready (AsgirefChannel     *self);
 
+/*
+ * Why the first message the application sent was refused (invalid, or
+ * against the protocol), or %NULL when none was: the error its send
+ * failed with, which an application that passed no callback never saw.
+ * (transfer full)
+ */
+GError  *_asgiref_channel_dup_rejection (AsgirefChannel *self);
+
 /* Whether a message was put and not received yet. */
 gboolean _asgiref_channel_has_input  (AsgirefChannel *self);
 

@@ -131,6 +131,11 @@ struct _AsgirefChannel
   gboolean sink_busy;       /* the sink holds a message, or is being called */
   gboolean sink_posted;     /* a drain is on its way to sink_context */
   gboolean sink_ended;      /* the sink was told the output ended */
+
+  /* Under lock: why the first send the channel refused was refused, so
+   * that the server can tell, whatever the application did with the
+   * error its send failed with. */
+  GError *rejection;
 };
 
 G_DEFINE_FINAL_TYPE (AsgirefChannel, asgiref_channel, G_TYPE_OBJECT)
@@ -354,6 +359,7 @@ asgiref_channel_finalize (GObject *object)
   AsgirefChannel *self = ASGIREF_CHANNEL (object);
 
   g_queue_clear_full (&self->inputs, (GDestroyNotify) asgiref_message_unref);
+  g_clear_error (&self->rejection);
   g_clear_pointer (&self->scope, asgiref_scope_unref);
   g_mutex_clear (&self->lock);
 
@@ -558,6 +564,28 @@ asgiref_channel_receive_finish (AsgirefChannel  *self,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* Keeps the first message refusal of the instance. */
+static void
+note_rejection (AsgirefChannel *self,
+                const GError   *error)
+{
+  _asgiref_mutex_lock (&self->lock);
+  if (self->rejection == NULL)
+    self->rejection = g_error_copy (error);
+  _asgiref_mutex_unlock (&self->lock);
+}
+
+GError *
+_asgiref_channel_dup_rejection (AsgirefChannel *self)
+{
+  GError *error;
+
+  _asgiref_mutex_lock (&self->lock);
+  error = self->rejection != NULL ? g_error_copy (self->rejection) : NULL;
+  _asgiref_mutex_unlock (&self->lock);
+  return error;
+}
+
 /* ---- The server's sink --------------------------------------------------- */
 
 /* Hands @message (or the end of the output, for %NULL) to the sink, which
@@ -757,6 +785,7 @@ asgiref_channel_send_async (AsgirefChannel      *self,
 
   if (!asgiref_message_validate (message, &error))
     {
+      note_rejection (self, error);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
@@ -816,7 +845,10 @@ asgiref_channel_send_async (AsgirefChannel      *self,
       g_task_return_boolean (task, TRUE);
     }
   else if (error != NULL)
-    g_task_return_error (task, g_steal_pointer (&error));
+    {
+      note_rejection (self, error);
+      g_task_return_error (task, g_steal_pointer (&error));
+    }
   else if (closed)
     return_closed (task);
   else if (ended)

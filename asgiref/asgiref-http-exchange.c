@@ -597,13 +597,20 @@ conclude (AsgirefHttpExchange *self)
                    g_error_matches (self->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   gboolean started = self->response_started || self->start != NULL;
   AsgirefScope *scope = asgiref_channel_get_scope (self->channel);
+  g_autoptr(GError) rejection = NULL;
   const char *why = NULL;
 
   if (self->answered)
     return;
 
+  /* A message the channel refused is a mistake of the application's,
+   * even one that ignored its send's error (no callback, say): it is
+   * what the log names, rather than its consequence. */
+  rejection = _asgiref_channel_dup_rejection (self->channel);
   if (self->error != NULL)
     why = self->error->message;
+  else if (rejection != NULL)
+    why = rejection->message;
   else if (!started)
     why = _("the application returned without starting a response");
   else if (!self->response_complete)

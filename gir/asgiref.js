@@ -594,6 +594,9 @@ function headersVariant(key, value) {
             throw new Unconvertible(`${key}[${i}] is not a [name, value] pair of strings ` +
                 `or Uint8Arrays: ${describe(pair)}`);
         }
+        // Names are lower-cased, as ASGI servers such as uvicorn accept
+        // 'Content-Type' from an application; ASGI itself wants them so.
+        bytes[0] = bytes[0].map(b => b >= 0x41 && b <= 0x5a ? b + 0x20 : b);
         return bytes;
     }));
 }
@@ -719,7 +722,7 @@ export function scopeFromObject(object) {
 
 /**
  * Makes an Asgiref.Headers of [name, value] pairs (strings or
- * Uint8Arrays; names must be lower-case, as ASGI wants).
+ * Uint8Arrays; names are lower-cased, as ASGI wants them).
  *
  * @param {Array|Asgiref.Headers} pairs
  * @returns {Asgiref.Headers}

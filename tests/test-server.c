@@ -428,6 +428,28 @@ bad_header_app (AsgirefScope   *scope,
   g_task_return_error (task, g_steal_pointer (&error));
 }
 
+/* careless_app: sends without callbacks and reports success whatever
+ * became of its sends, as a quick application does. At /status its start
+ * is invalid (status 42); at /twice it completes its response, then sends
+ * a second body the protocol does not allow. */
+static void
+careless_app (AsgirefScope   *scope,
+              AsgirefChannel *channel,
+              GTask          *task,
+              gpointer        data)
+{
+  g_autoptr(GBytes) text = g_bytes_new_static ("done", 4);
+  gboolean twice = g_str_equal (asgiref_scope_get_path (scope), "/twice");
+  g_autoptr(AsgirefMessage) start = asgiref_message_new_http_response_start (twice ? 200 : 42, NULL, FALSE);
+  g_autoptr(AsgirefMessage) body = asgiref_message_new_http_response_body (text, FALSE);
+
+  asgiref_channel_send_async (channel, start, NULL, NULL, NULL);
+  asgiref_channel_send_async (channel, body, NULL, NULL, NULL);
+  if (twice)
+    asgiref_channel_send_async (channel, body, NULL, NULL, NULL);
+  g_task_return_boolean (task, TRUE);
+}
+
 /* long_poll_app: reads the request, then waits for whatever comes next. */
 static void
 long_poll_next (GObject      *source,
@@ -1279,6 +1301,55 @@ test_header_http_cannot_carry_gets_500 (void)
   fixture_clear (&f);
 }
 
+/* A message the channel refused reaches the log with its reason, even
+ * when the application never looked at its send's error; a response that
+ * had not started becomes a 500. */
+static void
+test_ignored_refusal_is_logged_and_gets_500 (void)
+{
+  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autofree char *address = NULL;
+  Fixture f;
+
+  fixture_init (&f, careless_app);
+  address = url (&f, "/status");
+  msg = soup_message_new ("GET", address);
+  g_test_expect_message ("Asgiref", G_LOG_LEVEL_WARNING,
+                         "*GET /status: The status 42 of the ASGI message “http.response.start” is outside 100–599*");
+  body = fetch (&f, msg);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (soup_message_get_status (msg), ==, 500);
+  assert_body (body, "Internal Server Error\n");
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+/* A refused message after a complete response: the response stands, and
+ * the log still says what went wrong. */
+static void
+test_ignored_refusal_after_the_response_is_logged (void)
+{
+  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autofree char *address = NULL;
+  Fixture f;
+
+  fixture_init (&f, careless_app);
+  address = url (&f, "/twice");
+  msg = soup_message_new ("GET", address);
+  g_test_expect_message ("Asgiref", G_LOG_LEVEL_WARNING,
+                         "*GET /twice: “http.response.body” cannot be sent after the final “http.response.body”*");
+  body = fetch (&f, msg);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+  assert_body (body, "done");
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
 /* An application that fails after completing its response is logged,
  * and the response it completed stands. */
 static void
@@ -1547,6 +1618,10 @@ main (int   argc,
   g_test_add_func ("/Asgiref/Server/misbehaving-application-gets-500", test_misbehaving_application_gets_500);
   g_test_add_func ("/Asgiref/Server/header-http-cannot-carry-gets-500",
                    test_header_http_cannot_carry_gets_500);
+  g_test_add_func ("/Asgiref/Server/ignored-refusal-is-logged-and-gets-500",
+                   test_ignored_refusal_is_logged_and_gets_500);
+  g_test_add_func ("/Asgiref/Server/ignored-refusal-after-the-response-is-logged",
+                   test_ignored_refusal_after_the_response_is_logged);
   g_test_add_func ("/Asgiref/Server/failure-after-the-response-is-only-logged",
                    test_failure_after_the_response_is_only_logged);
   g_test_add_func ("/Asgiref/Server/unfinished-response-closes-the-connection",

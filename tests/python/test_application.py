@@ -123,7 +123,11 @@ def test_exception_in_do_call_surfaces():
     with pytest.raises(GLib.Error) as excinfo:
         comm.receive_output(5)
     assert excinfo.value.domain == Asgiref.PYTHON_ERROR_DOMAIN
-    assert 'ValueError: no such page' in excinfo.value.message
+    assert excinfo.value.message.startswith('ValueError: no such page\n')
+    # Where, too: the traceback, down to the line that raised, is in the
+    # error that the server logs.
+    assert 'Traceback (most recent call last):' in excinfo.value.message
+    assert "raise ValueError('no such page')" in excinfo.value.message
     with pytest.raises(GLib.Error):
         comm.wait(5)
 

@@ -229,17 +229,28 @@ def test_invalid_dicts_raise_invalid_message():
     assert_invalid({}, 'type')
     assert_invalid({'type': 'http.teapot'}, 'http.teapot')
     assert_invalid({'type': 'http.response.start'}, 'status')
-    # asgiref's body is bytes, not str.
-    assert_invalid({'type': 'http.response.body', 'body': 'text'}, 'body', 'ay')
-    # Headers are (bytes, bytes) pairs.
+    # asgiref's body is bytes, not str: the error says so in those words.
+    assert_invalid({'type': 'http.response.body', 'body': 'text'},
+                   'body must be bytes, not str', '.encode()')
+    # Headers are (bytes, bytes) pairs; the error names the header.
     assert_invalid({'type': 'http.response.start', 'status': 200,
-                    'headers': [('content-type', 'text/plain')]}, 'headers[0]', 'bytes')
+                    'headers': [(b'x-a', b'1'), ('content-type', 'text/plain')]},
+                   'headers[1]', "('content-type', 'text/plain')", 'bytes, not str')
     assert_invalid({'type': 'http.response.start', 'status': 200,
-                    'headers': [(b'Content-Type', b'text/plain')]}, 'lower-case')
+                    'headers': [(b'bad name', b'x')]}, 'Header 0', 'does not allow')
     assert_invalid({'type': 'http.response.start', 'status': 200.0}, 'status')
     assert_invalid({'type': 'http.response.start', 'status': 1 << 40}, 'status')
     assert_invalid({'type': 'http.response.start', 'status': 99}, '99')
     assert_invalid({'type': 'http.response.body', 'more_body': 'yes'}, 'more_body')
+
+
+def test_header_names_in_dicts_are_lower_cased():
+    # As uvicorn takes b'Content-Type' from an application, so do the dict
+    # helpers; ASGI's own form is lower-case.
+    message = Asgiref.message_from_dict({'type': 'http.response.start', 'status': 200,
+                                         'headers': [(b'Content-Type', b'Text/Plain')]})
+    assert message.get_headers().to_list() == [(b'content-type', b'Text/Plain')]
+    assert Asgiref.headers_from_list([(b'X-A', b'1')]).to_list() == [(b'x-a', b'1')]
 
 
 def test_message_from_dict_needs_a_dict():

@@ -170,9 +170,17 @@ def test_invalid_scopes_raise():
     assert_invalid(changed(path='items'), 'items')
     assert_invalid(changed(http_version='3'), '“3”')
     assert_invalid(changed(asgi={'version': '2.0'}), '2.0')
-    assert_invalid(changed(headers=[(b'Host', b'x')]), 'lower-case')
+    # The dict helpers lower-case header names; the exact a{sv} form does not.
+    assert Asgiref.scope_from_dict(changed(headers=[(b'Host', b'x')])).to_dict()['headers'] == \
+        [(b'host', b'x')]
+    exact = Asgiref.dict_to_variant(good)
+    entries = {exact.get_child_value(i).get_child_value(0).get_string():
+               exact.get_child_value(i).get_child_value(1).get_variant()
+               for i in range(exact.n_children())}
+    entries['headers'] = GLib.Variant('a(ayay)', [(b'Host', b'x')])
+    assert_invalid(GLib.Variant('a{sv}', entries), 'lower-case')
     assert_invalid(changed(headers=[('host', 'x')]), 'headers[0]')
-    assert_invalid(changed(query_string='a=1'), 'query_string', 'ay')
+    assert_invalid(changed(query_string='a=1'), 'query_string must be bytes, not str')
     assert_invalid({'type': 'http', 'method': 'GET', 'path': '/'}, 'asgi')
     assert_invalid(Asgiref.Scope.new_http('get', '/', None, None), 'upper-case')
     with pytest.raises(TypeError):

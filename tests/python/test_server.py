@@ -142,3 +142,49 @@ def test_lifespan_runs_at_start_and_stop(loop):
     assert app.lifespan == ['lifespan.startup']
     stop(loop, server)
     assert app.lifespan == ['lifespan.startup', 'lifespan.shutdown']
+
+
+class Broken(GObject.Object, Asgiref.Application):
+    """Raises from do_call at /raise; at /status sends an invalid start
+    without a callback and reports success, as a careless application
+    does."""
+
+    def do_call(self, scope, channel, task):
+        if scope.get_kind() != Asgiref.ScopeKind.HTTP:
+            task.return_boolean(True)
+        elif scope.get_path() == '/raise':
+            raise ValueError('boom')
+        else:
+            channel.send_async(Asgiref.Message.new_http_response_start(42, None, False), None, None)
+            task.return_boolean(True)
+
+
+def test_mistakes_reach_the_log_with_their_reason(loop):
+    logged = []
+
+    def record(domain, level, message, *_user_data):
+        logged.append(message)
+
+    # The warnings are what this test waits for: not fatal here.
+    old_mask = GLib.log_set_always_fatal(GLib.LogLevelFlags.LEVEL_ERROR)
+    handler = GLib.log_set_handler('Asgiref', GLib.LogLevelFlags.LEVEL_WARNING, record)
+    try:
+        server, base = serve(Broken())
+        session = Soup.Session()
+
+        msg = Soup.Message.new('GET', base + '/raise')
+        assert fetch(loop, session, msg) == 'Internal Server Error\n'
+        assert msg.get_status() == 500
+        assert logged[-1].startswith('ASGI application error on GET /raise: ValueError: boom\n')
+        assert 'Traceback (most recent call last):' in logged[-1]
+        assert "raise ValueError('boom')" in logged[-1]
+
+        msg = Soup.Message.new('GET', base + '/status')
+        assert fetch(loop, session, msg) == 'Internal Server Error\n'
+        assert msg.get_status() == 500
+        assert logged[-1] == ('ASGI application error on GET /status: The status 42 of the '
+                              'ASGI message “http.response.start” is outside 100–599')
+        stop(loop, server)
+    finally:
+        GLib.log_remove_handler('Asgiref', handler)
+        GLib.log_set_always_fatal(old_mask)

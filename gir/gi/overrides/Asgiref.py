@@ -66,6 +66,7 @@ GLib.Variant or the native value; ``dict_to_variant`` and
 """
 
 import functools
+import traceback
 
 from ..overrides import override
 from ..module import get_introspection_module
@@ -873,12 +874,18 @@ _BYTES_TYPES = (bytes, bytearray, memoryview)
 
 
 def _header_pairs(key, items):
+    # Names are lower-cased, as ASGI servers such as uvicorn accept
+    # b'Content-Type' from an application; ASGI itself wants them so.
     pairs = []
     for i, item in enumerate(items):
         if not (isinstance(item, (list, tuple)) and len(item) == 2 and
                 all(isinstance(b, _BYTES_TYPES) for b in item)):
+            if isinstance(item, (list, tuple)) and len(item) == 2 and \
+                    any(isinstance(b, str) for b in item):
+                raise TypeError('%s[%d] %r: header names and values are bytes, not str '
+                                '(write b%r, or encode them)' % (key, i, tuple(item), item[0]))
             raise TypeError('%s[%d] is not a (bytes, bytes) pair: %r' % (key, i, item))
-        pairs.append((bytes(item[0]), bytes(item[1])))
+        pairs.append((bytes(item[0]).lower(), bytes(item[1])))
     return GLib.Variant('a(ayay)', pairs)
 
 
@@ -893,6 +900,9 @@ def _variant_for(key, value):
             raise TypeError('%s=%r does not fit in a 32-bit int' % (key, value))
         return GLib.Variant('i', value)
     if isinstance(value, str):
+        if key in ('body', 'bytes', 'query_string', 'raw_path'):
+            raise TypeError('%s must be bytes, not str: %r (encode it, with .encode() for UTF-8)'
+                            % (key, value[:40]))
         return GLib.Variant('s', value)
     if isinstance(value, _BYTES_TYPES):
         return GLib.Variant.new_from_bytes(GLib.VariantType('ay'), GLib.Bytes.new(bytes(value)), True)
@@ -1027,8 +1037,8 @@ def headers_from_list(headers):
     """An :class:`Asgiref.Headers` of ASGI headers written as a list of
     (bytes, bytes) pairs, as in asgiref. Raises :class:`GLib.Error`
     ``Asgiref.Error.INVALID_MESSAGE`` for a malformed header (a name that
-    is not a lower-case token, CR or LF in a value) or a pair that is not
-    bytes."""
+    is not a token, CR or LF in a value) or a pair that is not bytes.
+    Names are lower-cased, as ASGI wants them."""
     if isinstance(headers, Asgiref.Headers):
         return headers
     try:
@@ -1140,8 +1150,15 @@ __all__.append('Headers')
 
 
 def _complete_with_exception(task, exc):
-    error = exc if isinstance(exc, GLib.Error) else \
-        GLib.Error('%s: %s' % (type(exc).__name__, exc), PYTHON_ERROR_DOMAIN, 0)
+    # The traceback goes into the error's message, so that whoever logs the
+    # instance's failure (the server does, naming the request) shows where
+    # it happened, not only what.
+    if isinstance(exc, GLib.Error):
+        error = exc
+    else:
+        where = ''.join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        error = GLib.Error('%s: %s\n%s' % (type(exc).__name__, exc, where.rstrip()),
+                           PYTHON_ERROR_DOMAIN, 0)
     task.return_error(error)
 
 
