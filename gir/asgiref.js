@@ -98,6 +98,62 @@ function define(prototype, methods) {
     }
 }
 
+// Where JS code of an application instance runs, and in which context.
+//
+// GJS 1.74 resumes an async function after an `await` from its promise job
+// queue: a GSource of its own ("GjsPromiseJobQueueSource"), later than the
+// GLib callback that settled the promise, so outside the Asgiref.Context
+// that callback entered. Left alone, the code after `await receive()` of
+// every request would read and write the Locals of the main thread's
+// shared context, one request's values leaking into the next.
+//
+// So the instance's own promises (receive(), send(), within()) resume it
+// in its context: when one settles, three jobs are queued in a row (the
+// queue runs them in order, with nothing in between): one that enters the
+// instance's context, the continuation that the settling queued, and one
+// that leaves the context again. Code that resumes from any other promise
+// runs in the shared context; a Local used there while requests are being
+// served throws, rather than answer with the wrong values.
+
+let liveRequests = 0;   // http and websocket instances of application() running
+let resumed = 0;        // > 0 while an instance's continuation runs in its context
+
+function inPromiseJob() {
+    const source = GLib.main_current_source();
+    return source !== null && source.get_name() === 'GjsPromiseJobQueueSource';
+}
+
+function refuseOutsideInstance() {
+    if (liveRequests > 0 && resumed === 0 && inPromiseJob()) {
+        throw new Error('Asgiref.Local used in code that resumed from an await outside ' +
+            'any request\'s context: after awaiting a promise other than receive() or ' +
+            'send(), the code of an application() instance runs in the main thread\'s ' +
+            'shared context, where its values are not. Await such a promise as ' +
+            '`await within(promise)` (within() is given to the application function ' +
+            'with receive and send).');
+    }
+}
+
+// A promise that settles as `promise` does, resuming its awaiter in
+// `context`.
+function resumeWithin(context, promise) {
+    const settleWithin = (settle, value) => {
+        Promise.resolve().then(() => {
+            context.enter();
+            resumed++;
+        });
+        settle(value);
+        Promise.resolve().then(() => {
+            resumed--;
+            context.leave();
+        });
+    };
+    return new Promise((resolve, reject) => {
+        Promise.resolve(promise).then(value => settleWithin(resolve, value),
+            error => settleWithin(reject, error));
+    });
+}
+
 const marker = Symbol.for('asgiref-glib.helper');
 
 if (!Asgiref.Local.prototype[marker]) {
@@ -112,6 +168,7 @@ if (!Asgiref.Local.prototype[marker]) {
          * @returns {*}
          */
         get(name) {
+            refuseOutsideInstance();
             if (!this.contains(name))
                 return undefined;
             const [, value] = this.get_value(name);
@@ -127,6 +184,7 @@ if (!Asgiref.Local.prototype[marker]) {
          * @returns {Asgiref.Local} this
          */
         set(name, value) {
+            refuseOutsideInstance();
             this.set_value(name, storable(value));
             return this;
         },
@@ -138,6 +196,7 @@ if (!Asgiref.Local.prototype[marker]) {
          * @returns {boolean}
          */
         has(name) {
+            refuseOutsideInstance();
             return this.contains(name);
         },
 
@@ -148,6 +207,7 @@ if (!Asgiref.Local.prototype[marker]) {
          * @returns {boolean} whether a value was removed
          */
         delete(name) {
+            refuseOutsideInstance();
             return this.remove(name);
         },
     });
@@ -799,23 +859,29 @@ function callAsync(object, start, finish, args) {
 // what it produced.
 function callApplication(fn, nativeScope, channel, task) {
     const cancellable = task.get_cancellable();
-    const receive = () => callAsync(channel, channel.receive_async, channel.receive_finish,
-        [cancellable]).then(messageToObject);
+    // The instance's own: the caller entered it around this call.
+    const context = Asgiref.Context.get_current();
+    const within = promise => resumeWithin(context, promise);
+    const receive = () => within(callAsync(channel, channel.receive_async,
+        channel.receive_finish, [cancellable]).then(messageToObject));
     const send = message => {
         let native;
         try {
             native = messageFromObject(message);
         } catch (e) {
-            return Promise.reject(e);
+            return within(Promise.reject(e));
         }
-        return callAsync(channel, channel.send_async, channel.send_finish,
-            [native, cancellable]);
+        return within(callAsync(channel, channel.send_async, channel.send_finish,
+            [native, cancellable]));
     };
+    const request = nativeScope.get_kind() !== Asgiref.ScopeKind.LIFESPAN;
 
+    if (request)
+        liveRequests++;
     let outcome;
     try {
         outcome = Promise.resolve(fn(scopeToObject(nativeScope),
-            {receive, send, channel, cancellable}));
+            {receive, send, within, channel, cancellable}));
     } catch (e) {
         outcome = Promise.reject(e);
     }
@@ -831,6 +897,8 @@ function callApplication(fn, nativeScope, channel, task) {
         if (completed)
             return;
         completed = true;
+        if (request)
+            liveRequests--;
         watch?.destroy();
         watch = null;
         if (ok)
@@ -874,6 +942,13 @@ function callApplication(fn, nativeScope, channel, task) {
  *   order, G_IO_ERROR_CLOSED, G_IO_ERROR_CANCELLED) or a TypeError for
  *   something that is not a message at all. A send that was not awaited
  *   still keeps its place in the order.
+ * - `within(promise)`: a promise that settles as `promise` does and, like
+ *   receive() and send(), resumes the function in the instance's
+ *   Asgiref.Context. GJS runs the code after an `await` from its promise
+ *   job queue, outside any context; after awaiting another promise the
+ *   function runs in the main thread's shared context, where an
+ *   Asgiref.Local's get(), set(), has() and delete() throw while requests
+ *   are being served (see docs/context-and-local.md).
  * - `channel`, `cancellable`: the instance's Asgiref.Channel and
  *   Gio.Cancellable, for other async calls that should stop with it.
  *
@@ -890,7 +965,7 @@ function callApplication(fn, nativeScope, channel, task) {
  * Asgiref.Application.call_async() (for a Communicator: inside
  * Asgiref.Communicator.new()).
  *
- * @param {Function} fn async (scope, {receive, send, channel, cancellable})
+ * @param {Function} fn async (scope, {receive, send, within, channel, cancellable})
  * @returns {Asgiref.Application} an Asgiref.FunctionApplication
  */
 export function application(fn) {

@@ -80,4 +80,77 @@ test('the application only ran on the main thread', () => {
     assert(onMainThread.every(x => x), `${onMainThread}`);
 });
 
+// Local values after an await: each request sees its own, never another's
+// (GJS resumes an async function from its promise job queue, outside the
+// GLib callback that settled the promise).
+const user = new Asgiref.Local();
+let releaseA = null;
+const gateA = new Promise(resolve => {
+    releaseA = resolve;
+});
+const isolated = application(async (scope, {receive, send, within}) => {
+    if (scope.type !== 'http')
+        return;
+    await receive();
+    const before = user.get('user');
+    let after;
+    if (scope.path === '/a') {
+        user.set('user', 'a');
+        await within(gateA);          // another request runs meanwhile
+        after = user.get('user');
+    } else if (scope.path === '/login') {
+        user.set('user', 'alice');
+        after = user.get('user');
+    } else if (scope.path === '/foreign') {
+        // A promise that is not the instance's: its continuation runs in the
+        // main thread's shared context, and a Local refuses to answer there.
+        await new Promise(resolve => GLib.idle_add(GLib.PRIORITY_DEFAULT, () => {
+            resolve();
+            return GLib.SOURCE_REMOVE;
+        }));
+        try {
+            after = user.get('user');
+        } catch (e) {
+            after = e.message;
+        }
+    } else {
+        after = user.get('user');
+    }
+    await send({type: 'http.response.start', status: 200});
+    await send({type: 'http.response.body', body: `${scope.path}: before=${before} after=${after}`});
+});
+
+test('each request sees its own Local values after awaits', () => {
+    inLoop(async () => {
+        const server = Asgiref.Server.new(isolated);
+        server.listen_local(0);
+        const base = `http://127.0.0.1:${server.get_port()}`;
+        const session = new Soup.Session();
+        const get = async path => {
+            const reply = await session.send_and_read_async(Soup.Message.new('GET', base + path),
+                GLib.PRIORITY_DEFAULT, null);
+            return decoder.decode(reply.toArray());
+        };
+
+        // One after the other: what /login set stays in /login.
+        assertEqual(await get('/login'), '/login: before=undefined after=alice');
+        assertEqual(await get('/anon'), '/anon: before=undefined after=undefined');
+
+        // Concurrently: /b runs while /a waits with its value set, and /a
+        // finds its own value when it resumes.
+        const a = get('/a');
+        assertEqual(await get('/b'), '/b: before=undefined after=undefined');
+        releaseA();
+        assertEqual(await a, '/a: before=undefined after=a');
+
+        // After an await of some other promise: a clear error, not the
+        // shared context's values.
+        const foreign = await get('/foreign');
+        assert(foreign.startsWith('/foreign: before=undefined after=Asgiref.Local'), foreign);
+        assert(foreign.includes('within('), foreign);
+
+        await server.stop_async(null);
+    });
+});
+
 run('server');
