@@ -575,6 +575,32 @@ note_rejection (AsgirefChannel *self,
   _asgiref_mutex_unlock (&self->lock);
 }
 
+/**
+ * asgiref_channel_note_refused:
+ * @self: a #AsgirefChannel
+ * @error: why the message was refused
+ *
+ * Tells the channel that a message the application meant to send was
+ * refused before it became an [struct@Asgiref.Message]: for bindings,
+ * whose applications send dictionaries or objects that the binding
+ * converts first (Python's `message_from_dict()`, GJS's
+ * `messageFromObject()`). The channel treats it as a send it refused
+ * itself: the first refusal of an instance is what
+ * [class@Asgiref.Server] reports when the instance ends, whatever the
+ * application did with the error.
+ *
+ * Any thread may call this function.
+ */
+void
+asgiref_channel_note_refused (AsgirefChannel *self,
+                              const GError   *error)
+{
+  g_return_if_fail (ASGIREF_IS_CHANNEL (self));
+  g_return_if_fail (error != NULL);
+
+  note_rejection (self, error);
+}
+
 GError *
 _asgiref_channel_dup_rejection (AsgirefChannel *self)
 {

@@ -65,4 +65,8 @@ void            asgiref_channel_close               (AsgirefChannel      *self);
 ASGIREF_AVAILABLE_IN_1_0
 gboolean        asgiref_channel_is_closed           (AsgirefChannel      *self);
 
+ASGIREF_AVAILABLE_IN_1_0
+void            asgiref_channel_note_refused        (AsgirefChannel      *self,
+                                                     const GError        *error);
+
 G_END_DECLS

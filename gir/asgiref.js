@@ -869,6 +869,10 @@ function callApplication(fn, nativeScope, channel, task) {
         try {
             native = messageFromObject(message);
         } catch (e) {
+            // Refused before it reached the channel: the channel still
+            // hears of it, so that the server reports it even when the
+            // application ignores the rejection.
+            channel.note_refused(toGLibError(e));
             return within(Promise.reject(e));
         }
         return within(callAsync(channel, channel.send_async, channel.send_finish,

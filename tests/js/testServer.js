@@ -153,4 +153,34 @@ test('each request sees its own Local values after awaits', () => {
     });
 });
 
+test('a message refused in JS reaches the server even when the app ignores it', () => {
+    const careless = application(async (scope, {send}) => {
+        if (scope.type !== 'http')
+            return;
+        send({type: 'http.response.start', status: 'OK'}).catch(() => {});
+    });
+    const logged = [];
+    const old = GLib.log_set_always_fatal(GLib.LogLevelFlags.LEVEL_ERROR);
+    const handler = GLib.log_set_handler('Asgiref', GLib.LogLevelFlags.LEVEL_WARNING,
+        (domain, level, message) => logged.push(message));
+    try {
+        inLoop(async () => {
+            const server = Asgiref.Server.new(careless);
+            server.listen_local(0);
+            const msg = Soup.Message.new('GET', `http://127.0.0.1:${server.get_port()}/careless`);
+            const session = new Soup.Session();
+            const reply = await session.send_and_read_async(msg, GLib.PRIORITY_DEFAULT, null);
+            assertEqual(msg.get_status(), 500);
+            assertEqual(decoder.decode(reply.toArray()), 'Internal Server Error\n');
+            await server.stop_async(null);
+        });
+    } finally {
+        GLib.log_remove_handler('Asgiref', handler);
+        GLib.log_set_always_fatal(old);
+    }
+    assertEqual(logged.length, 1);
+    assert(logged[0].startsWith('ASGI application error on GET /careless: '), logged[0]);
+    assert(logged[0].includes('status'), logged[0]);
+});
+
 run('server');

@@ -154,6 +154,12 @@ class Broken(GObject.Object, Asgiref.Application):
             task.return_boolean(True)
         elif scope.get_path() == '/raise':
             raise ValueError('boom')
+        elif scope.get_path() == '/dict':
+            try:
+                channel.send_async({'type': 'http.response.start', 'status': 'OK'}, None, None)
+            except GLib.Error:
+                pass       # swallowed: the server reports it all the same
+            task.return_boolean(True)
         else:
             channel.send_async(Asgiref.Message.new_http_response_start(42, None, False), None, None)
             task.return_boolean(True)
@@ -184,6 +190,12 @@ def test_mistakes_reach_the_log_with_their_reason(loop):
         assert msg.get_status() == 500
         assert logged[-1] == ('ASGI application error on GET /status: The status 42 of the '
                               'ASGI message “http.response.start” is outside 100–599')
+
+        msg = Soup.Message.new('GET', base + '/dict')
+        assert fetch(loop, session, msg) == 'Internal Server Error\n'
+        assert msg.get_status() == 500
+        assert logged[-1].startswith('ASGI application error on GET /dict: ')
+        assert 'status' in logged[-1]
         stop(loop, server)
     finally:
         GLib.log_remove_handler('Asgiref', handler)

@@ -1238,7 +1238,14 @@ class Channel(Asgiref.Channel):
     def send_async(self, message, *args, **kwargs):
         """Send ``message`` (a dict, GLib.Variant or Asgiref.Message) to
         the server side; ``send_finish()`` reports a protocol error."""
-        return Asgiref.Channel.send_async(self, _as_message(message), *args, **kwargs)
+        try:
+            native = _as_message(message)
+        except GLib.Error as error:
+            # The channel hears of it too, so that the server reports it
+            # even when the application swallows the exception.
+            self.note_refused(error)
+            raise
+        return Asgiref.Channel.send_async(self, native, *args, **kwargs)
 
     def put_input(self, message):
         """Queue ``message`` (a dict, GLib.Variant or Asgiref.Message) for
