@@ -41,9 +41,26 @@ void     _asgiref_channel_end_output (AsgirefChannel *self);
 typedef gboolean (*AsgirefChannelSink) (AsgirefMessage *message,
                                         gpointer        data);
 
-void     _asgiref_channel_set_sink   (AsgirefChannel     *self,
-                                      AsgirefChannelSink  sink,
-                                      gpointer            data);
+/* The application received every input put, after
+ * _asgiref_channel_watch_drain() asked to hear of it; on the sink's
+ * context, maybe from within a receive the application made there. */
+typedef void     (*AsgirefChannelDrained) (gpointer data);
+
+void     _asgiref_channel_set_sink   (AsgirefChannel        *self,
+                                      AsgirefChannelSink     sink,
+                                      AsgirefChannelDrained  drained,
+                                      gpointer               data);
+
+/*
+ * Request-body back-pressure: when the inputs the application has not
+ * received yet hold more than @above bytes of body, the sink's drained
+ * callback will be called (once) when it received them all, and this
+ * returns TRUE; otherwise nothing will be called.
+ */
+gboolean _asgiref_channel_watch_drain   (AsgirefChannel *self,
+                                         gsize           above);
+/* Not to be called after all. */
+void     _asgiref_channel_unwatch_drain (AsgirefChannel *self);
 void     _asgiref_channel_sink_ready (AsgirefChannel     *self);
 
 /*

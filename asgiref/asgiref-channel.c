@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "asgiref-channel-private.h"
+#include "asgiref-message-private.h"
 #include "asgiref-context.h"
 #include "asgiref-enums.h"
 #include "asgiref-error.h"
@@ -131,6 +132,12 @@ struct _AsgirefChannel
   gboolean sink_busy;       /* the sink holds a message, or is being called */
   gboolean sink_posted;     /* a drain is on its way to sink_context */
   gboolean sink_ended;      /* the sink was told the output ended */
+
+  /* Under lock: the body bytes of the inputs queued, and whether the
+   * server waits to hear that the queue emptied (_asgiref_channel_drained). */
+  gsize input_bytes;
+  gboolean drain_watched;
+  AsgirefChannelDrained drained;   /* fixed once set; called on sink_context */
 
   /* Under lock: why the first send the channel refused was refused, so
    * that the server can tell, whatever the application did with the
@@ -477,6 +484,56 @@ asgiref_channel_get_scope (AsgirefChannel *self)
   return self->scope;
 }
 
+/* What a queued input weighs: its body. */
+static gsize
+input_size (AsgirefMessage *message)
+{
+  return message->kind == ASGIREF_MESSAGE_HTTP_REQUEST && message->body != NULL
+         ? g_bytes_get_size (message->body) : 0;
+}
+
+static gboolean
+drained_posted (gpointer data)
+{
+  AsgirefChannel *self = data;
+
+  _asgiref_main_context_received (self);
+  self->drained (self->sink_data);
+  g_object_unref (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* The application received everything put: the server may read more. */
+static void
+notify_drained (AsgirefChannel *self)
+{
+  if (g_main_context_is_owner (self->sink_context))
+    self->drained (self->sink_data);
+  else
+    _asgiref_main_context_post (self->sink_context, "[asgiref] channel input drained",
+                                drained_posted, g_object_ref (self));
+}
+
+gboolean
+_asgiref_channel_watch_drain (AsgirefChannel *self,
+                              gsize           above)
+{
+  gboolean watched;
+
+  _asgiref_mutex_lock (&self->lock);
+  watched = self->drain_watched = self->input_bytes > above;
+  _asgiref_mutex_unlock (&self->lock);
+  return watched;
+}
+
+void
+_asgiref_channel_unwatch_drain (AsgirefChannel *self)
+{
+  _asgiref_mutex_lock (&self->lock);
+  self->drain_watched = FALSE;
+  _asgiref_mutex_unlock (&self->lock);
+}
+
 /**
  * asgiref_channel_receive_async:
  * @self: a #AsgirefChannel
@@ -504,6 +561,7 @@ asgiref_channel_receive_async (AsgirefChannel      *self,
   gulong handler;
   gboolean waiting = FALSE;
   gboolean closed = FALSE;
+  gboolean drained = FALSE;
   gboolean cancelled;
 
   g_return_if_fail (ASGIREF_IS_CHANNEL (self));
@@ -522,7 +580,14 @@ asgiref_channel_receive_async (AsgirefChannel      *self,
     {
       message = g_queue_pop_head (&self->inputs);
       if (message != NULL)
-        _asgiref_protocol_note_received (&self->protocol, message);
+        {
+          _asgiref_protocol_note_received (&self->protocol, message);
+          self->input_bytes -= input_size (message);
+          if (self->drain_watched && g_queue_is_empty (&self->inputs))
+            drained = TRUE;
+          if (drained)
+            self->drain_watched = FALSE;
+        }
       else if (self->closed)
         closed = TRUE;
       else
@@ -530,6 +595,8 @@ asgiref_channel_receive_async (AsgirefChannel      *self,
     }
   _asgiref_mutex_unlock (&self->lock);
 
+  if (drained)
+    notify_drained (self);
   if (waiting)
     return;
 
@@ -735,13 +802,15 @@ try_send_to_sink (AsgirefChannel *self,
 }
 
 void
-_asgiref_channel_set_sink (AsgirefChannel     *self,
-                           AsgirefChannelSink  sink,
-                           gpointer            data)
+_asgiref_channel_set_sink (AsgirefChannel        *self,
+                           AsgirefChannelSink     sink,
+                           AsgirefChannelDrained  drained,
+                           gpointer               data)
 {
   g_return_if_fail (self->sink == NULL);
 
   self->sink = sink;
+  self->drained = drained;
   self->sink_data = data;
   self->sink_context = g_main_context_ref_thread_default ();
 }
@@ -955,7 +1024,10 @@ asgiref_channel_put_input (AsgirefChannel  *self,
       if (receive != NULL)
         _asgiref_protocol_note_received (&self->protocol, owned);
       else
-        g_queue_push_tail (&self->inputs, g_steal_pointer (&owned));
+        {
+          self->input_bytes += input_size (owned);
+          g_queue_push_tail (&self->inputs, g_steal_pointer (&owned));
+        }
     }
   _asgiref_mutex_unlock (&self->lock);
 

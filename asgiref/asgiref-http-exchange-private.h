@@ -25,6 +25,7 @@ typedef struct
   AsgirefApplication *application;
   AsgirefContext *context;        /* the instance runs in a copy */
   guint64 max_body_size;          /* 0: no limit */
+  guint response_timeout;         /* seconds; 0: none */
   AsgirefHttpExchangeDone done;
   gpointer user_data;
 } AsgirefHttpExchangeConfig;

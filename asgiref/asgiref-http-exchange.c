@@ -66,7 +66,9 @@ struct _AsgirefHttpExchange
   gpointer done_data;
   guint64 max_body_size;
   guint64 body_size;
+  guint response_timeout;        /* seconds */
   GSource *hangup;               /* watches for the client leaving */
+  GSource *timeout;              /* for the response to start; NULL: none */
   GError *error;                 /* what the instance failed with */
   AsgirefMessage *start;         /* http.response.start, until the first body message */
 
@@ -80,8 +82,30 @@ struct _AsgirefHttpExchange
   gboolean writes_watched;       /* wrote-chunk is connected */
   gboolean handlers;             /* a signal of the message is connected to us */
   gboolean client_left;          /* before the response was complete */
+  gboolean instance_done;
+  gboolean reading_paused;       /* back-pressure on the request body */
   gboolean disconnect_put;
 };
+
+/* For an answer given before the request was read: what follows on the
+ * connection is the rest of a body nobody wants, or not to be trusted. */
+static void
+close_after (SoupServerMessage *msg)
+{
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                "Connection", "close");
+}
+
+/* How much request body may wait for the application before libsoup stops
+ * reading from the socket. */
+#define MAX_QUEUED_BODY (256 * 1024)
+
+/* The application started its response (sent or held). */
+static gboolean
+response_begun (AsgirefHttpExchange *self)
+{
+  return self->response_started || self->start != NULL;
+}
 
 /* Fails the instance's receives and sends, and tells it through its
  * task's cancellable. */
@@ -105,7 +129,7 @@ exchange_unref (AsgirefHttpExchange *self)
   if (--self->ref > 0)
     return;
 
-  g_assert (self->msg == NULL && self->hangup == NULL);
+  g_assert (self->msg == NULL && self->hangup == NULL && self->timeout == NULL);
   if (self->done != NULL)
     self->done (self, self->done_data);
   g_clear_error (&self->error);
@@ -326,6 +350,18 @@ put_disconnect (AsgirefHttpExchange *self)
   put (self, asgiref_message_new (ASGIREF_MESSAGE_HTTP_DISCONNECT));
 }
 
+/* The client went away before the response was complete: the application
+ * hears of it from its next receive (http.disconnect), and its sends fail
+ * from now on, as ASGI's HTTP 2.4 asks, so that a loop streaming to
+ * nobody ends. */
+static void
+client_leaves (AsgirefHttpExchange *self)
+{
+  self->client_left = TRUE;
+  put_disconnect (self);
+  asgiref_channel_close (self->channel);
+}
+
 static void
 on_got_chunk (SoupServerMessage *msg,
               GBytes            *chunk,
@@ -333,7 +369,8 @@ on_got_chunk (SoupServerMessage *msg,
 {
   AsgirefHttpExchange *self = data;
 
-  if (self->refused)
+  /* Nobody will read them: an instance that ended, or a body refused. */
+  if (self->refused || self->instance_done)
     return;
 
   self->body_size += g_bytes_get_size (chunk);
@@ -346,6 +383,7 @@ on_got_chunk (SoupServerMessage *msg,
         {
           g_clear_pointer (&self->start, asgiref_message_unref);
           self->answered = TRUE;
+          close_after (msg);
           soup_server_message_set_status (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
         }
       cancel_instance (self);
@@ -353,6 +391,36 @@ on_got_chunk (SoupServerMessage *msg,
     }
 
   put (self, asgiref_message_new_http_request (chunk, TRUE));
+
+  /* Back-pressure: a client sending faster than the application reads
+   * waits, rather than the server's memory filling up. Not once the
+   * response started: libsoup writes it only after reading the body. */
+  if (!self->reading_paused && !response_begun (self) &&
+      _asgiref_channel_watch_drain (self->channel, MAX_QUEUED_BODY))
+    {
+      soup_server_message_pause (msg);
+      self->reading_paused = TRUE;
+    }
+}
+
+/* The application received what was queued, or will not read any more:
+ * libsoup may read on. */
+static void
+resume_reading (AsgirefHttpExchange *self)
+{
+  if (!self->reading_paused)
+    return;
+
+  self->reading_paused = FALSE;
+  _asgiref_channel_unwatch_drain (self->channel);
+  if (self->msg != NULL)
+    soup_server_message_unpause (self->msg);
+}
+
+static void
+on_input_drained (gpointer data)
+{
+  resume_reading (data);
 }
 
 static gboolean
@@ -376,10 +444,7 @@ on_socket_ready (GSocket      *socket,
   /* Data is a pipelined request, for libsoup to read later: the client is
    * there. An end of stream or an error means it left. */
   if (n <= 0)
-    {
-      self->client_left = TRUE;
-      put_disconnect (self);
-    }
+    client_leaves (self);
   g_clear_pointer (&self->hangup, g_source_unref);
   return G_SOURCE_REMOVE;
 }
@@ -396,6 +461,49 @@ watch_socket (AsgirefHttpExchange *self)
   g_source_set_static_name (self->hangup, "[asgiref] client hang-up");
   g_source_set_callback (self->hangup, G_SOURCE_FUNC (on_socket_ready), self, NULL);
   g_source_attach (self->hangup, g_main_context_get_thread_default ());
+}
+
+static void
+stop_timeout (AsgirefHttpExchange *self)
+{
+  if (self->timeout == NULL)
+    return;
+
+  g_source_destroy (self->timeout);
+  g_clear_pointer (&self->timeout, g_source_unref);
+}
+
+static void respond_error (AsgirefHttpExchange *self,
+                           guint                status,
+                           const char          *body);
+static void cancel_instance (AsgirefHttpExchange *self);
+
+static gboolean
+on_response_timeout (gpointer data)
+{
+  AsgirefHttpExchange *self = data;
+  AsgirefScope *scope = asgiref_channel_get_scope (self->channel);
+
+  g_clear_pointer (&self->timeout, g_source_unref);
+  if (self->msg == NULL || self->response_started || self->answered)
+    return G_SOURCE_REMOVE;
+
+  g_log (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+         _("ASGI application error on %s %s: no response within %u seconds"),
+         scope->method, scope->path, self->response_timeout);
+  g_clear_pointer (&self->start, asgiref_message_unref);
+  respond_error (self, SOUP_STATUS_GATEWAY_TIMEOUT, "Gateway Timeout\n");
+  cancel_instance (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+start_timeout (AsgirefHttpExchange *self)
+{
+  self->timeout = g_timeout_source_new_seconds (self->response_timeout);
+  g_source_set_static_name (self->timeout, "[asgiref] response timeout");
+  g_source_set_callback (self->timeout, on_response_timeout, self, NULL);
+  g_source_attach (self->timeout, g_main_context_get_thread_default ());
 }
 
 static void
@@ -472,10 +580,16 @@ begin_response (AsgirefHttpExchange *self,
   int status = start->status;
   gboolean framed = FALSE;
 
+  gboolean http_1_0 = soup_server_message_get_http_version (self->msg) == SOUP_HTTP_1_0;
+
   for (guint i = 0; i < list->length; i++)
     {
       const AsgirefHeader *header = &list->headers[i];
 
+      /* HTTP/1.0 has no chunked framing (RFC 9112 6.1): such a body goes
+       * until the connection closes, as an unframed one does. */
+      if (http_1_0 && strcmp (header->name, "transfer-encoding") == 0)
+        continue;
       if (strcmp (header->name, "content-length") == 0 ||
           strcmp (header->name, "transfer-encoding") == 0)
         framed = TRUE;
@@ -492,13 +606,12 @@ begin_response (AsgirefHttpExchange *self,
   else if (!framed && content_length >= 0)
     soup_message_headers_set_content_length (headers, content_length);
   else if (!framed)
-    soup_message_headers_set_encoding (headers,
-                                       soup_server_message_get_http_version (self->msg) == SOUP_HTTP_1_0
-                                       ? SOUP_ENCODING_EOF : SOUP_ENCODING_CHUNKED);
+    soup_message_headers_set_encoding (headers, http_1_0 ? SOUP_ENCODING_EOF : SOUP_ENCODING_CHUNKED);
 
   soup_message_body_set_accumulate (soup_server_message_get_response_body (self->msg), FALSE);
   soup_server_message_set_status (self->msg, (guint) status, NULL);
   self->response_started = TRUE;
+  stop_timeout (self);
 }
 
 /* The application started its response: held back until the first body
@@ -508,6 +621,7 @@ hold_start (AsgirefHttpExchange *self,
             AsgirefMessage      *start)
 {
   self->start = asgiref_message_ref (start);
+  resume_reading (self);
 }
 
 static void
@@ -557,15 +671,17 @@ resume_writing (AsgirefHttpExchange *self)
     soup_server_message_unpause (self->msg);
 }
 
+/* Answers for the application: nothing of its response went out. */
 static void
-respond_error (AsgirefHttpExchange *self)
+respond_error (AsgirefHttpExchange *self,
+               guint                status,
+               const char          *body)
 {
-  static const char body[] = "Internal Server Error\n";
-
   self->answered = TRUE;
-  soup_server_message_set_status (self->msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, NULL);
+  stop_timeout (self);
+  soup_server_message_set_status (self->msg, status, NULL);
   soup_server_message_set_response (self->msg, "text/plain; charset=utf-8",
-                                    SOUP_MEMORY_STATIC, body, sizeof body - 1);
+                                    SOUP_MEMORY_STATIC, body, strlen (body));
   resume_writing (self);
 }
 
@@ -632,7 +748,7 @@ conclude (AsgirefHttpExchange *self)
    * afterwards. One it only started went nowhere yet: it becomes a 500. */
   g_clear_pointer (&self->start, asgiref_message_unref);
   if (!self->response_started)
-    respond_error (self);
+    respond_error (self, SOUP_STATUS_INTERNAL_SERVER_ERROR, "Internal Server Error\n");
   else if (!self->response_complete)
     abort_response (self);
 }
@@ -704,8 +820,10 @@ _asgiref_http_exchange_finished (SoupServerMessage *msg)
 
   /* After the response, or instead of it when the client left. */
   if (!self->response_complete)
-    self->client_left = TRUE;
-  put_disconnect (self);
+    client_leaves (self);
+  else
+    put_disconnect (self);
+  stop_timeout (self);
 
   /* A chunk that was never written will not be: the application may go
    * on sending (to nobody). */
@@ -726,6 +844,8 @@ on_instance_done (GError   *error,
   AsgirefHttpExchange *self = data;
 
   self->error = error;
+  self->instance_done = TRUE;
+  resume_reading (self);
   /* The sink learns of it once it got what was sent before, and concludes
    * the exchange there. */
   _asgiref_channel_end_output (self->channel);
@@ -758,6 +878,7 @@ _asgiref_http_exchange_start (SoupServerMessage               *msg,
   scope = scope_from_message (msg, &error);
   if (scope == NULL)
     {
+      close_after (msg);
       soup_server_message_set_status (msg, SOUP_STATUS_BAD_REQUEST, error->message);
       return NULL;
     }
@@ -766,6 +887,7 @@ _asgiref_http_exchange_start (SoupServerMessage               *msg,
       soup_message_headers_get_encoding (request_headers) == SOUP_ENCODING_CONTENT_LENGTH &&
       (guint64) soup_message_headers_get_content_length (request_headers) > config->max_body_size)
     {
+      close_after (msg);
       soup_server_message_set_status (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
       return NULL;
     }
@@ -798,13 +920,19 @@ _asgiref_http_exchange_start (SoupServerMessage               *msg,
       put (self, asgiref_message_new_http_request (NULL, FALSE));
     }
 
-  _asgiref_channel_set_sink (self->channel, on_output, exchange_ref (self));
+  _asgiref_channel_set_sink (self->channel, on_output, on_input_drained, exchange_ref (self));
 
   context = asgiref_context_copy (config->context);
   args[0] = self;
   args[1] = config->application;
   args[2] = scope;
   asgiref_context_run (context, start_instance, args);
+
+  if (config->response_timeout > 0 && self->msg != NULL && !self->response_started && !self->answered)
+    {
+      self->response_timeout = config->response_timeout;
+      start_timeout (self);
+    }
 
   /* Not before: most responses to a request without a body are complete
    * by now, and need no watch. */

@@ -36,4 +36,8 @@ AsgirefMessage *_asgiref_message_alloc          (AsgirefMessageKind  kind);
 gboolean        _asgiref_message_kind_from_type (const char         *type,
                                                  AsgirefMessageKind *kind);
 
+/* The content-length header of @message, a validated response start; -1
+ * when it has none. */
+gint64 _asgiref_message_content_length (AsgirefMessage *message);
+
 G_END_DECLS

@@ -736,6 +736,84 @@ check_status (AsgirefMessage  *message,
   return FALSE;
 }
 
+/* The value of a content-length header, or -1 when it is not 1 to 18
+ * digits (which any body fits). */
+static gint64
+parse_length (const AsgirefHeader *header)
+{
+  gint64 length = 0;
+
+  if (header->value_len == 0 || header->value_len > 18)
+    return -1;
+  for (guint32 i = 0; i < header->value_len; i++)
+    {
+      if (!g_ascii_isdigit (header->value[i]))
+        return -1;
+      length = length * 10 + (header->value[i] - '0');
+    }
+  return length;
+}
+
+gint64
+_asgiref_message_content_length (AsgirefMessage *message)
+{
+  AsgirefHeaders *headers = message->headers;
+
+  for (guint i = 0; headers != NULL && i < headers->length; i++)
+    if (strcmp (headers->headers[i].name, "content-length") == 0)
+      return parse_length (&headers->headers[i]);
+  return -1;
+}
+
+/* The framing headers of a response: what a server writes as they are,
+ * so that a client reads this response and not the next one into it. */
+static gboolean
+check_framing (AsgirefMessage  *message,
+               GError         **error)
+{
+  AsgirefHeaders *headers = message->headers;
+  guint lengths = 0, encodings = 0;
+
+  for (guint i = 0; headers != NULL && i < headers->length; i++)
+    {
+      const AsgirefHeader *header = &headers->headers[i];
+
+      if (strcmp (header->name, "content-length") == 0)
+        {
+          if (parse_length (header) < 0)
+            {
+              g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
+                           _("The content-length “%s” of the ASGI message “%s” is not a number of bytes"),
+                           header->value, type_names[message->kind]);
+              return FALSE;
+            }
+          lengths++;
+        }
+      else if (strcmp (header->name, "transfer-encoding") == 0)
+        {
+          if (g_ascii_strcasecmp (header->value, "chunked") != 0)
+            {
+              g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
+                           _("The transfer-encoding “%s” of the ASGI message “%s” is not “chunked”, "
+                             "the only one a server can frame a body with"),
+                           header->value, type_names[message->kind]);
+              return FALSE;
+            }
+          encodings++;
+        }
+    }
+
+  if (lengths > 1 || encodings > 1 || (lengths > 0 && encodings > 0))
+    {
+      g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE,
+                   _("The ASGI message “%s” frames its body more than once: give one "
+                     "content-length or one transfer-encoding, not both or several"),
+                   type_names[message->kind]);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /**
  * asgiref_message_validate:
  * @message: a message
@@ -746,6 +824,9 @@ check_status (AsgirefMessage  *message,
  *
  * - the `status` of `http.response.start` or
  *   `websocket.http.response.start` is outside 100–599;
+ * - their headers frame the body wrongly: a `content-length` that is not
+ *   a number of bytes, a `transfer-encoding` other than `chunked`, or more
+ *   than one of them;
  * - a `websocket.accept` has a `sec-websocket-protocol` header (the
  *   `subprotocol` says that, so that the server can check it against
  *   what the client offered);
@@ -773,7 +854,7 @@ asgiref_message_validate (AsgirefMessage  *message,
     {
     case ASGIREF_MESSAGE_HTTP_RESPONSE_START:
     case ASGIREF_MESSAGE_WEBSOCKET_HTTP_RESPONSE_START:
-      return check_status (message, error);
+      return check_status (message, error) && check_framing (message, error);
 
     case ASGIREF_MESSAGE_WEBSOCKET_ACCEPT:
       if (message->headers != NULL && _asgiref_headers_contain (message->headers, "sec-websocket-protocol"))

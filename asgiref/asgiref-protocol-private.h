@@ -18,6 +18,9 @@ typedef struct
   guint8 lifespan_asked;     /* events received and not answered yet */
   guint8 lifespan_answered;
   gboolean trailers;         /* http.response.start announced trailers */
+  gboolean head;             /* the request is a HEAD: no body is sent */
+  gint64 declared_length;    /* its content-length; -1 for none, or not binding */
+  guint64 sent_length;       /* bytes of body sent so far */
 } AsgirefProtocolState;
 
 /* Starts at the beginning of @scope's protocol; with no @scope (NULL),

@@ -53,6 +53,7 @@ _asgiref_protocol_init (AsgirefProtocolState *self,
                         AsgirefScope         *scope)
 {
   memset (self, 0, sizeof *self);
+  self->declared_length = -1;
   self->protocol = PROTOCOL_OTHER;
   self->stage = STAGE_START;
   if (scope == NULL)
@@ -62,6 +63,7 @@ _asgiref_protocol_init (AsgirefProtocolState *self,
     {
     case ASGIREF_SCOPE_HTTP:
       self->protocol = PROTOCOL_HTTP;
+      self->head = g_strcmp0 (scope->method, "HEAD") == 0;
       break;
     case ASGIREF_SCOPE_WEBSOCKET:
       self->protocol = PROTOCOL_WEBSOCKET;
@@ -137,20 +139,59 @@ check_http (AsgirefProtocolState  *self,
     case ASGIREF_MESSAGE_HTTP_RESPONSE_START:
       if (self->stage != STAGE_START)
         return protocol_error (error, _("“%s” cannot be sent twice"), type_name (message));
+      /* An interim response is not an answer, and a server cannot tell
+       * what the application would do after it. */
+      if (message->status < 200)
+        return protocol_error (error,
+                               _("The status %d of “%s” is informational (1xx), not a response; "
+                                 "a WebSocket upgrade (101) is “websocket.accept”"),
+                               message->status, type_name (message));
       self->stage = STAGE_BODY;
       self->trailers = message->trailers;
+      /* A response to HEAD, and a 204 or 304, has no body: its
+       * content-length says what a GET would have got (RFC 9110 8.6). */
+      if (self->head || message->status == 204 || message->status == 304)
+        self->declared_length = -1;
+      else
+        self->declared_length = _asgiref_message_content_length (message);
+      self->sent_length = 0;
       return TRUE;
 
     case ASGIREF_MESSAGE_HTTP_RESPONSE_BODY:
-      if (self->stage == STAGE_START)
-        return protocol_error (error, _("“%s” cannot be sent before “%s”"),
-                               type_name (message), "http.response.start");
-      if (self->stage != STAGE_BODY)
-        return protocol_error (error, _("“%s” cannot be sent after the final “%s”"),
-                               type_name (message), "http.response.body");
-      if (!message->more)
-        self->stage = self->trailers ? STAGE_TRAILERS : STAGE_DONE;
-      return TRUE;
+      {
+        guint64 size = message->body != NULL ? g_bytes_get_size (message->body) : 0;
+
+        if (self->stage == STAGE_START)
+          return protocol_error (error, _("“%s” cannot be sent before “%s”"),
+                                 type_name (message), "http.response.start");
+        if (self->stage != STAGE_BODY)
+          return protocol_error (error, _("“%s” cannot be sent after the final “%s”"),
+                                 type_name (message), "http.response.body");
+        /* A body that does not match its length would leave the client
+         * reading the next response as the rest of this one. */
+        if (self->declared_length >= 0 &&
+            (self->sent_length + size > (guint64) self->declared_length ||
+             (!message->more && self->sent_length + size < (guint64) self->declared_length)))
+          {
+            /* Numbers as strings: xgettext cannot read G_GINT64_FORMAT. */
+            g_autofree char *sent = g_strdup_printf ("%" G_GUINT64_FORMAT, self->sent_length + size);
+            g_autofree char *declared = g_strdup_printf ("%" G_GINT64_FORMAT, self->declared_length);
+
+            if (self->sent_length + size > (guint64) self->declared_length)
+              return protocol_error (error,
+                                     _("The body of the response is longer (%s bytes) than its "
+                                       "content-length (%s bytes)"),
+                                     sent, declared);
+            return protocol_error (error,
+                                   _("The body of the response ends after %s of the %s bytes "
+                                     "of its content-length"),
+                                   sent, declared);
+          }
+        self->sent_length += size;
+        if (!message->more)
+          self->stage = self->trailers ? STAGE_TRAILERS : STAGE_DONE;
+        return TRUE;
+      }
 
     case ASGIREF_MESSAGE_HTTP_RESPONSE_TRAILERS:
       if (self->stage == STAGE_START)

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <string.h>
+
 #include "asgiref-channel-private.h"
 #include "asgiref-context.h"
 #include "asgiref-enums.h"
@@ -82,6 +84,7 @@ struct _AsgirefServer
   AsgirefContext *context;       /* instances run in copies of it */
 
   guint64 max_request_body_size;
+  guint response_timeout;        /* seconds; 0: none */
   guint port;                    /* of the first IP socket listened on */
   GHashTable *exchanges;         /* AsgirefHttpExchange *: the live ones */
 
@@ -100,6 +103,7 @@ enum {
   PROP_APPLICATION,
   PROP_SOUP_SERVER,
   PROP_MAX_REQUEST_BODY_SIZE,
+  PROP_RESPONSE_TIMEOUT,
   N_PROPS
 };
 
@@ -123,6 +127,36 @@ on_exchange_done (AsgirefHttpExchange *exchange,
   g_object_unref (self);
 }
 
+/* Answers @msg with @status and closes its connection afterwards: what
+ * follows on it is not to be trusted, or not wanted. */
+static void
+refuse (SoupServerMessage *msg,
+        guint              status)
+{
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                "Connection", "close");
+  soup_server_message_set_status (msg, status, NULL);
+}
+
+/* Whether the request's body has one length that every reader agrees on.
+ * Request smuggling lives on the others: a Content-Length with a
+ * Transfer-Encoding, several lengths, an encoding other than chunked; a
+ * proxy in front may frame the body one way and libsoup another, reading
+ * the rest as a request of its own. (libsoup 3.2 takes the chunked body
+ * and the last length.) */
+static gboolean
+framing_is_unambiguous (SoupMessageHeaders *headers)
+{
+  const char *length = soup_message_headers_get_list (headers, "Content-Length");
+  const char *encoding = soup_message_headers_get_list (headers, "Transfer-Encoding");
+
+  if (length != NULL && encoding != NULL)
+    return FALSE;
+  if (length != NULL && strchr (length, ',') != NULL)
+    return FALSE;
+  return encoding == NULL || g_ascii_strcasecmp (encoding, "chunked") == 0;
+}
+
 static void
 on_request_headers (SoupServer        *soup,
                     SoupServerMessage *msg,
@@ -136,15 +170,20 @@ on_request_headers (SoupServer        *soup,
 
   if (self->stop_task != NULL)
     {
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                    "Connection", "close");
-      soup_server_message_set_status (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
+      refuse (msg, SOUP_STATUS_SERVICE_UNAVAILABLE);
+      return;
+    }
+
+  if (!framing_is_unambiguous (soup_server_message_get_request_headers (msg)))
+    {
+      refuse (msg, SOUP_STATUS_BAD_REQUEST);
       return;
     }
 
   config.application = self->application;
   config.context = self->context;
   config.max_body_size = self->max_request_body_size;
+  config.response_timeout = self->response_timeout;
   config.done = on_exchange_done;
   config.user_data = g_object_ref (self);
 
@@ -661,6 +700,9 @@ asgiref_server_get_property (GObject    *object,
     case PROP_MAX_REQUEST_BODY_SIZE:
       g_value_set_uint64 (value, self->max_request_body_size);
       break;
+    case PROP_RESPONSE_TIMEOUT:
+      g_value_set_uint (value, self->response_timeout);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -681,6 +723,9 @@ asgiref_server_set_property (GObject      *object,
       break;
     case PROP_MAX_REQUEST_BODY_SIZE:
       asgiref_server_set_max_request_body_size (self, g_value_get_uint64 (value));
+      break;
+    case PROP_RESPONSE_TIMEOUT:
+      asgiref_server_set_response_timeout (self, g_value_get_uint (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -730,6 +775,20 @@ asgiref_server_class_init (AsgirefServerClass *klass)
     g_param_spec_uint64 ("max-request-body-size", NULL, NULL,
                          0, G_MAXUINT64, 0,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * AsgirefServer:response-timeout:
+   *
+   * How long, in seconds, an application instance may take before any of
+   * its response goes out; 0 (the default) for no limit. One that takes
+   * longer is cancelled, its client answered `504 Gateway Timeout`, and
+   * a warning names the request: an application that never answers does
+   * not keep a client waiting for ever.
+   */
+  properties[PROP_RESPONSE_TIMEOUT] =
+    g_param_spec_uint ("response-timeout", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -826,4 +885,43 @@ asgiref_server_set_max_request_body_size (AsgirefServer *self,
 
   self->max_request_body_size = size;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_REQUEST_BODY_SIZE]);
+}
+
+/**
+ * asgiref_server_get_response_timeout:
+ * @self: a server
+ *
+ * Gets [property@Asgiref.Server:response-timeout].
+ *
+ * Returns: the time an instance has to start its response, in seconds; 0
+ *   for no limit
+ */
+guint
+asgiref_server_get_response_timeout (AsgirefServer *self)
+{
+  g_return_val_if_fail (ASGIREF_IS_SERVER (self), 0);
+
+  return self->response_timeout;
+}
+
+/**
+ * asgiref_server_set_response_timeout:
+ * @self: a server
+ * @seconds: the time an instance has to start its response; 0 for no
+ *   limit
+ *
+ * Sets [property@Asgiref.Server:response-timeout], for the requests that
+ * arrive from now on.
+ */
+void
+asgiref_server_set_response_timeout (AsgirefServer *self,
+                                     guint          seconds)
+{
+  g_return_if_fail (ASGIREF_IS_SERVER (self));
+
+  if (self->response_timeout == seconds)
+    return;
+
+  self->response_timeout = seconds;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RESPONSE_TIMEOUT]);
 }

@@ -27,6 +27,11 @@ SoupServer         *asgiref_server_get_soup_server    (AsgirefServer        *sel
 ASGIREF_AVAILABLE_IN_1_0
 guint64             asgiref_server_get_max_request_body_size (AsgirefServer *self);
 ASGIREF_AVAILABLE_IN_1_0
+guint               asgiref_server_get_response_timeout (AsgirefServer *self);
+ASGIREF_AVAILABLE_IN_1_0
+void                asgiref_server_set_response_timeout (AsgirefServer *self,
+                                                         guint          seconds);
+ASGIREF_AVAILABLE_IN_1_0
 void                asgiref_server_set_max_request_body_size (AsgirefServer *self,
                                                               guint64        size);
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * AsgirefChannel: both sides' queues (order, waiting, back-pressure,
- * close, cancellation, another thread feeding it) and one test per
- * protocol-order rule of the http, websocket and lifespan scopes.
+ * close, cancellation, another thread feeding it), one test per
+ * protocol-order rule of the http, websocket and lifespan scopes, and one
+ * per rule of how an http response's body keeps to its framing.
  */
 
 #include <asgiref.h>
@@ -468,6 +469,134 @@ test_http_input_message (void)
 
 /* }}} */
 
+/* {{{ HTTP framing */
+
+/* An http.response.start of @status, with a content-length of @length
+ * unless that is NULL. */
+static AsgirefMessage *
+start_framed (int         status,
+              const char *length)
+{
+  const char *names[] = { "content-length", NULL };
+  const char *values[] = { length, NULL };
+  g_autoptr(AsgirefHeaders) headers = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (length == NULL)
+    return asgiref_message_new_http_response_start (status, NULL, FALSE);
+
+  headers = asgiref_headers_new (names, values, &error);
+  g_assert_no_error (error);
+  return asgiref_message_new_http_response_start (status, headers, FALSE);
+}
+
+static void
+test_http_informational_start_then_final_start (void)
+{
+  static const int statuses[] = { 100, 101, 103, 199 };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (statuses); i++)
+    {
+      g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_HTTP);
+      g_autofree char *words = g_strdup_printf ("status %d of “http.response.start” is informational",
+                                                statuses[i]);
+
+      assert_refused (channel, start_framed (statuses[i], NULL), words);
+      /* The refused start did not count: a final one still can come. */
+      assert_sends (channel, start_framed (200, NULL));
+      assert_sends (channel, body ("a", FALSE));
+    }
+}
+
+static void
+test_http_body_longer_than_content_length (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_HTTP);
+
+  assert_sends (channel, start_framed (200, "5"));
+  assert_refused (channel, body ("123456", FALSE), "than its content-length (5 bytes)");
+  assert_refused (channel, body ("123456", TRUE), "than its content-length (5 bytes)");
+  /* Nothing of the refused ones counted. */
+  assert_sends (channel, body ("12345", FALSE));
+}
+
+static void
+test_http_chunks_longer_than_content_length (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_HTTP);
+
+  assert_sends (channel, start_framed (200, "5"));
+  assert_sends (channel, body ("123", TRUE));
+  assert_refused (channel, body ("456", TRUE), "than its content-length (5 bytes)");
+  assert_refused (channel, body ("456", FALSE), "than its content-length (5 bytes)");
+  assert_sends (channel, body ("45", FALSE));
+}
+
+static void
+test_http_body_shorter_than_content_length (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_HTTP);
+
+  assert_sends (channel, start_framed (200, "5"));
+  assert_sends (channel, body ("12", TRUE));
+  assert_refused (channel, body ("3", FALSE), "ends after 3 of the 5 bytes");
+  assert_refused (channel, body ("", FALSE), "ends after 2 of the 5 bytes");
+  /* The refused ones neither counted nor ended the body: the rest may come. */
+  assert_sends (channel, body ("3", TRUE));
+  assert_sends (channel, body ("45", FALSE));
+  assert_refused (channel, body ("", FALSE), "after the final");
+}
+
+static void
+test_http_body_of_exactly_content_length (void)
+{
+  g_autoptr(AsgirefChannel) whole = channel_for (ASGIREF_SCOPE_HTTP);
+  g_autoptr(AsgirefChannel) chunks = channel_for (ASGIREF_SCOPE_HTTP);
+  g_autoptr(AsgirefChannel) empty = channel_for (ASGIREF_SCOPE_HTTP);
+  g_autoptr(AsgirefChannel) leading_zeros = channel_for (ASGIREF_SCOPE_HTTP);
+
+  assert_sends (whole, start_framed (200, "5"));
+  assert_sends (whole, body ("12345", FALSE));
+
+  /* Empty messages on the way, the last one too. */
+  assert_sends (chunks, start_framed (200, "5"));
+  assert_sends (chunks, body ("", TRUE));
+  assert_sends (chunks, body ("12", TRUE));
+  assert_sends (chunks, body ("345", TRUE));
+  assert_sends (chunks, body ("", FALSE));
+
+  assert_sends (empty, start_framed (200, "0"));
+  assert_sends (empty, body ("", FALSE));
+
+  /* A length is its digits' value. */
+  assert_sends (leading_zeros, start_framed (200, "007"));
+  assert_refused (leading_zeros, body ("123456", FALSE), "ends after 6 of the 7 bytes");
+  assert_sends (leading_zeros, body ("1234567", FALSE));
+}
+
+static void
+test_http_body_without_content_length_is_not_counted (void)
+{
+  const char *names[] = { "transfer-encoding", NULL };
+  const char *values[] = { "chunked", NULL };
+  g_autoptr(AsgirefChannel) unframed = channel_for (ASGIREF_SCOPE_HTTP);
+  g_autoptr(AsgirefChannel) chunked = channel_for (ASGIREF_SCOPE_HTTP);
+  g_autoptr(AsgirefHeaders) headers = NULL;
+  g_autoptr(GError) error = NULL;
+
+  assert_sends (unframed, start_framed (200, NULL));
+  assert_sends (unframed, body ("any", TRUE));
+  assert_sends (unframed, body ("", TRUE));
+  assert_sends (unframed, body ("length", FALSE));
+
+  headers = asgiref_headers_new (names, values, &error);
+  g_assert_no_error (error);
+  assert_sends (chunked, asgiref_message_new_http_response_start (200, headers, FALSE));
+  assert_sends (chunked, body ("", FALSE));
+}
+
+/* }}} */
+
 /* {{{ WebSocket order */
 
 static void
@@ -617,6 +746,18 @@ main (int   argc,
   g_test_add_func ("/Asgiref/Channel/http/trailers-before-final-body", test_http_trailers_before_final_body);
   g_test_add_func ("/Asgiref/Channel/http/nothing-after-final-trailers", test_http_after_final_trailers);
   g_test_add_func ("/Asgiref/Channel/http/no-messages-of-other-directions-or-protocols", test_http_input_message);
+  g_test_add_func ("/Asgiref/Channel/http/informational-start-is-refused-and-a-final-one-then-accepted",
+                   test_http_informational_start_then_final_start);
+  g_test_add_func ("/Asgiref/Channel/http/body-longer-than-content-length-is-refused",
+                   test_http_body_longer_than_content_length);
+  g_test_add_func ("/Asgiref/Channel/http/chunks-adding-up-to-more-than-content-length-are-refused",
+                   test_http_chunks_longer_than_content_length);
+  g_test_add_func ("/Asgiref/Channel/http/final-body-short-of-content-length-is-refused-and-the-rest-then-accepted",
+                   test_http_body_shorter_than_content_length);
+  g_test_add_func ("/Asgiref/Channel/http/body-of-exactly-content-length-is-accepted",
+                   test_http_body_of_exactly_content_length);
+  g_test_add_func ("/Asgiref/Channel/http/body-without-content-length-is-not-counted",
+                   test_http_body_without_content_length_is_not_counted);
 
   g_test_add_func ("/Asgiref/Channel/websocket/conversation", test_websocket_conversation);
   g_test_add_func ("/Asgiref/Channel/websocket/send-before-accept", test_websocket_send_before_accept);

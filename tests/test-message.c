@@ -1528,6 +1528,219 @@ test_validate_rejects_subprotocol_header_in_accept (void)
 
 /* }}} */
 
+/* {{{ Validation: how a response start frames its body */
+
+/* Both kinds of response start frame a body the same way: each framing
+ * test runs for both, built natively and read from the a{sv} form. */
+static const char * const start_types[] = { "http.response.start", "websocket.http.response.start" };
+
+/* A response start of @type with a status of 200 and @headers. */
+static AsgirefMessage *
+start_of_type (const char     *type,
+               AsgirefHeaders *headers)
+{
+  if (g_str_equal (type, "http.response.start"))
+    return asgiref_message_new_http_response_start (200, headers, FALSE);
+  g_assert_cmpstr (type, ==, "websocket.http.response.start");
+  return asgiref_message_new_websocket_http_response_start (200, headers);
+}
+
+/* A native header list from @pairs, names and values in turn,
+ * NULL-terminated. */
+static AsgirefHeaders *
+headers_from_pairs (const char * const *pairs)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+  g_autoptr(GPtrArray) values = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  AsgirefHeaders *headers;
+
+  for (gsize i = 0; pairs[i] != NULL; i += 2)
+    {
+      g_ptr_array_add (names, (gpointer) pairs[i]);
+      g_ptr_array_add (values, (gpointer) pairs[i + 1]);
+    }
+  g_ptr_array_add (names, NULL);
+  g_ptr_array_add (values, NULL);
+
+  headers = asgiref_headers_new ((const char * const *) names->pdata,
+                                 (const char * const *) values->pdata, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (headers);
+  return headers;
+}
+
+/* The same as an a(ayay) header list. Floating. */
+static GVariant *
+header_list_from_pairs (const char * const *pairs)
+{
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(ayay)"));
+  for (gsize i = 0; pairs[i] != NULL; i += 2)
+    g_variant_builder_add (&builder, "(@ay@ay)",
+                           g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, pairs[i], strlen (pairs[i]), 1),
+                           g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, pairs[i + 1], strlen (pairs[i + 1]), 1));
+  return g_variant_builder_end (&builder);
+}
+
+/* Asserts that a response start of either kind with the header @pairs is
+ * valid, made natively or from its a{sv} form, and keeps them. */
+static void
+assert_framing_accepted (const char * const *pairs)
+{
+  g_autoptr(AsgirefHeaders) headers = headers_from_pairs (pairs);
+
+  for (gsize t = 0; t < G_N_ELEMENTS (start_types); t++)
+    {
+      g_autoptr(AsgirefMessage) native = start_of_type (start_types[t], headers);
+      g_autoptr(GVariant) variant = message_with_headers (start_types[t], header_list_from_pairs (pairs));
+      g_autoptr(AsgirefMessage) read = from_variant (variant);
+
+      assert_valid (native);
+      assert_headers_equal (asgiref_message_get_headers (read), headers);
+    }
+}
+
+/* Asserts that a response start of either kind with the header @pairs is
+ * refused by asgiref_message_validate() and by
+ * asgiref_message_new_from_variant(), with an error text that names the
+ * message and contains @fragment. */
+static void
+assert_framing_refused (const char * const *pairs,
+                        const char         *fragment)
+{
+  g_autoptr(AsgirefHeaders) headers = headers_from_pairs (pairs);
+
+  for (gsize t = 0; t < G_N_ELEMENTS (start_types); t++)
+    {
+      g_autofree char *type_name = g_strdup_printf ("“%s”", start_types[t]);
+
+      assert_invalid_message (start_of_type (start_types[t], headers), fragment, type_name, NULL);
+      assert_invalid_variant (message_with_headers (start_types[t], header_list_from_pairs (pairs)),
+                              fragment, type_name, NULL);
+    }
+}
+
+static void
+test_validate_accepts_content_length_of_digits (void)
+{
+  static const char * const lengths[] = { "0", "123", "007" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (lengths); i++)
+    {
+      const char * const pairs[] = { "content-type", "text/plain", "content-length", lengths[i], NULL };
+
+      assert_framing_accepted (pairs);
+    }
+}
+
+static void
+test_validate_accepts_content_length_of_18_digits (void)
+{
+  const char * const pairs[] = { "content-length", "999999999999999999", NULL };
+
+  assert_framing_accepted (pairs);
+}
+
+static void
+test_validate_rejects_content_length_that_is_not_digits (void)
+{
+  static const char * const lengths[] = { "", "abc", "-5", "+5", "1 2", " 12", "12 ", "0x10", "1.5" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (lengths); i++)
+    {
+      const char * const pairs[] = { "content-length", lengths[i], NULL };
+      g_autofree char *quoted = g_strdup_printf ("content-length “%s”", lengths[i]);
+
+      assert_framing_refused (pairs, quoted);
+    }
+}
+
+static void
+test_validate_rejects_content_length_of_19_digits (void)
+{
+  const char * const pairs[] = { "content-length", "1000000000000000000", NULL };
+
+  assert_framing_refused (pairs, "content-length “1000000000000000000”");
+}
+
+static void
+test_validate_accepts_chunked_transfer_encoding_in_any_case (void)
+{
+  static const char * const encodings[] = { "chunked", "Chunked", "CHUNKED" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (encodings); i++)
+    {
+      const char * const pairs[] = { "transfer-encoding", encodings[i], "x-a", "1", NULL };
+
+      assert_framing_accepted (pairs);
+    }
+}
+
+static void
+test_validate_rejects_transfer_encoding_other_than_chunked (void)
+{
+  static const char * const encodings[] = { "gzip", "chunked, gzip", "" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (encodings); i++)
+    {
+      const char * const pairs[] = { "transfer-encoding", encodings[i], NULL };
+      g_autofree char *quoted = g_strdup_printf ("transfer-encoding “%s”", encodings[i]);
+
+      assert_framing_refused (pairs, quoted);
+    }
+}
+
+static void
+test_validate_rejects_two_content_lengths (void)
+{
+  /* Even equal ones: a server writes both, and a client may take either
+   * as the length, or neither. */
+  const char * const equal[] = { "content-length", "5", "x-a", "1", "content-length", "5", NULL };
+  const char * const different[] = { "content-length", "5", "content-length", "6", NULL };
+
+  assert_framing_refused (equal, "more than once");
+  assert_framing_refused (different, "more than once");
+}
+
+static void
+test_validate_rejects_two_transfer_encodings (void)
+{
+  const char * const pairs[] = { "transfer-encoding", "chunked", "transfer-encoding", "chunked", NULL };
+
+  assert_framing_refused (pairs, "more than once");
+}
+
+static void
+test_validate_rejects_content_length_and_transfer_encoding (void)
+{
+  const char * const length_first[] = { "content-length", "5", "transfer-encoding", "chunked", NULL };
+  const char * const encoding_first[] = { "transfer-encoding", "chunked", "content-length", "5", NULL };
+
+  assert_framing_refused (length_first, "more than once");
+  assert_framing_refused (encoding_first, "more than once");
+}
+
+/* asgiref_headers_new() lower-cases names, so a framing header given in
+ * any case is seen. */
+static void
+test_validate_sees_framing_headers_given_in_any_case (void)
+{
+  const char * const length[] = { "Content-Length", "abc", NULL };
+  const char * const encoding[] = { "Transfer-Encoding", "gzip", NULL };
+  g_autoptr(AsgirefHeaders) length_headers = headers_from_pairs (length);
+  g_autoptr(AsgirefHeaders) encoding_headers = headers_from_pairs (encoding);
+
+  for (gsize t = 0; t < G_N_ELEMENTS (start_types); t++)
+    {
+      assert_invalid_message (start_of_type (start_types[t], length_headers), "content-length “abc”", NULL);
+      assert_invalid_message (start_of_type (start_types[t], encoding_headers), "transfer-encoding “gzip”", NULL);
+    }
+}
+
+/* }}} */
+
 int
 main (int    argc,
       char **argv)
@@ -1626,6 +1839,27 @@ main (int    argc,
                    test_validate_names_the_message_in_header_errors);
   g_test_add_func ("/Asgiref/Message/validate-rejects-subprotocol-header-in-accept",
                    test_validate_rejects_subprotocol_header_in_accept);
+
+  g_test_add_func ("/Asgiref/Message/validate-accepts-content-length-of-digits",
+                   test_validate_accepts_content_length_of_digits);
+  g_test_add_func ("/Asgiref/Message/validate-accepts-content-length-of-18-digits",
+                   test_validate_accepts_content_length_of_18_digits);
+  g_test_add_func ("/Asgiref/Message/validate-rejects-content-length-that-is-not-digits",
+                   test_validate_rejects_content_length_that_is_not_digits);
+  g_test_add_func ("/Asgiref/Message/validate-rejects-content-length-of-19-digits",
+                   test_validate_rejects_content_length_of_19_digits);
+  g_test_add_func ("/Asgiref/Message/validate-accepts-chunked-transfer-encoding-in-any-case",
+                   test_validate_accepts_chunked_transfer_encoding_in_any_case);
+  g_test_add_func ("/Asgiref/Message/validate-rejects-transfer-encoding-other-than-chunked",
+                   test_validate_rejects_transfer_encoding_other_than_chunked);
+  g_test_add_func ("/Asgiref/Message/validate-rejects-two-content-lengths",
+                   test_validate_rejects_two_content_lengths);
+  g_test_add_func ("/Asgiref/Message/validate-rejects-two-transfer-encodings",
+                   test_validate_rejects_two_transfer_encodings);
+  g_test_add_func ("/Asgiref/Message/validate-rejects-content-length-and-transfer-encoding",
+                   test_validate_rejects_content_length_and_transfer_encoding);
+  g_test_add_func ("/Asgiref/Message/validate-sees-framing-headers-given-in-any-case",
+                   test_validate_sees_framing_headers_given_in_any_case);
 
   return g_test_run ();
 }

@@ -14,61 +14,9 @@
 #include <unistd.h>
 
 #include "asgiref-channel-private.h"
-#include "test-util.h"
+#include "test-server-util.h"
 
 /* {{{ Applications */
-
-/* What an application saw, for the test to check. */
-typedef struct
-{
-  AsgirefScope *scope;
-  GString *body;
-  guint requests;            /* http.request messages */
-  guint requests_before_end; /* of them, those with more_body */
-  gint got_first_chunk;
-  gint got_request;
-  gint got_disconnect;
-  gint ended;
-  GPtrArray *lifespan;       /* the lifespan messages received, by type */
-  AsgirefMessageKind startup_answer;
-  AsgirefLocal *local;
-  char *seen_before;         /* the Local's value when the instance began */
-  const char * const *parts; /* parts_app: the body, in messages */
-  /* stream_app: continues after its first chunk when set. */
-  AsgirefChannel *paused_channel;
-  GTask *paused_task;
-  /* echo_app: when set, each http.request body that says more follows. */
-  GPtrArray *request_chunks;
-  /* bytes_app: the body, in messages, as the test made it. */
-  GPtrArray *response_chunks;
-} AppLog;
-
-static void
-app_log_clear (AppLog *log)
-{
-  g_clear_pointer (&log->scope, asgiref_scope_unref);
-  if (log->body != NULL)
-    g_string_free (log->body, TRUE);
-  g_clear_pointer (&log->lifespan, g_ptr_array_unref);
-  g_clear_object (&log->local);
-  g_clear_pointer (&log->seen_before, g_free);
-  g_clear_pointer (&log->request_chunks, g_ptr_array_unref);
-  g_clear_pointer (&log->response_chunks, g_ptr_array_unref);
-}
-
-static void
-send_response (AsgirefChannel *channel,
-               int             status,
-               const char     *text,
-               GTask          *task)
-{
-  g_autoptr(GBytes) bytes = g_bytes_new (text, strlen (text));
-
-  test_channel_send (channel, asgiref_message_new_http_response_start (status, NULL, FALSE),
-                     NULL, NULL, NULL);
-  test_channel_send (channel, asgiref_message_new_http_response_body (bytes, FALSE),
-                     NULL, test_complete_with_send_result, task);
-}
 
 typedef struct
 {
@@ -543,271 +491,76 @@ lifespan_app (AsgirefScope   *scope,
     echo_app (scope, channel, task, data);
 }
 
-/* }}} */
-
-/* {{{ Server and client helpers */
-
+/* framing_app: a careless application (as careless_app) whose response
+ * the path chooses from framed_responses: a status, at most one header,
+ * and a body in messages, more_body on all but the last (and on the last
+ * too for an unfinished one). */
 typedef struct
 {
-  AppLog log;
-  AsgirefServer *server;
-  SoupSession *session;
-  guint port;
-} Fixture;
+  const char *path;
+  int status;
+  const char *name;          /* the one header, or NULL */
+  const char *value;
+  const char *parts[3];      /* NULL-terminated */
+  gboolean unfinished;       /* returns without a final body message */
+} FramedResponse;
+
+#define SIXTY_BYTES "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX"
+
+static const FramedResponse framed_responses[] = {
+  { "/short", 200, "content-length", "60", { "short", NULL } },
+  { "/long", 200, "content-length", "5", { SIXTY_BYTES, NULL } },
+  { "/gzip", 200, "transfer-encoding", "gzip", { "hello", NULL } },
+  { "/abc", 200, "content-length", "abc", { "hello", NULL } },
+  { "/continue", 100, NULL, NULL, { "hello", NULL } },
+  { "/switching", 101, NULL, NULL, { "hello", NULL } },
+  { "/early-hints", 103, NULL, NULL, { "hello", NULL } },
+  { "/cut-short", 200, "content-length", "10", { "abcd", NULL }, TRUE },
+  { "/ends-short", 200, "content-length", "10", { "abcd", "", NULL } },
+  { "/sized", 200, "content-length", "9", { "fine,", "good", NULL } },
+  { "/fine", 200, NULL, NULL, { "fine", NULL } },
+};
 
 static void
-fixture_init (Fixture                *f,
-              AsgirefApplicationFunc  func)
+framing_app (AsgirefScope   *scope,
+             AsgirefChannel *channel,
+             GTask          *task,
+             gpointer        data)
 {
-  g_autoptr(AsgirefApplication) app = NULL;
-  g_autoptr(GError) error = NULL;
+  const char *path = asgiref_scope_get_path (scope);
+  const FramedResponse *response = NULL;
+  g_autoptr(AsgirefHeaders) headers = NULL;
 
-  memset (f, 0, sizeof *f);
-  f->log.body = g_string_new (NULL);
-  f->log.lifespan = g_ptr_array_new_with_free_func (g_free);
-  f->log.startup_answer = ASGIREF_MESSAGE_LIFESPAN_STARTUP_COMPLETE;
-  app = asgiref_function_application_new (func, &f->log, NULL);
-  f->server = asgiref_server_new (app);
-  g_assert_true (asgiref_server_listen_local (f->server, 0, &error));
-  g_assert_no_error (error);
-  f->port = asgiref_server_get_port (f->server);
-  g_assert_cmpuint (f->port, >, 0);
-  /* No proxy lookups: they would run libproxy on a thread of its own. */
-  f->session = soup_session_new_with_options ("proxy-resolver", NULL, NULL);
-}
+  for (gsize i = 0; i < G_N_ELEMENTS (framed_responses) && response == NULL; i++)
+    if (g_str_equal (framed_responses[i].path, path))
+      response = &framed_responses[i];
+  g_assert_nonnull (response);
 
-/* Runs the lifespan startup; the result (which holds the server) goes. */
-static gboolean
-fixture_start (Fixture  *f,
-               GError  **error)
-{
-  g_autoptr(GAsyncResult) result = NULL;
+  if (response->name != NULL)
+    {
+      const char *names[] = { response->name, NULL };
+      const char *values[] = { response->value, NULL };
+      g_autoptr(GError) error = NULL;
 
-  asgiref_server_start_async (f->server, NULL, test_store_result, &result);
-  test_wait_for_result (&result);
-  return asgiref_server_start_finish (f->server, result, error);
-}
+      headers = asgiref_headers_new (names, values, &error);
+      g_assert_no_error (error);
+    }
 
-static void
-fixture_stop (Fixture *f)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
+  test_channel_send (channel, asgiref_message_new_http_response_start (response->status, headers, FALSE),
+                     NULL, NULL, NULL);
+  for (gsize i = 0; response->parts[i] != NULL; i++)
+    {
+      const char *part = response->parts[i];
+      g_autoptr(GBytes) bytes = g_bytes_new_static (part, strlen (part));
+      gboolean more = response->parts[i + 1] != NULL || response->unfinished;
 
-  asgiref_server_stop_async (f->server, NULL, test_store_result, &result);
-  test_wait_for_result (&result);
-  g_assert_true (asgiref_server_stop_finish (f->server, result, &error));
-  g_assert_no_error (error);
-}
-
-static void
-fixture_clear (Fixture *f)
-{
-  g_object_unref (f->session);
-  test_unref_and_wait_finalized ("the server", f->server);
-  app_log_clear (&f->log);
-}
-
-static char *
-url (Fixture    *f,
-     const char *path)
-{
-  return g_strdup_printf ("http://127.0.0.1:%u%s", f->port, path);
-}
-
-/* Sends @msg and waits for the whole response body. */
-static GBytes *
-fetch (Fixture     *f,
-       SoupMessage *msg)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-  GBytes *body;
-
-  soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, test_store_result, &result);
-  test_wait_for_result (&result);
-  body = soup_session_send_and_read_finish (f->session, result, &error);
-  g_assert_no_error (error);
-  return body;
-}
-
-static void
-assert_body (GBytes     *body,
-             const char *text)
-{
-  g_autofree char *got = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
-
-  g_assert_cmpstr (got, ==, text);
-}
-
-/* A raw connection, for what libsoup's client would not do. */
-static GSocketConnection *
-raw_connect (Fixture *f)
-{
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
-  g_autoptr(GError) error = NULL;
-  GSocketConnection *connection;
-
-  g_socket_client_set_enable_proxy (client, FALSE);
-  connection = g_socket_client_connect_to_host (client, "127.0.0.1", (guint16) f->port, NULL, &error);
-  g_assert_no_error (error);
-  return connection;
-}
-
-static void
-raw_send (GSocketConnection *connection,
-          const char        *text)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
-                             text, strlen (text), NULL, NULL, &error);
-  g_assert_no_error (error);
-}
-
-/* Reads what @input has now (waiting for something) onto @got; 0 at the
- * end of the stream. */
-static gssize
-read_some (GInputStream *input,
-           GString      *got)
-{
-  g_autoptr(GAsyncResult) read = NULL;
-  g_autoptr(GError) error = NULL;
-  char buffer[256];
-  gssize n;
-
-  g_input_stream_read_async (input, buffer, sizeof buffer, G_PRIORITY_DEFAULT, NULL,
-                             test_store_result, &read);
-  test_wait_for_result (&read);
-  n = g_input_stream_read_finish (input, read, &error);
-  g_assert_no_error (error);
-  g_string_append_len (got, buffer, n);
-  return n;
-}
-
-/* Reads until the server closes the connection. */
-static char *
-raw_read_to_end (GSocketConnection *connection)
-{
-  GInputStream *input = g_io_stream_get_input_stream (G_IO_STREAM (connection));
-  GString *got = g_string_new (NULL);
-
-  while (read_some (input, got) > 0)
-    ;
-  return g_string_free (got, FALSE);
-}
-
-/* What libsoup's server handed out and wrote, seen from the signals of
- * each SoupServerMessage (all on the test's main context). */
-typedef struct
-{
-  goffset offset;      /* in the response body */
-  gconstpointer data;  /* what libsoup wrote from */
-  gsize size;
-} WrittenSpan;
-
-typedef struct
-{
-  GPtrArray *got_chunks;    /* the GBytes of each got-chunk, kept alive */
-  gconstpointer at_headers; /* the response body's first chunk when the
-                             * headers were written */
-  GArray *written;          /* WrittenSpan, for each wrote-body-data */
-  goffset written_size;
-} SoupWatch;
-
-static void
-soup_watch_init (SoupWatch *watch)
-{
-  memset (watch, 0, sizeof *watch);
-  watch->got_chunks = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  watch->written = g_array_new (FALSE, FALSE, sizeof (WrittenSpan));
-}
-
-static void
-soup_watch_clear (SoupWatch *watch)
-{
-  g_ptr_array_unref (watch->got_chunks);
-  g_array_unref (watch->written);
-}
-
-static void
-on_watched_got_chunk (SoupServerMessage *msg,
-                      GBytes            *chunk,
-                      gpointer           data)
-{
-  SoupWatch *watch = data;
-
-  g_ptr_array_add (watch->got_chunks, g_bytes_ref (chunk));
-}
-
-static void
-on_watched_wrote_headers (SoupServerMessage *msg,
-                          gpointer           data)
-{
-  SoupWatch *watch = data;
-  g_autoptr(GBytes) first = NULL;
-
-  first = soup_message_body_get_chunk (soup_server_message_get_response_body (msg), 0);
-  watch->at_headers = first != NULL ? g_bytes_get_data (first, NULL) : NULL;
-}
-
-/* libsoup emits this after each write, before it drops the chunk it wrote
- * from: the body still holds that chunk at the offset written from. */
-static void
-on_watched_wrote_body_data (SoupServerMessage *msg,
-                            guint              size,
-                            gpointer           data)
-{
-  SoupWatch *watch = data;
-  g_autoptr(GBytes) chunk = NULL;
-  WrittenSpan span;
-
-  span.offset = watch->written_size;
-  span.size = size;
-  chunk = soup_message_body_get_chunk (soup_server_message_get_response_body (msg), span.offset);
-  g_assert_nonnull (chunk);
-  g_assert_cmpuint (g_bytes_get_size (chunk), >=, size);
-  span.data = g_bytes_get_data (chunk, NULL);
-  g_array_append_val (watch->written, span);
-  watch->written_size += size;
-}
-
-/* Connected before the server's own handlers on each message: "got-chunk"
- * handlers run in the order they were connected. */
-static void
-on_watched_request_started (SoupServer        *soup,
-                            SoupServerMessage *msg,
-                            gpointer           data)
-{
-  SoupWatch *watch = data;
-
-  watch->written_size = 0;
-  g_signal_connect (msg, "got-chunk", G_CALLBACK (on_watched_got_chunk), watch);
-  g_signal_connect (msg, "wrote-headers", G_CALLBACK (on_watched_wrote_headers), watch);
-  g_signal_connect (msg, "wrote-body-data", G_CALLBACK (on_watched_wrote_body_data), watch);
-}
-
-static void
-soup_watch_attach (SoupWatch *watch,
-                   Fixture   *f)
-{
-  g_signal_connect (asgiref_server_get_soup_server (f->server), "request-started",
-                    G_CALLBACK (on_watched_request_started), watch);
-}
-
-/* @size bytes of a pattern that differs for each @seed. */
-static GBytes *
-pattern_bytes (gsize size,
-               guint seed)
-{
-  guint8 *data = g_malloc (size);
-
-  for (gsize i = 0; i < size; i++)
-    data[i] = (guint8) (seed * 31 + i * 7 + i / 251);
-  return g_bytes_new_take (data, size);
+      test_channel_send (channel, asgiref_message_new_http_response_body (bytes, more), NULL, NULL, NULL);
+    }
+  g_task_return_boolean (task, TRUE);
 }
 
 /* }}} */
+
 
 static void
 test_scope_of_a_request (void)
@@ -1410,6 +1163,206 @@ test_unfinished_response_closes_the_connection (void)
   fixture_clear (&f);
 }
 
+/* Asks framing_app for @path on a raw connection that stays open: the
+ * response it framed wrongly becomes a 500, with nothing of it (and no
+ * interim response) before, and only the 500's own length; the log says
+ * why (@log); and the next request on the connection is answered in
+ * step, as it would not be had a wrong length gone out. */
+static void
+assert_misframed_response_gets_500 (const char *path,
+                                    const char *log)
+{
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autofree char *request = g_strdup_printf ("GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n", path);
+  g_autofree char *head = NULL;
+  g_autofree char *body = NULL;
+  GString *pending = g_string_new (NULL);
+  GInputStream *input;
+  Fixture f;
+
+  fixture_init (&f, framing_app);
+  connection = raw_connect (&f);
+  input = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+
+  g_test_expect_message ("Asgiref", G_LOG_LEVEL_WARNING, log);
+  raw_send (connection, request);
+  raw_read_response (input, pending, &head, &body);
+  g_test_assert_expected_messages ();
+  g_assert_true (g_str_has_prefix (head, "HTTP/1.1 500 Internal Server Error\r\n"));
+  g_assert_nonnull (strstr (head, "\r\ncontent-length: 22\r\n"));
+  g_assert_null (strstr (head, "\r\nconnection: close\r\n"));
+  g_assert_cmpstr (body, ==, "Internal Server Error\n");
+
+  g_clear_pointer (&head, g_free);
+  g_clear_pointer (&body, g_free);
+  raw_send (connection, "GET /fine HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  raw_read_response (input, pending, &head, &body);
+  g_assert_true (g_str_has_prefix (head, "HTTP/1.1 200 OK\r\n"));
+  g_assert_nonnull (strstr (head, "\r\ncontent-length: 4\r\n"));
+  g_assert_cmpstr (body, ==, "fine");
+  g_assert_cmpstr (pending->str, ==, "");
+
+  g_string_free (pending, TRUE);
+  g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+/* Its only body message is 5 of the 60 bytes its content-length says. */
+static void
+test_body_short_of_its_content_length_gets_500 (void)
+{
+  assert_misframed_response_gets_500 ("/short",
+                                      "*GET /short: The body of the response ends after 5 of the 60 bytes "
+                                      "of its content-length*");
+}
+
+/* Its only body message is 60 bytes, its content-length 5. */
+static void
+test_body_beyond_its_content_length_gets_500 (void)
+{
+  assert_misframed_response_gets_500 ("/long",
+                                      "*GET /long: The body of the response is longer*than its "
+                                      "content-length (5 bytes)*");
+}
+
+static void
+test_transfer_encoding_other_than_chunked_gets_500 (void)
+{
+  assert_misframed_response_gets_500 ("/gzip",
+                                      "*GET /gzip: The transfer-encoding “gzip” of the ASGI message "
+                                      "“http.response.start” is not “chunked”*");
+}
+
+static void
+test_content_length_that_is_not_a_number_gets_500 (void)
+{
+  assert_misframed_response_gets_500 ("/abc",
+                                      "*GET /abc: The content-length “abc” of the ASGI message "
+                                      "“http.response.start” is not a number of bytes*");
+}
+
+/* An interim status is no answer: none goes out, and the request gets a
+ * 500 as its only response. */
+static void
+test_informational_status_gets_500 (void)
+{
+  struct { const char *path; int status; } cases[] = {
+    { "/switching", 101 },
+    { "/early-hints", 103 },
+    { "/continue", 100 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *log = g_strdup_printf ("*GET %s: The status %d of “http.response.start” is "
+                                              "informational (1xx)*", cases[i].path, cases[i].status);
+
+      assert_misframed_response_gets_500 (cases[i].path, log);
+    }
+}
+
+/* Reads framing_app's response to @path on a raw connection, to its end,
+ * expecting @log: gives back the head (names lower-cased) and the body. */
+static void
+raw_exchange_to_end (const char  *path,
+                     const char  *log,
+                     char       **head,
+                     char       **body)
+{
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autofree char *request = g_strdup_printf ("GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n", path);
+  g_autofree char *response = NULL;
+  const char *blank;
+  Fixture f;
+
+  fixture_init (&f, framing_app);
+  connection = raw_connect (&f);
+  g_test_expect_message ("Asgiref", G_LOG_LEVEL_WARNING, log);
+  raw_send (connection, request);
+  response = raw_read_to_end (connection);
+  g_test_assert_expected_messages ();
+
+  blank = strstr (response, "\r\n\r\n");
+  g_assert_nonnull (blank);
+  *head = g_ascii_strdown (response, blank + 2 - response);
+  *body = g_strdup (blank + 4);
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+/* A response that declared 10 bytes, sent 4 with more to come and
+ * returned: the 4 went out, and the connection is closed after them, so
+ * that the client knows the body is incomplete. */
+static void
+test_streamed_body_cut_short_of_its_content_length_closes_the_connection (void)
+{
+  g_autofree char *head = NULL;
+  g_autofree char *body = NULL;
+
+  raw_exchange_to_end ("/cut-short",
+                       "*GET /cut-short: the application returned without completing its response*",
+                       &head, &body);
+  g_assert_true (g_str_has_prefix (head, "http/1.1 200 ok\r\n"));
+  g_assert_nonnull (strstr (head, "\r\ncontent-length: 10\r\n"));
+  g_assert_null (strstr (head, "\r\ntransfer-encoding:"));
+  g_assert_cmpstr (body, ==, "abcd");
+}
+
+/* The same when its final body message is refused for ending short: the
+ * log names that refusal. */
+static void
+test_streamed_body_ending_short_of_its_content_length_closes_the_connection (void)
+{
+  g_autofree char *head = NULL;
+  g_autofree char *body = NULL;
+
+  raw_exchange_to_end ("/ends-short",
+                       "*GET /ends-short: The body of the response ends after 4 of the 10 bytes "
+                       "of its content-length*",
+                       &head, &body);
+  g_assert_true (g_str_has_prefix (head, "http/1.1 200 ok\r\n"));
+  g_assert_nonnull (strstr (head, "\r\ncontent-length: 10\r\n"));
+  g_assert_cmpstr (body, ==, "abcd");
+}
+
+/* A body streamed in two messages that add up to its content-length goes
+ * with that length, once, and the connection goes on. */
+static void
+test_body_of_its_content_length_is_written_as_declared (void)
+{
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autofree char *head = NULL;
+  g_autofree char *body = NULL;
+  GString *pending = g_string_new (NULL);
+  GInputStream *input;
+  Fixture f;
+
+  fixture_init (&f, framing_app);
+  connection = raw_connect (&f);
+  input = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+
+  for (int round = 0; round < 2; round++)
+    {
+      g_clear_pointer (&head, g_free);
+      g_clear_pointer (&body, g_free);
+      raw_send (connection, "GET /sized HTTP/1.1\r\nHost: localhost\r\n\r\n");
+      /* One content-length, no transfer-encoding: raw_read_response()
+       * checks both. */
+      raw_read_response (input, pending, &head, &body);
+      g_assert_true (g_str_has_prefix (head, "HTTP/1.1 200 OK\r\n"));
+      g_assert_nonnull (strstr (head, "\r\ncontent-length: 9\r\n"));
+      g_assert_cmpstr (body, ==, "fine,good");
+      g_assert_cmpstr (pending->str, ==, "");
+    }
+
+  g_string_free (pending, TRUE);
+  g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
 /* A client that leaves while the application holds its request (a long
  * poll, with nothing being written) is noticed: http.disconnect. */
 static void
@@ -1628,6 +1581,21 @@ main (int   argc,
                    test_unfinished_response_closes_the_connection);
   g_test_add_func ("/Asgiref/Server/response-started-without-body-gets-500",
                    test_response_started_without_body_gets_500);
+  g_test_add_func ("/Asgiref/Server/body-short-of-its-content-length-gets-500",
+                   test_body_short_of_its_content_length_gets_500);
+  g_test_add_func ("/Asgiref/Server/body-beyond-its-content-length-gets-500",
+                   test_body_beyond_its_content_length_gets_500);
+  g_test_add_func ("/Asgiref/Server/transfer-encoding-other-than-chunked-gets-500",
+                   test_transfer_encoding_other_than_chunked_gets_500);
+  g_test_add_func ("/Asgiref/Server/content-length-that-is-not-a-number-gets-500",
+                   test_content_length_that_is_not_a_number_gets_500);
+  g_test_add_func ("/Asgiref/Server/informational-status-gets-500", test_informational_status_gets_500);
+  g_test_add_func ("/Asgiref/Server/streamed-body-cut-short-of-its-content-length-closes-the-connection",
+                   test_streamed_body_cut_short_of_its_content_length_closes_the_connection);
+  g_test_add_func ("/Asgiref/Server/streamed-body-ending-short-of-its-content-length-closes-the-connection",
+                   test_streamed_body_ending_short_of_its_content_length_closes_the_connection);
+  g_test_add_func ("/Asgiref/Server/body-of-its-content-length-is-written-as-declared",
+                   test_body_of_its_content_length_is_written_as_declared);
   g_test_add_func ("/Asgiref/Server/client-leaving-is-a-disconnect", test_client_leaving_is_a_disconnect);
   g_test_add_func ("/Asgiref/Server/requests-do-not-share-context", test_requests_do_not_share_context);
   g_test_add_func ("/Asgiref/Server/request-body-too-large", test_request_body_too_large);

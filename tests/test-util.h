@@ -408,17 +408,31 @@ test_store_result (GObject      *source,
 
 /* Iterates the thread-default main context until *@result is set (by
  * test_store_result()); fails the test after TEST_GUARD_SECONDS. */
+static inline gboolean
+test_wake_up (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
 static inline void
 test_wait_for_result (GAsyncResult **result)
 {
   GMainContext *context = g_main_context_get_thread_default ();
   gint64 deadline = g_get_monotonic_time () + TEST_GUARD_SECONDS * G_USEC_PER_SEC;
+  /* Only a failure guard: it wakes the loop once a second, so that a
+   * wait on which nothing happens any more fails at the deadline instead
+   * of hanging until meson's timeout. */
+  GSource *guard = g_timeout_source_new_seconds (1);
 
+  g_source_set_callback (guard, test_wake_up, NULL, NULL);
+  g_source_attach (guard, context);
   while (*result == NULL)
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_main_context_iteration (context, TRUE);
     }
+  g_source_destroy (guard);
+  g_source_unref (guard);
 }
 
 /* Sends @message with asgiref_channel_send_async(), taking it over (the
