@@ -990,6 +990,19 @@ def _invalid(what, exc):
     return GLib.Error('Invalid ASGI %s: %s' % (what, exc), _ERROR_DOMAIN, _INVALID_MESSAGE)
 
 
+def _from_dict(what, value, new_from_variant):
+    """``value`` (a dict or an a{sv} GLib.Variant) made a message or scope
+    by ``new_from_variant``; a value with no ASGI type is the same
+    INVALID_MESSAGE error as an invalid one."""
+    if not isinstance(value, (Mapping, GLib.Variant)):
+        raise TypeError('an ASGI %s is a dict, not %r' % (what, value))
+    try:
+        variant = dict_to_variant(value)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise _invalid(what, exc) from None
+    return new_from_variant(variant)
+
+
 def message_from_dict(message):
     """An :class:`Asgiref.Message` of an ASGI message written as a dict
     (``{'type': 'http.response.body', 'body': b'hi'}``; a GLib.Variant
@@ -999,13 +1012,7 @@ def message_from_dict(message):
     dict is not a valid ASGI message (an unknown ``type``, a missing key, a
     value of the wrong type, such as a str body or str headers, or out of
     range), with a message that says which key is wrong."""
-    if not isinstance(message, (Mapping, GLib.Variant)):
-        raise TypeError('an ASGI message is a dict, not %r' % (message,))
-    try:
-        variant = dict_to_variant(message)
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise _invalid('message', exc) from None
-    return Asgiref.Message.new_from_variant(variant)
+    return _from_dict('message', message, Asgiref.Message.new_from_variant)
 
 
 __all__.append('message_from_dict')
@@ -1021,13 +1028,7 @@ def scope_from_dict(scope):
 
     Raises :class:`GLib.Error` ``Asgiref.Error.INVALID_MESSAGE`` when the
     dict is not a valid ASGI scope."""
-    if not isinstance(scope, (Mapping, GLib.Variant)):
-        raise TypeError('an ASGI scope is a dict, not %r' % (scope,))
-    try:
-        variant = dict_to_variant(scope)
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise _invalid('scope', exc) from None
-    return Asgiref.Scope.new_from_variant(variant)
+    return _from_dict('scope', scope, Asgiref.Scope.new_from_variant)
 
 
 __all__.append('scope_from_dict')
