@@ -791,6 +791,15 @@ sink_wake (AsgirefChannel *self)
                                 sink_drain_posted, g_object_ref (self));
 }
 
+/* With the lock held: whether the sink, on this thread, takes a message
+ * right away, ahead of nothing. */
+static gboolean
+sink_takes_now_locked (AsgirefChannel *self)
+{
+  return !self->sink_busy && g_queue_is_empty (&self->sends) &&
+         g_main_context_is_owner (self->sink_context);
+}
+
 /* A send with no callback and no cancellable, to a free sink on this
  * thread: delivered with no task at all. FALSE when anything is not so
  * simple (an invalid message too): the full path then does it, and says
@@ -806,8 +815,7 @@ try_send_to_sink (AsgirefChannel *self,
 
   _asgiref_mutex_lock (&self->lock);
   if (!self->instance_cancelled && !self->closed && !self->output_ended &&
-      !self->sink_busy && g_queue_is_empty (&self->sends) &&
-      g_main_context_is_owner (self->sink_context) &&
+      sink_takes_now_locked (self) &&
       _asgiref_protocol_check_send (&self->protocol, message, NULL))
     to_sink = self->sink_busy = TRUE;
   _asgiref_mutex_unlock (&self->lock);
@@ -919,8 +927,7 @@ asgiref_channel_send_async (AsgirefChannel      *self,
       /* On the server's thread, a sink that is free takes the message
        * right away: the common case costs no queue and no main loop
        * iteration. */
-      if (self->sink != NULL && !self->sink_busy && g_queue_is_empty (&self->sends) &&
-          g_main_context_is_owner (self->sink_context))
+      if (self->sink != NULL && sink_takes_now_locked (self))
         to_sink = self->sink_busy = TRUE;
       else if (self->sink != NULL)
         {

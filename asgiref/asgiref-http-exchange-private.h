@@ -47,4 +47,11 @@ void                 _asgiref_http_exchange_finished  (SoupServerMessage        
  * G_IO_ERROR_CANCELLED. */
 void                 _asgiref_http_exchange_cancel  (AsgirefHttpExchange             *self);
 
+/* Answers @msg with @status (and @reason, nullable) before the request was
+ * read, and closes the connection afterwards: what follows on it is the
+ * rest of a body nobody wants, or not to be trusted. */
+void                 _asgiref_http_refuse           (SoupServerMessage             *msg,
+                                                     guint                          status,
+                                                     const char                    *reason);
+
 G_END_DECLS

@@ -87,13 +87,14 @@ struct _AsgirefHttpExchange
   gboolean disconnect_put;
 };
 
-/* For an answer given before the request was read: what follows on the
- * connection is the rest of a body nobody wants, or not to be trusted. */
-static void
-close_after (SoupServerMessage *msg)
+void
+_asgiref_http_refuse (SoupServerMessage *msg,
+                      guint              status,
+                      const char        *reason)
 {
   soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                 "Connection", "close");
+  soup_server_message_set_status (msg, status, reason);
 }
 
 /* How much request body may wait for the application before libsoup stops
@@ -383,8 +384,7 @@ on_got_chunk (SoupServerMessage *msg,
         {
           g_clear_pointer (&self->start, asgiref_message_unref);
           self->answered = TRUE;
-          close_after (msg);
-          soup_server_message_set_status (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
+          _asgiref_http_refuse (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
         }
       cancel_instance (self);
       return;
@@ -711,7 +711,6 @@ conclude (AsgirefHttpExchange *self)
    * application's fault, and nobody to tell. */
   gboolean quiet = self->client_left ||
                    g_error_matches (self->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  gboolean started = self->response_started || self->start != NULL;
   AsgirefScope *scope = asgiref_channel_get_scope (self->channel);
   g_autoptr(GError) rejection = NULL;
   const char *why = NULL;
@@ -727,7 +726,7 @@ conclude (AsgirefHttpExchange *self)
     why = self->error->message;
   else if (rejection != NULL)
     why = rejection->message;
-  else if (!started)
+  else if (!response_begun (self))
     why = _("the application returned without starting a response");
   else if (!self->response_complete)
     why = _("the application returned without completing its response");
@@ -878,8 +877,7 @@ _asgiref_http_exchange_start (SoupServerMessage               *msg,
   scope = scope_from_message (msg, &error);
   if (scope == NULL)
     {
-      close_after (msg);
-      soup_server_message_set_status (msg, SOUP_STATUS_BAD_REQUEST, error->message);
+      _asgiref_http_refuse (msg, SOUP_STATUS_BAD_REQUEST, error->message);
       return NULL;
     }
 
@@ -887,8 +885,7 @@ _asgiref_http_exchange_start (SoupServerMessage               *msg,
       soup_message_headers_get_encoding (request_headers) == SOUP_ENCODING_CONTENT_LENGTH &&
       (guint64) soup_message_headers_get_content_length (request_headers) > config->max_body_size)
     {
-      close_after (msg);
-      soup_server_message_set_status (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
+      _asgiref_http_refuse (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
       return NULL;
     }
 

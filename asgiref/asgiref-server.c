@@ -127,17 +127,6 @@ on_exchange_done (AsgirefHttpExchange *exchange,
   g_object_unref (self);
 }
 
-/* Answers @msg with @status and closes its connection afterwards: what
- * follows on it is not to be trusted, or not wanted. */
-static void
-refuse (SoupServerMessage *msg,
-        guint              status)
-{
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                "Connection", "close");
-  soup_server_message_set_status (msg, status, NULL);
-}
-
 /* Whether the request's body has one length that every reader agrees on.
  * Request smuggling lives on the others: a Content-Length with a
  * Transfer-Encoding, several lengths, an encoding other than chunked; a
@@ -170,13 +159,13 @@ on_request_headers (SoupServer        *soup,
 
   if (self->stop_task != NULL)
     {
-      refuse (msg, SOUP_STATUS_SERVICE_UNAVAILABLE);
+      _asgiref_http_refuse (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
       return;
     }
 
   if (!framing_is_unambiguous (soup_server_message_get_request_headers (msg)))
     {
-      refuse (msg, SOUP_STATUS_BAD_REQUEST);
+      _asgiref_http_refuse (msg, SOUP_STATUS_BAD_REQUEST, NULL);
       return;
     }
 
