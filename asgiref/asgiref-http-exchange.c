@@ -5,6 +5,7 @@
 
 #include "asgiref-application-private.h"
 #include "asgiref-channel-private.h"
+#include "asgiref-connection-private.h"
 #include "asgiref-http-exchange-private.h"
 #include "asgiref-i18n-private.h"
 #include "asgiref-message-private.h"
@@ -86,6 +87,17 @@ struct _AsgirefHttpExchange
   gboolean reading_paused;       /* back-pressure on the request body */
   gboolean disconnect_put;
 };
+
+/* The socket of @msg's connection: libsoup knows it only for the ones it
+ * accepted itself. */
+static GSocket *
+message_socket (SoupServerMessage *msg)
+{
+  AsgirefConnection *connection = _asgiref_connection_of_message (msg);
+
+  return connection != NULL ? _asgiref_connection_get_socket (connection)
+                            : soup_server_message_get_socket (msg);
+}
 
 void
 _asgiref_http_refuse (SoupServerMessage *msg,
@@ -281,6 +293,7 @@ scope_from_message (SoupServerMessage  *msg,
   const char *query = g_uri_get_query (uri);
   const char *method = soup_server_message_get_method (msg);
   const char *scheme = g_uri_get_scheme (uri);
+  AsgirefConnection *connection;
   g_autoptr(AsgirefScope) scope = NULL;
   gsize raw_path_len, method_len;
   char *strings;
@@ -323,7 +336,12 @@ scope_from_message (SoupServerMessage  *msg,
 
   scope->spec_version = "2.3";
   scope->http_version = soup_server_message_get_http_version (msg) == SOUP_HTTP_1_0 ? "1.0" : "1.1";
-  scope->scheme = scheme != NULL && strcmp (scheme, "https") == 0 ? "https" : "http";
+  connection = _asgiref_connection_of_message (msg);
+  if (connection != NULL ? _asgiref_connection_is_tls (connection)
+                         : scheme != NULL && strcmp (scheme, "https") == 0)
+    scope->scheme = "https";
+  else
+    scope->scheme = "http";
   scope->raw_path = uri_bytes (uri, raw_path);
   scope->query_string = query != NULL ? uri_bytes (uri, query) : _asgiref_scope_empty_bytes ();
 
@@ -452,7 +470,7 @@ on_socket_ready (GSocket      *socket,
 static void
 watch_socket (AsgirefHttpExchange *self)
 {
-  GSocket *socket = soup_server_message_get_socket (self->msg);
+  GSocket *socket = message_socket (self->msg);
 
   if (socket == NULL || self->hangup != NULL)
     return;
@@ -691,7 +709,7 @@ respond_error (AsgirefHttpExchange *self,
 static void
 abort_response (AsgirefHttpExchange *self)
 {
-  GSocket *socket = soup_server_message_get_socket (self->msg);
+  GSocket *socket = message_socket (self->msg);
 
   self->answered = TRUE;
   if (socket != NULL)

@@ -3,7 +3,12 @@
 
 #include <string.h>
 
+#include <gio/gunixsocketaddress.h>
+#include <glib/gstdio.h>
+
+#include "asgiref-accept-loop-private.h"
 #include "asgiref-channel-private.h"
+#include "asgiref-connection-private.h"
 #include "asgiref-context.h"
 #include "asgiref-enums.h"
 #include "asgiref-error.h"
@@ -85,8 +90,12 @@ struct _AsgirefServer
 
   guint64 max_request_body_size;
   guint response_timeout;        /* seconds; 0: none */
+  guint header_timeout;          /* seconds; 0: none */
+  guint keep_alive_timeout;      /* seconds; 0: none */
   guint port;                    /* of the first IP socket listened on */
+  GPtrArray *accept_loops;       /* AsgirefAcceptLoop: one per listening socket */
   GHashTable *exchanges;         /* AsgirefHttpExchange *: the live ones */
+  GHashTable *connections;       /* AsgirefConnection *: accepted, not closed */
 
   /* The lifespan instance, while it runs. */
   AsgirefChannel *lifespan;
@@ -104,16 +113,24 @@ enum {
   PROP_SOUP_SERVER,
   PROP_MAX_REQUEST_BODY_SIZE,
   PROP_RESPONSE_TIMEOUT,
+  PROP_HEADER_TIMEOUT,
+  PROP_KEEP_ALIVE_TIMEOUT,
   N_PROPS
 };
 
 static GParamSpec *properties[N_PROPS];
+
+/* Long enough for a slow client on a slow network, short enough that
+ * clients which never finish (or never leave) do not pile up. */
+#define DEFAULT_HEADER_TIMEOUT     30
+#define DEFAULT_KEEP_ALIVE_TIMEOUT 60
 
 G_DEFINE_FINAL_TYPE (AsgirefServer, asgiref_server, G_TYPE_OBJECT)
 
 /* ---- Requests ----------------------------------------------------------- */
 
 static void stop_lifespan (AsgirefServer *self);
+static void close_listeners (AsgirefServer *self);
 
 static void
 on_exchange_done (AsgirefHttpExchange *exchange,
@@ -154,8 +171,17 @@ on_request_headers (SoupServer        *soup,
                     gpointer           data)
 {
   AsgirefServer *self = data;
+  AsgirefConnection *connection = _asgiref_connection_of_message (msg);
   AsgirefHttpExchangeConfig config;
   AsgirefHttpExchange *exchange;
+
+  /* What libsoup parsed from a connection that timed out, or whose client
+   * left: not a request anyone sent in full. */
+  if (connection != NULL && !_asgiref_connection_headers_read (connection))
+    {
+      _asgiref_http_refuse (msg, SOUP_STATUS_REQUEST_TIMEOUT, NULL);
+      return;
+    }
 
   if (self->stop_task != NULL)
     {
@@ -188,6 +214,10 @@ on_request_done (SoupServer        *soup,
                  SoupServerMessage *msg,
                  gpointer           data)
 {
+  AsgirefConnection *connection = _asgiref_connection_of_message (msg);
+
+  if (connection != NULL)
+    _asgiref_connection_request_done (connection);
   _asgiref_http_exchange_finished (msg);
 }
 
@@ -365,6 +395,7 @@ stop_done (AsgirefServer *self,
     g_cancellable_disconnect (g_task_get_cancellable (task), self->stop_handler);
   self->stop_handler = 0;
 
+  close_listeners (self);
   soup_server_disconnect (self->soup);
   if (self->lifespan_cancellable != NULL)
     g_cancellable_cancel (self->lifespan_cancellable);
@@ -571,6 +602,136 @@ asgiref_server_listen_local (AsgirefServer  *self,
   return asgiref_server_listen (self, address, error);
 }
 
+static void
+on_connection_closed (AsgirefConnection *connection,
+                      gpointer           data)
+{
+  AsgirefServer *self = data;
+
+  g_hash_table_remove (self->connections, connection);
+}
+
+static void
+on_accepted (GSocketConnection *base,
+             gpointer           data)
+{
+  AsgirefServer *self = data;
+  g_autoptr(GSocketConnection) owned = base;
+  g_autoptr(GSocketAddress) local = g_socket_connection_get_local_address (base, NULL);
+  g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address (base, NULL);
+  g_autoptr(AsgirefConnection) connection = NULL;
+  g_autoptr(GIOStream) stream = NULL;
+  g_autoptr(GError) error = NULL;
+  GTlsCertificate *certificate;
+
+  if (local == NULL || remote == NULL)
+    return;   /* gone already */
+
+  /* What libsoup's listener would do with a certificate set on the
+   * SoupServer. The handshake happens on the first read. */
+  certificate = soup_server_get_tls_certificate (self->soup);
+  if (certificate != NULL)
+    {
+      stream = g_tls_server_connection_new (G_IO_STREAM (base), certificate, &error);
+      if (stream == NULL)
+        {
+          g_log (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, _("Cannot serve a connection: %s"), error->message);
+          return;
+        }
+      g_object_set (stream,
+                    "database", soup_server_get_tls_database (self->soup),
+                    "authentication-mode", soup_server_get_tls_auth_mode (self->soup),
+                    "require-close-notify", FALSE,
+                    NULL);
+    }
+  else
+    stream = G_IO_STREAM (g_object_ref (base));
+
+  connection = _asgiref_connection_new (stream, g_socket_connection_get_socket (base), remote,
+                                        self->header_timeout, self->keep_alive_timeout,
+                                        on_connection_closed, self);
+  g_hash_table_add (self->connections, connection);
+  if (!soup_server_accept_iostream (self->soup, G_IO_STREAM (connection), local, remote, &error))
+    {
+      g_log (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, _("Cannot serve a connection: %s"), error->message);
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+    }
+}
+
+/* libsoup 3.2 keeps a connection alive after a response only while the
+ * SoupServer has a listener of its own (soup-server.c, request_finished()):
+ * one that can never be reached, a Unix socket whose path is gone, keeps
+ * keep-alive on for the connections our accept loops hand over. */
+static gboolean
+add_keep_alive_listener (AsgirefServer  *self,
+                         GError        **error)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+  gboolean ok;
+
+  if (soup_server_get_listeners (self->soup) != NULL)
+    return TRUE;
+
+  dir = g_dir_make_tmp ("asgiref-XXXXXX", error);
+  if (dir == NULL)
+    return FALSE;
+  path = g_build_filename (dir, "unreachable", NULL);
+  address = g_unix_socket_address_new (path);
+  socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, error);
+  ok = socket != NULL &&
+       g_socket_bind (socket, address, FALSE, error) &&
+       g_socket_listen (socket, error) &&
+       soup_server_listen_socket (self->soup, socket, 0, error);
+  g_unlink (path);
+  g_rmdir (dir);
+  return ok;
+}
+
+/* Stops listening: the listening sockets close. */
+static void
+close_listeners (AsgirefServer *self)
+{
+  g_ptr_array_set_size (self->accept_loops, 0);
+}
+
+/* Closes the connections libsoup still holds, such as the ones a
+ * WebSocket took over: none outlives the server, and none tells it of
+ * its end afterwards. */
+static void
+close_connections (AsgirefServer *self)
+{
+  while (g_hash_table_size (self->connections) > 0)
+    {
+      GHashTableIter iter;
+      gpointer connection;
+
+      g_hash_table_iter_init (&iter, self->connections);
+      g_hash_table_iter_next (&iter, &connection, NULL);
+      g_hash_table_iter_remove (&iter);
+      g_io_stream_close (connection, NULL, NULL);
+    }
+}
+
+/**
+ * asgiref_server_get_n_connections:
+ * @self: a server
+ *
+ * Counts the client connections open on the sockets @self listens on:
+ * those serving a request and the idle ones kept alive.
+ *
+ * Returns: how many connections are open
+ */
+guint
+asgiref_server_get_n_connections (AsgirefServer *self)
+{
+  g_return_val_if_fail (ASGIREF_IS_SERVER (self), 0);
+
+  return g_hash_table_size (self->connections);
+}
+
 /**
  * asgiref_server_listen_socket:
  * @self: a server
@@ -591,8 +752,12 @@ asgiref_server_listen_socket (AsgirefServer  *self,
   g_return_val_if_fail (ASGIREF_IS_SERVER (self), FALSE);
   g_return_val_if_fail (G_IS_SOCKET (socket), FALSE);
 
-  if (!soup_server_listen_socket (self->soup, socket, 0, error))
+  if (!add_keep_alive_listener (self, error))
     return FALSE;
+
+  /* Our own accept loop, not soup_server_listen_socket(): see
+   * asgiref-accept-loop-private.h. */
+  g_ptr_array_add (self->accept_loops, _asgiref_accept_loop_new (socket, on_accepted, self));
 
   /* Not through soup_server_get_uris(): libsoup 3.2 leaks the address it
    * makes for each listener there. */
@@ -648,8 +813,10 @@ asgiref_server_dispose (GObject *object)
   if (self->soup != NULL)
     {
       soup_server_remove_handler (self->soup, NULL);
+      close_listeners (self);
       soup_server_disconnect (self->soup);
     }
+  close_connections (self);
   g_clear_object (&self->soup);
   g_clear_object (&self->lifespan);
   g_clear_object (&self->lifespan_cancellable);
@@ -664,6 +831,8 @@ asgiref_server_finalize (GObject *object)
   AsgirefServer *self = ASGIREF_SERVER (object);
 
   g_hash_table_unref (self->exchanges);
+  g_hash_table_unref (self->connections);
+  g_ptr_array_unref (self->accept_loops);
   asgiref_context_unref (self->context);
   g_main_context_unref (self->main_context);
 
@@ -692,6 +861,12 @@ asgiref_server_get_property (GObject    *object,
     case PROP_RESPONSE_TIMEOUT:
       g_value_set_uint (value, self->response_timeout);
       break;
+    case PROP_HEADER_TIMEOUT:
+      g_value_set_uint (value, self->header_timeout);
+      break;
+    case PROP_KEEP_ALIVE_TIMEOUT:
+      g_value_set_uint (value, self->keep_alive_timeout);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -715,6 +890,12 @@ asgiref_server_set_property (GObject      *object,
       break;
     case PROP_RESPONSE_TIMEOUT:
       asgiref_server_set_response_timeout (self, g_value_get_uint (value));
+      break;
+    case PROP_HEADER_TIMEOUT:
+      asgiref_server_set_header_timeout (self, g_value_get_uint (value));
+      break;
+    case PROP_KEEP_ALIVE_TIMEOUT:
+      asgiref_server_set_keep_alive_timeout (self, g_value_get_uint (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -779,6 +960,33 @@ asgiref_server_class_init (AsgirefServerClass *klass)
                        0, G_MAXUINT, 0,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  /**
+   * AsgirefServer:header-timeout:
+   *
+   * How long, in seconds, a client has to send the headers of a request,
+   * counted from its connection or from the first byte of its next
+   * request; 0 for no limit. The default is 30. A client that takes
+   * longer, such as one sending a byte at a time to hold a connection
+   * open, is disconnected without an answer, and no application instance
+   * starts.
+   */
+  properties[PROP_HEADER_TIMEOUT] =
+    g_param_spec_uint ("header-timeout", NULL, NULL,
+                       0, G_MAXUINT, DEFAULT_HEADER_TIMEOUT,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * AsgirefServer:keep-alive-timeout:
+   *
+   * How long, in seconds, a connection may wait idle for its next request
+   * after a response; 0 for no limit. The default is 60. An idle
+   * connection that its client closed is closed at once either way.
+   */
+  properties[PROP_KEEP_ALIVE_TIMEOUT] =
+    g_param_spec_uint ("keep-alive-timeout", NULL, NULL,
+                       0, G_MAXUINT, DEFAULT_KEEP_ALIVE_TIMEOUT,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -788,6 +996,10 @@ asgiref_server_init (AsgirefServer *self)
   self->main_context = g_main_context_ref_thread_default ();
   self->context = asgiref_context_capture ();
   self->exchanges = g_hash_table_new (NULL, NULL);
+  self->connections = g_hash_table_new (NULL, NULL);
+  self->header_timeout = DEFAULT_HEADER_TIMEOUT;
+  self->keep_alive_timeout = DEFAULT_KEEP_ALIVE_TIMEOUT;
+  self->accept_loops = g_ptr_array_new_with_free_func ((GDestroyNotify) _asgiref_accept_loop_free);
 }
 
 /**
@@ -913,4 +1125,79 @@ asgiref_server_set_response_timeout (AsgirefServer *self,
 
   self->response_timeout = seconds;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RESPONSE_TIMEOUT]);
+}
+
+/**
+ * asgiref_server_get_header_timeout:
+ * @self: a server
+ *
+ * Gets [property@Asgiref.Server:header-timeout].
+ *
+ * Returns: the time a client has to send request headers, in seconds; 0
+ *   for no limit
+ */
+guint
+asgiref_server_get_header_timeout (AsgirefServer *self)
+{
+  g_return_val_if_fail (ASGIREF_IS_SERVER (self), 0);
+
+  return self->header_timeout;
+}
+
+/**
+ * asgiref_server_set_header_timeout:
+ * @self: a server
+ * @seconds: the time a client has to send request headers; 0 for no limit
+ *
+ * Sets [property@Asgiref.Server:header-timeout], for the connections
+ * accepted from now on.
+ */
+void
+asgiref_server_set_header_timeout (AsgirefServer *self,
+                                   guint          seconds)
+{
+  g_return_if_fail (ASGIREF_IS_SERVER (self));
+
+  if (self->header_timeout == seconds)
+    return;
+
+  self->header_timeout = seconds;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HEADER_TIMEOUT]);
+}
+
+/**
+ * asgiref_server_get_keep_alive_timeout:
+ * @self: a server
+ *
+ * Gets [property@Asgiref.Server:keep-alive-timeout].
+ *
+ * Returns: the time an idle connection is kept, in seconds; 0 for no limit
+ */
+guint
+asgiref_server_get_keep_alive_timeout (AsgirefServer *self)
+{
+  g_return_val_if_fail (ASGIREF_IS_SERVER (self), 0);
+
+  return self->keep_alive_timeout;
+}
+
+/**
+ * asgiref_server_set_keep_alive_timeout:
+ * @self: a server
+ * @seconds: the time an idle connection is kept; 0 for no limit
+ *
+ * Sets [property@Asgiref.Server:keep-alive-timeout], for the connections
+ * accepted from now on.
+ */
+void
+asgiref_server_set_keep_alive_timeout (AsgirefServer *self,
+                                       guint          seconds)
+{
+  g_return_if_fail (ASGIREF_IS_SERVER (self));
+
+  if (self->keep_alive_timeout == seconds)
+    return;
+
+  self->keep_alive_timeout = seconds;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KEEP_ALIVE_TIMEOUT]);
 }

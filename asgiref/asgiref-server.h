@@ -34,6 +34,18 @@ void                asgiref_server_set_response_timeout (AsgirefServer *self,
 ASGIREF_AVAILABLE_IN_1_0
 void                asgiref_server_set_max_request_body_size (AsgirefServer *self,
                                                               guint64        size);
+ASGIREF_AVAILABLE_IN_1_0
+guint               asgiref_server_get_header_timeout (AsgirefServer        *self);
+ASGIREF_AVAILABLE_IN_1_0
+void                asgiref_server_set_header_timeout (AsgirefServer        *self,
+                                                       guint                 seconds);
+ASGIREF_AVAILABLE_IN_1_0
+guint               asgiref_server_get_keep_alive_timeout (AsgirefServer    *self);
+ASGIREF_AVAILABLE_IN_1_0
+void                asgiref_server_set_keep_alive_timeout (AsgirefServer    *self,
+                                                           guint             seconds);
+ASGIREF_AVAILABLE_IN_1_0
+guint               asgiref_server_get_n_connections  (AsgirefServer        *self);
 
 ASGIREF_AVAILABLE_IN_1_0
 gboolean            asgiref_server_listen_local       (AsgirefServer        *self,

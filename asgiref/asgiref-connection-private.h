@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <libsoup/soup.h>
+
+G_BEGIN_DECLS
+
+/*
+ * One client connection the server accepted, as the GIOStream it hands to
+ * soup_server_accept_iostream(). It exists for what libsoup 3.2 does not
+ * do with the connections it serves:
+ *
+ * - Where the stream ends (or fails) before a request's headers are
+ *   complete, libsoup either forgets the connection, open (before the
+ *   first byte of a keep-alive connection's next request; it keeps its
+ *   descriptor until the server is disposed), or serves the request as if
+ *   its headers were complete (after a line of them). The connection hands
+ *   libsoup one byte that cannot start a request instead of that end, and
+ *   has the server refuse whatever libsoup parsed; libsoup then fails the
+ *   request and closes the connection. Its writing side is shut first, so
+ *   no error response reaches a client that only half-closed.
+ * - Nothing times out. The request headers have to arrive in
+ *   @header_timeout seconds from the connection or its first byte after a
+ *   response, and an idle keep-alive connection is dropped after
+ *   @idle_timeout seconds (0: never, for either). A connection that ran out
+ *   of time is shut down, which wakes libsoup's reader and ends it as
+ *   above; _asgiref_connection_headers_read() tells the server not to serve
+ *   what it still parsed.
+ *
+ * Lives on the thread-default main context it was made on, where every one
+ * of its functions is called.
+ */
+#define ASGIREF_TYPE_CONNECTION (_asgiref_connection_get_type ())
+G_DECLARE_FINAL_TYPE (AsgirefConnection, _asgiref_connection, ASGIREF, CONNECTION, GIOStream)
+
+/* Called once, when libsoup (or anyone) closed the connection. */
+typedef void (*AsgirefConnectionClosed) (AsgirefConnection *connection,
+                                         gpointer           user_data);
+
+/* @base is the accepted socket's connection, or a TLS connection over it;
+ * @socket its socket. @remote is the client's address, which leads back
+ * to the connection from a message: pass the same to
+ * soup_server_accept_iostream(). */
+AsgirefConnection *_asgiref_connection_new          (GIOStream               *base,
+                                                     GSocket                 *socket,
+                                                     GSocketAddress          *remote,
+                                                     guint                    header_timeout,
+                                                     guint                    idle_timeout,
+                                                     AsgirefConnectionClosed  closed,
+                                                     gpointer                 user_data);
+
+/* The connection @msg came on, or NULL for one libsoup accepted itself
+ * (through asgiref_server_get_soup_server()). (transfer none) */
+AsgirefConnection *_asgiref_connection_of_message   (SoupServerMessage       *msg);
+
+/* The socket, for watching the client go: libsoup 3.2 has none for a
+ * connection handed to it. (transfer none) */
+GSocket           *_asgiref_connection_get_socket   (AsgirefConnection       *self);
+
+/* Whether the connection is TLS: libsoup does not know for a connection
+ * handed to it, and gives its requests `http` URIs. */
+gboolean           _asgiref_connection_is_tls       (AsgirefConnection       *self);
+
+/* The headers of a request were parsed: no timeout runs until the response
+ * was written. FALSE when the connection ran out of time or its stream
+ * ended before the headers did: the request is not one the client sent in
+ * full, and must not be served. */
+gboolean           _asgiref_connection_headers_read (AsgirefConnection       *self);
+
+/* A response was written: the connection waits for the next request. */
+void               _asgiref_connection_request_done (AsgirefConnection       *self);
+
+G_END_DECLS

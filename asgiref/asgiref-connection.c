@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "asgiref-connection-private.h"
+
+/*
+ * The connection is a GIOStream over the accepted GSocketConnection: its
+ * output stream is the socket's own, its input stream a thin filter that
+ * watches what libsoup reads. Reading is where libsoup 3.2 can be told,
+ * without touching its internals, that a connection ended: it only ever
+ * learns of a request through bytes.
+ */
+
+struct _AsgirefConnection
+{
+  GIOStream parent_instance;
+
+  GIOStream *base;               /* the socket's connection, or TLS over it */
+  GSocket *socket;
+  GInputStream *input;           /* AsgirefConnectionInput */
+  GSocketAddress *remote;        /* its qdata points back here */
+
+  /* Ready at the end of the current header or idle timeout; -1 otherwise. */
+  GSource *deadline;
+  guint header_timeout;          /* seconds; 0: none */
+  guint idle_timeout;            /* seconds; 0: none */
+
+  AsgirefConnectionClosed closed;
+  gpointer closed_data;
+
+  gboolean awaiting_headers;     /* no request parsed since the last response */
+  gboolean idle;                 /* of them, no byte since that response */
+  gboolean timed_out;
+  gboolean ended;                /* libsoup got the byte that ends it */
+};
+
+G_DEFINE_FINAL_TYPE (AsgirefConnection, _asgiref_connection, G_TYPE_IO_STREAM)
+
+static G_DEFINE_QUARK (asgiref-connection-of-address, connection_of_address)
+
+static void
+arm (AsgirefConnection *self,
+     guint              seconds)
+{
+  if (self->deadline == NULL)
+    return;
+  g_source_set_ready_time (self->deadline,
+                           seconds == 0 ? -1 : g_get_monotonic_time () + seconds * G_USEC_PER_SEC);
+}
+
+/* ---- What libsoup reads ------------------------------------------------- */
+
+/*
+ * Called with what the client's socket gave for a read of @count bytes
+ * into @buffer. Where the stream ends (or fails) before a request's
+ * headers are complete, libsoup 3.2 does one of two wrong things: before
+ * the first byte of a keep-alive connection's next request, it forgets the
+ * connection, open; after a line of headers, it serves the request as if
+ * its headers were complete. A NUL byte starts no request, and makes
+ * _asgiref_connection_headers_read() refuse what libsoup parsed: libsoup
+ * answers with an error, which the shut socket refuses, and closes.
+ */
+static gssize
+filter_read (AsgirefConnection  *self,
+             guint8             *buffer,
+             gsize               count,
+             gssize              n,
+             GError            **error)
+{
+  if (n > 0)
+    {
+      if (self->idle)
+        {
+          self->idle = FALSE;
+          arm (self, self->header_timeout);
+        }
+      return n;
+    }
+  if (n < 0 && g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    return n;
+  if (!self->awaiting_headers || self->ended || count == 0)
+    return n;
+
+  g_clear_error (error);
+  /* The client may still read, if it only shut its side. */
+  g_socket_shutdown (self->socket, FALSE, TRUE, NULL);
+  self->ended = TRUE;
+  buffer[0] = '\0';
+  return 1;
+}
+
+#define ASGIREF_TYPE_CONNECTION_INPUT (connection_input_get_type ())
+G_DECLARE_FINAL_TYPE (AsgirefConnectionInput, connection_input, ASGIREF, CONNECTION_INPUT, GFilterInputStream)
+
+struct _AsgirefConnectionInput
+{
+  GFilterInputStream parent_instance;
+  AsgirefConnection *connection;  /* owns this stream */
+};
+
+static void connection_input_pollable_init (GPollableInputStreamInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (AsgirefConnectionInput, connection_input, G_TYPE_FILTER_INPUT_STREAM,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_POLLABLE_INPUT_STREAM,
+                                                      connection_input_pollable_init))
+
+static GPollableInputStream *
+base_of (AsgirefConnectionInput *self)
+{
+  return G_POLLABLE_INPUT_STREAM (g_filter_input_stream_get_base_stream (G_FILTER_INPUT_STREAM (self)));
+}
+
+static gssize
+connection_input_read (GInputStream  *stream,
+                       void          *buffer,
+                       gsize          count,
+                       GCancellable  *cancellable,
+                       GError       **error)
+{
+  AsgirefConnectionInput *self = ASGIREF_CONNECTION_INPUT (stream);
+  gssize n;
+
+  if (self->connection->ended)
+    return 0;
+  n = g_input_stream_read (G_INPUT_STREAM (base_of (self)), buffer, count, cancellable, error);
+  return filter_read (self->connection, buffer, count, n, error);
+}
+
+static gssize
+connection_input_read_nonblocking (GPollableInputStream  *stream,
+                                   void                  *buffer,
+                                   gsize                  count,
+                                   GError               **error)
+{
+  AsgirefConnectionInput *self = ASGIREF_CONNECTION_INPUT (stream);
+  gssize n;
+
+  if (self->connection->ended)
+    return 0;
+  n = g_pollable_input_stream_read_nonblocking (base_of (self), buffer, count, NULL, error);
+  return filter_read (self->connection, buffer, count, n, error);
+}
+
+static gboolean
+connection_input_can_poll (GPollableInputStream *stream)
+{
+  return TRUE;
+}
+
+static gboolean
+connection_input_is_readable (GPollableInputStream *stream)
+{
+  AsgirefConnectionInput *self = ASGIREF_CONNECTION_INPUT (stream);
+
+  return self->connection->ended || g_pollable_input_stream_is_readable (base_of (self));
+}
+
+/* The base stream's own source, not one wrapped around it, which would
+ * cost a tenth of what serving a small request does: libsoup only ever
+ * uses this source as the child of its own, whose callback names its
+ * stream, so none reads the stream this one names. */
+static GSource *
+connection_input_create_source (GPollableInputStream *stream,
+                                GCancellable         *cancellable)
+{
+  AsgirefConnectionInput *self = ASGIREF_CONNECTION_INPUT (stream);
+  GSource *source;
+
+  if (!self->connection->ended)
+    return g_pollable_input_stream_create_source (base_of (self), cancellable);
+
+  source = g_pollable_source_new_full (stream, NULL, cancellable);
+  g_source_set_ready_time (source, 0);
+  return source;
+}
+
+static void
+connection_input_pollable_init (GPollableInputStreamInterface *iface)
+{
+  iface->can_poll = connection_input_can_poll;
+  iface->is_readable = connection_input_is_readable;
+  iface->create_source = connection_input_create_source;
+  iface->read_nonblocking = connection_input_read_nonblocking;
+}
+
+static void
+connection_input_class_init (AsgirefConnectionInputClass *klass)
+{
+  G_INPUT_STREAM_CLASS (klass)->read_fn = connection_input_read;
+}
+
+static void
+connection_input_init (AsgirefConnectionInput *self)
+{
+}
+
+/* ---- Timeouts ----------------------------------------------------------- */
+
+static gboolean
+deadline_dispatch (GSource     *source,
+                   GSourceFunc  callback,
+                   gpointer     data)
+{
+  g_source_set_ready_time (source, -1);
+  return callback (data);
+}
+
+static GSourceFuncs deadline_funcs = {
+  .dispatch = deadline_dispatch,
+};
+
+/* Shut down, the socket is readable at its end: libsoup reads that end,
+ * and filter_read() ends the request it was reading. */
+static gboolean
+on_deadline (gpointer data)
+{
+  AsgirefConnection *self = data;
+
+  g_debug ("Dropping a connection that was %s for too long",
+           self->idle ? "idle" : "sending its request headers");
+  self->timed_out = TRUE;
+  g_socket_shutdown (self->socket, TRUE, TRUE, NULL);
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- The stream --------------------------------------------------------- */
+
+static GInputStream *
+connection_get_input_stream (GIOStream *stream)
+{
+  return ASGIREF_CONNECTION (stream)->input;
+}
+
+static GOutputStream *
+connection_get_output_stream (GIOStream *stream)
+{
+  return g_io_stream_get_output_stream (ASGIREF_CONNECTION (stream)->base);
+}
+
+static gboolean
+connection_close (GIOStream     *stream,
+                  GCancellable  *cancellable,
+                  GError       **error)
+{
+  AsgirefConnection *self = ASGIREF_CONNECTION (stream);
+  AsgirefConnectionClosed closed = g_steal_pointer (&self->closed);
+  gboolean ok;
+
+  if (self->deadline != NULL)
+    {
+      g_source_destroy (self->deadline);
+      g_clear_pointer (&self->deadline, g_source_unref);
+    }
+  ok = g_io_stream_close (self->base, cancellable, error);
+  /* TLS closes its base stream only when asked to. */
+  g_socket_close (self->socket, NULL);
+  if (closed != NULL)
+    closed (self, self->closed_data);
+  return ok;
+}
+
+/* GIOStream's own would close in a worker thread, and tell the server
+ * there: closing a socket does not block. */
+static void
+connection_close_async (GIOStream           *stream,
+                        int                  io_priority,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (stream, cancellable, callback, user_data);
+  GError *error = NULL;
+
+  (g_task_set_source_tag) (task, connection_close_async);
+  if (connection_close (stream, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static gboolean
+connection_close_finish (GIOStream     *stream,
+                         GAsyncResult  *result,
+                         GError       **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+asgiref_connection_finalize (GObject *object)
+{
+  AsgirefConnection *self = ASGIREF_CONNECTION (object);
+
+  if (self->deadline != NULL)
+    {
+      g_source_destroy (self->deadline);
+      g_source_unref (self->deadline);
+    }
+  g_object_set_qdata (G_OBJECT (self->remote), connection_of_address_quark (), NULL);
+  g_object_unref (self->remote);
+  g_object_unref (self->input);
+  g_object_unref (self->socket);
+  g_object_unref (self->base);
+
+  G_OBJECT_CLASS (_asgiref_connection_parent_class)->finalize (object);
+}
+
+static void
+_asgiref_connection_class_init (AsgirefConnectionClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GIOStreamClass *stream_class = G_IO_STREAM_CLASS (klass);
+
+  object_class->finalize = asgiref_connection_finalize;
+  stream_class->get_input_stream = connection_get_input_stream;
+  stream_class->get_output_stream = connection_get_output_stream;
+  stream_class->close_fn = connection_close;
+  stream_class->close_async = connection_close_async;
+  stream_class->close_finish = connection_close_finish;
+}
+
+static void
+_asgiref_connection_init (AsgirefConnection *self)
+{
+}
+
+AsgirefConnection *
+_asgiref_connection_new (GIOStream               *base,
+                         GSocket                 *socket,
+                         GSocketAddress          *remote,
+                         guint                    header_timeout,
+                         guint                    idle_timeout,
+                         AsgirefConnectionClosed  closed,
+                         gpointer                 user_data)
+{
+  AsgirefConnection *self = g_object_new (ASGIREF_TYPE_CONNECTION, NULL);
+  AsgirefConnectionInput *input;
+
+  self->base = g_object_ref (base);
+  self->socket = g_object_ref (socket);
+  self->remote = g_object_ref (remote);
+  g_object_set_qdata (G_OBJECT (remote), connection_of_address_quark (), self);
+  self->header_timeout = header_timeout;
+  self->idle_timeout = idle_timeout;
+  self->closed = closed;
+  self->closed_data = user_data;
+  self->awaiting_headers = TRUE;
+
+  input = g_object_new (ASGIREF_TYPE_CONNECTION_INPUT,
+                        "base-stream", g_io_stream_get_input_stream (base),
+                        NULL);
+  input->connection = self;
+  self->input = G_INPUT_STREAM (input);
+
+  if (header_timeout != 0 || idle_timeout != 0)
+    {
+      self->deadline = g_source_new (&deadline_funcs, sizeof (GSource));
+      g_source_set_static_name (self->deadline, "[asgiref] connection timeout");
+      g_source_set_callback (self->deadline, on_deadline, self, NULL);
+      g_source_attach (self->deadline, g_main_context_get_thread_default ());
+      arm (self, header_timeout);
+    }
+  return self;
+}
+
+AsgirefConnection *
+_asgiref_connection_of_message (SoupServerMessage *msg)
+{
+  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+
+  return remote != NULL ? g_object_get_qdata (G_OBJECT (remote), connection_of_address_quark ()) : NULL;
+}
+
+GSocket *
+_asgiref_connection_get_socket (AsgirefConnection *self)
+{
+  return self->socket;
+}
+
+gboolean
+_asgiref_connection_is_tls (AsgirefConnection *self)
+{
+  return G_IS_TLS_CONNECTION (self->base);
+}
+
+gboolean
+_asgiref_connection_headers_read (AsgirefConnection *self)
+{
+  self->awaiting_headers = FALSE;
+  self->idle = FALSE;
+  arm (self, 0);
+  return !self->timed_out && !self->ended;
+}
+
+void
+_asgiref_connection_request_done (AsgirefConnection *self)
+{
+  self->awaiting_headers = TRUE;
+  self->idle = TRUE;
+  arm (self, self->idle_timeout);
+}

@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * AsgirefServer's connections: it accepts them itself, so that running out
+ * of descriptors only pauses it; it closes the ones whose clients left,
+ * times out slow and idle ones, and never serves a request that ended
+ * before its headers did. Client and server share the test's main
+ * context, as in test-server.c.
+ */
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include "test-server-util.h"
+
+/* {{{ Helpers */
+
+/* hello_app: counts its requests in log->requests, answers "hello". */
+static void
+hello_app (AsgirefScope   *scope,
+           AsgirefChannel *channel,
+           GTask          *task,
+           gpointer        data)
+{
+  AppLog *log = data;
+
+  if (asgiref_scope_get_kind (scope) != ASGIREF_SCOPE_HTTP)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  log->requests++;
+  send_response (channel, 200, "hello", g_object_ref (task));
+}
+
+static guint
+open_descriptors (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+static void
+run_pending (void)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+/* Runs the main context until @f's server has @n connections open. */
+static void
+wait_for_connections (Fixture *f,
+                      guint    n)
+{
+  gint64 give_up = g_get_monotonic_time () + TEST_GUARD_SECONDS * G_USEC_PER_SEC;
+
+  while (asgiref_server_get_n_connections (f->server) != n)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, give_up);
+      g_main_context_iteration (NULL, TRUE);
+    }
+}
+
+/* Sends @request on @connection and reads the response to it. */
+static void
+request (GSocketConnection *connection,
+         const char        *request)
+{
+  g_autoptr(GString) pending = g_string_new (NULL);
+  g_autofree char *head = NULL;
+  g_autofree char *body = NULL;
+
+  raw_send (connection, request);
+  raw_read_response (g_io_stream_get_input_stream (G_IO_STREAM (connection)), pending, &head, &body);
+  g_assert_true (g_str_has_prefix (head, "HTTP/1.1 200 "));
+  g_assert_cmpstr (body, ==, "hello");
+  g_assert_cmpuint (pending->len, ==, 0);
+}
+
+static const char get_request[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+
+/* A request on a new connection, which then waits for the next one, as a
+ * browser's does. */
+static GSocketConnection *
+kept_alive (Fixture *f)
+{
+  GSocketConnection *connection = raw_connect (f);
+
+  request (connection, get_request);
+  return connection;
+}
+
+/* }}} */
+
+/* {{{ Clients that leave */
+
+/* Connections that their clients close while idle are closed on the
+ * server too: libsoup 3.2 alone keeps each one's descriptor, and a server
+ * with the common limit of 1024 stops accepting after about a thousand
+ * clients. */
+static void
+test_idle_connections_closed_by_clients_close (void)
+{
+  guint before;
+  Fixture f;
+
+  fixture_init (&f, hello_app);
+  g_object_unref (kept_alive (&f));
+  wait_for_connections (&f, 0);
+  run_pending ();
+  before = open_descriptors ();
+
+  for (guint i = 0; i < 200; i++)
+    {
+      g_autoptr(GSocketConnection) connection = kept_alive (&f);
+
+      g_assert_cmpuint (asgiref_server_get_n_connections (f.server), ==, 1);
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+      wait_for_connections (&f, 0);
+    }
+  run_pending ();
+  g_assert_cmpuint (open_descriptors (), ==, before);
+  g_assert_cmpuint (f.log.requests, ==, 201);
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+/* The same for a client that resets its connection. */
+static void
+test_idle_connections_reset_by_clients_close (void)
+{
+  struct linger linger = { .l_onoff = 1, .l_linger = 0 };
+  g_autoptr(GSocketConnection) connection = NULL;
+  Fixture f;
+
+  fixture_init (&f, hello_app);
+  connection = kept_alive (&f);
+  /* A zero linger time turns close into a reset. */
+  g_assert_cmpint (setsockopt (g_socket_get_fd (g_socket_connection_get_socket (connection)),
+                               SOL_SOCKET, SO_LINGER, &linger, sizeof linger), ==, 0);
+  g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+  wait_for_connections (&f, 0);
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+/* A client that shuts its side after its last request gets the response,
+ * then the end of the stream: nothing after it, no error response. */
+static void
+test_half_closed_client_gets_its_response_then_the_end (void)
+{
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autofree char *got = NULL;
+  Fixture f;
+
+  fixture_init (&f, hello_app);
+  connection = kept_alive (&f);
+  raw_send (connection, get_request);
+  g_assert_true (g_socket_shutdown (g_socket_connection_get_socket (connection), FALSE, TRUE, NULL));
+  got = raw_read_to_end (connection);
+  g_assert_true (g_str_has_prefix (got, "HTTP/1.1 200 "));
+  g_assert_true (g_str_has_suffix (got, "\r\n\r\nhello"));
+  g_assert_null (strstr (got + 1, "HTTP/"));
+  wait_for_connections (&f, 0);
+  g_assert_cmpuint (f.log.requests, ==, 2);
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+/* libsoup 3.2 serves a request whose stream ended after a line of headers
+ * as if they were complete: the server does not, on a new connection or
+ * after a response. */
+static void
+test_request_cut_short_is_not_served (void)
+{
+  static const char cut[] = "GET /cut HTTP/1.1\r\nHost: x\r\n";
+  Fixture f;
+
+  fixture_init (&f, hello_app);
+  for (guint after_a_response = 0; after_a_response < 2; after_a_response++)
+    {
+      g_autoptr(GSocketConnection) connection = after_a_response ? kept_alive (&f) : raw_connect (&f);
+      g_autofree char *got = NULL;
+
+      raw_send (connection, cut);
+      g_assert_true (g_socket_shutdown (g_socket_connection_get_socket (connection), FALSE, TRUE, NULL));
+      got = raw_read_to_end (connection);
+      g_assert_cmpstr (got, ==, "");
+      wait_for_connections (&f, 0);
+    }
+  /* Only the one before. */
+  g_assert_cmpuint (f.log.requests, ==, 1);
+
+  /* Pipelined behind a whole one, and cut short. */
+  {
+    g_autoptr(GSocketConnection) connection = raw_connect (&f);
+    g_autofree char *both = g_strconcat (get_request, cut, NULL);
+    g_autofree char *got = NULL;
+
+    raw_send (connection, both);
+    g_assert_true (g_socket_shutdown (g_socket_connection_get_socket (connection), FALSE, TRUE, NULL));
+    got = raw_read_to_end (connection);
+    g_assert_true (g_str_has_suffix (got, "\r\n\r\nhello"));
+    g_assert_null (strstr (got + 1, "HTTP/"));
+    wait_for_connections (&f, 0);
+  }
+  g_assert_cmpuint (f.log.requests, ==, 2);
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+/* }}} */
+
+/* {{{ Timeouts */
+
+/* Reads @connection to its end, which the server makes, and returns how
+ * long that took, in seconds. */
+static double
+seconds_to_end (GSocketConnection *connection,
+                const char        *expected)
+{
+  gint64 start = g_get_monotonic_time ();
+  g_autofree char *got = raw_read_to_end (connection);
+
+  g_assert_cmpstr (got, ==, expected);
+  return (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
+}
+
+static void
+test_idle_connections_time_out (void)
+{
+  g_autoptr(GSocketConnection) connection = NULL;
+  double waited;
+  Fixture f;
+
+  fixture_init (&f, hello_app);
+  g_assert_cmpuint (asgiref_server_get_keep_alive_timeout (f.server), ==, 60);
+  asgiref_server_set_keep_alive_timeout (f.server, 1);
+  connection = kept_alive (&f);
+  waited = seconds_to_end (connection, "");
+  g_assert_cmpfloat (waited, >, 0.5);
+  wait_for_connections (&f, 0);
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+/* A client that sends its headers too slowly is dropped, no instance
+ * started for it, while others are served. */
+static void
+test_slow_headers_time_out_without_an_instance (void)
+{
+  Fixture f;
+
+  fixture_init (&f, hello_app);
+  g_assert_cmpuint (asgiref_server_get_header_timeout (f.server), ==, 30);
+  asgiref_server_set_header_timeout (f.server, 1);
+
+  for (guint after_a_response = 0; after_a_response < 2; after_a_response++)
+    {
+      g_autoptr(GSocketConnection) slow = after_a_response ? kept_alive (&f) : raw_connect (&f);
+      guint requests = f.log.requests;
+      double waited;
+
+      raw_send (slow, "GET /slow HTTP/1.1\r\nHost: x\r\n");
+      /* Meanwhile, another client. */
+      {
+        g_autoptr(GSocketConnection) other = raw_connect (&f);
+
+        request (other, get_request);
+      }
+      waited = seconds_to_end (slow, "");
+      g_assert_cmpfloat (waited, >, 0.5);
+      g_assert_cmpuint (f.log.requests, ==, requests + 1);
+    }
+  wait_for_connections (&f, 0);
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+/* }}} */
+
+/* {{{ Descriptors */
+
+/* Out of descriptors, the server warns and tries again, rather than
+ * never accept again as libsoup 3.2's listener does. */
+static void
+test_accepting_survives_running_out_of_descriptors (void)
+{
+  g_autoptr(GPtrArray) clients = g_ptr_array_new_with_free_func (g_object_unref);
+  struct rlimit saved, low;
+  Fixture f;
+
+  fixture_init (&f, hello_app);
+  g_object_unref (kept_alive (&f));
+  g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &saved), ==, 0);
+  low = saved;
+  low.rlim_cur = open_descriptors () + 8;
+  g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &low), ==, 0);
+
+  /* Clients until the process has no descriptor left: the last ones are
+   * connected (the kernel's backlog takes them) but not accepted. */
+  g_test_expect_message ("Asgiref", G_LOG_LEVEL_WARNING, "*Cannot accept connections:*trying again*");
+  for (;;)
+    {
+      g_autoptr(GSocketClient) client = g_socket_client_new ();
+      g_autoptr(GError) error = NULL;
+      GSocketConnection *connection;
+
+      g_socket_client_set_enable_proxy (client, FALSE);
+      connection = g_socket_client_connect_to_host (client, "127.0.0.1", (guint16) f.port, NULL, &error);
+      if (connection == NULL)
+        break;
+      g_ptr_array_add (clients, connection);
+      run_pending ();
+    }
+  run_pending ();
+  g_test_assert_expected_messages ();
+
+  /* Descriptors again: the server accepts again, and serves. */
+  g_test_expect_message ("Asgiref", G_LOG_LEVEL_MESSAGE, "Accepting connections again");
+  g_ptr_array_set_size (clients, 0);
+  g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &saved), ==, 0);
+  g_object_unref (kept_alive (&f));
+  g_test_assert_expected_messages ();
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+/* }}} */
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/Asgiref/Server/Connections/idle-connections-closed-by-clients-close",
+                   test_idle_connections_closed_by_clients_close);
+  g_test_add_func ("/Asgiref/Server/Connections/idle-connections-reset-by-clients-close",
+                   test_idle_connections_reset_by_clients_close);
+  g_test_add_func ("/Asgiref/Server/Connections/half-closed-client-gets-its-response-then-the-end",
+                   test_half_closed_client_gets_its_response_then_the_end);
+  g_test_add_func ("/Asgiref/Server/Connections/request-cut-short-is-not-served",
+                   test_request_cut_short_is_not_served);
+  g_test_add_func ("/Asgiref/Server/Connections/idle-connections-time-out",
+                   test_idle_connections_time_out);
+  g_test_add_func ("/Asgiref/Server/Connections/slow-headers-time-out-without-an-instance",
+                   test_slow_headers_time_out_without_an_instance);
+  g_test_add_func ("/Asgiref/Server/Connections/accepting-survives-running-out-of-descriptors",
+                   test_accepting_survives_running_out_of_descriptors);
+
+  return g_test_run ();
+}
