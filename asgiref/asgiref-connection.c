@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "asgiref-connection-private.h"
+#include "asgiref-request-framing-private.h"
 
 /*
  * The connection is a GIOStream over the accepted GSocketConnection: its
@@ -19,6 +20,7 @@ struct _AsgirefConnection
   GSocket *socket;
   GInputStream *input;           /* AsgirefConnectionInput */
   GSocketAddress *remote;        /* its qdata points back here */
+  AsgirefRequestFraming framing;
 
   /* Ready at the end of the current header or idle timeout; -1 otherwise. */
   GSource *deadline;
@@ -69,6 +71,17 @@ filter_read (AsgirefConnection  *self,
 {
   if (n > 0)
     {
+      const char *reason;
+
+      if (!_asgiref_request_framing_feed (&self->framing, buffer, n, &reason))
+        {
+          g_debug ("Closing a connection whose request has %s", reason);
+          g_socket_shutdown (self->socket, TRUE, TRUE, NULL);
+          self->ended = TRUE;
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                       "The request has %s", reason);
+          return -1;
+        }
       if (self->idle)
         {
           self->idle = FALSE;
@@ -299,6 +312,7 @@ asgiref_connection_finalize (GObject *object)
   g_object_set_qdata (G_OBJECT (self->remote), connection_of_address_quark (), NULL);
   g_object_unref (self->remote);
   g_object_unref (self->input);
+  _asgiref_request_framing_clear (&self->framing);
   g_object_unref (self->socket);
   g_object_unref (self->base);
 
@@ -345,6 +359,7 @@ _asgiref_connection_new (GIOStream               *base,
   self->closed = closed;
   self->closed_data = user_data;
   self->awaiting_headers = TRUE;
+  _asgiref_request_framing_init (&self->framing);
 
   input = g_object_new (ASGIREF_TYPE_CONNECTION_INPUT,
                         "base-stream", g_io_stream_get_input_stream (base),

@@ -14,7 +14,11 @@
 
 /* {{{ Helpers */
 
-/* hello_app: counts its requests in log->requests, answers "hello". */
+/* The paths hello_app was asked for, in order. */
+static GPtrArray *served_paths;
+
+/* hello_app: counts its requests in log->requests, records their paths in
+ * served_paths, answers "hello". */
 static void
 hello_app (AsgirefScope   *scope,
            AsgirefChannel *channel,
@@ -29,6 +33,7 @@ hello_app (AsgirefScope   *scope,
       return;
     }
   log->requests++;
+  g_ptr_array_add (served_paths, g_strdup (asgiref_scope_get_path (scope)));
   send_response (channel, 200, "hello", g_object_ref (task));
 }
 
@@ -219,6 +224,117 @@ test_request_cut_short_is_not_served (void)
 
 /* }}} */
 
+/* {{{ Request framing */
+
+static gboolean
+path_was_served (const char *path)
+{
+  for (guint i = 0; i < served_paths->len; i++)
+    if (g_str_equal (served_paths->pdata[i], path))
+      return TRUE;
+  return FALSE;
+}
+
+/* Sends @size bytes of @text on a new connection, shuts the client's
+ * side, and returns all the server wrote until it closed. */
+static char *
+exchange_all (Fixture    *f,
+              const char *text,
+              gsize       size)
+{
+  g_autoptr(GSocketConnection) connection = raw_connect (f);
+  g_autoptr(GError) error = NULL;
+
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
+                             text, size, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_shutdown (g_socket_connection_get_socket (connection), FALSE, TRUE, NULL));
+  return raw_read_to_end (connection);
+}
+
+typedef struct
+{
+  const char *text;
+  gsize size;
+} Bytes;
+
+#define BYTES(literal) { literal, sizeof literal - 1 }
+
+#define POST_CHUNKED "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+#define SMUGGLED "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+
+/* Bodies libsoup 3.2 frames leniently, so that the rest would be read as a
+ * request of its own: the connection is closed instead, and what follows
+ * is never served. */
+static void
+test_malformed_body_framing_closes_the_connection (void)
+{
+  static const Bytes requests[] = {
+    /* strtoul() reads "zz" as 0: the last chunk. */
+    BYTES (POST_CHUNKED "zz\r\nhello\r\n0\r\n\r\n" SMUGGLED),
+    BYTES (POST_CHUNKED "0x5\r\nhello\r\n0\r\n\r\n" SMUGGLED),
+    BYTES (POST_CHUNKED " 5\r\nhello\r\n0\r\n\r\n" SMUGGLED),
+    BYTES (POST_CHUNKED "-1\r\nhello\r\n0\r\n\r\n" SMUGGLED),
+    /* A chunk longer than its size: libsoup skips the rest of its line. */
+    BYTES (POST_CHUNKED "5\r\nhelloGET /smuggled HTTP/1.1\r\n0\r\n\r\n" SMUGGLED),
+    /* A trailer section: libsoup stops after its first line. */
+    BYTES (POST_CHUNKED "5\r\nhello\r\n0\r\nX-Trailer: 1\r\n\r\n" SMUGGLED),
+    /* A length that is not a number: libsoup reads "1e3" as 1. */
+    BYTES ("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1e3\r\n\r\n" SMUGGLED),
+    /* A NUL inside the name, which libsoup drops before reading it. */
+    BYTES ("POST /upload HTTP/1.1\r\nHost: x\r\nContent-\0Length: x\r\n\r\n" SMUGGLED),
+  };
+  Fixture f;
+
+  fixture_init (&f, hello_app);
+  for (gsize i = 0; i < G_N_ELEMENTS (requests); i++)
+    {
+      g_autofree char *got = exchange_all (&f, requests[i].text, requests[i].size);
+
+      /* Closed where the framing broke, before any response. */
+      g_assert_cmpstr (got, ==, "");
+      g_assert_false (path_was_served ("/smuggled"));
+    }
+  wait_for_connections (&f, 0);
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+/* Framing that is valid, with what libsoup reads as leniently, keeps the
+ * requests after it in step. */
+static void
+test_valid_body_framing_keeps_requests_in_step (void)
+{
+  static const char * const requests[] = {
+    POST_CHUNKED "5;name=value\r\nhello\r\n6 ; x\r\n world\r\n0\r\n\r\n",
+    POST_CHUNKED "A\nhelloworld\n0\n\n",
+    "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length:  11 \r\n\r\nhello world",
+    "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+    "GET /upload HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\n\r\n",
+  };
+  Fixture f;
+
+  fixture_init (&f, hello_app);
+  for (gsize i = 0; i < G_N_ELEMENTS (requests); i++)
+    {
+      g_autofree char *both = g_strconcat (requests[i], "GET /next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", NULL);
+      g_autofree char *got = exchange_all (&f, both, strlen (both));
+      const char *second = strstr (got + 1, "HTTP/1.1 200 ");
+
+      g_assert_true (g_str_has_prefix (got, "HTTP/1.1 200 "));
+      g_assert_nonnull (second);
+      g_assert_true (g_str_has_suffix (second, "\r\n\r\nhello"));
+      g_assert_cmpstr (served_paths->pdata[served_paths->len - 1], ==, "/next");
+    }
+  wait_for_connections (&f, 0);
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+/* }}} */
+
 /* {{{ Timeouts */
 
 /* Reads @connection to its end, which the server makes, and returns how
@@ -343,7 +459,10 @@ int
 main (int   argc,
       char *argv[])
 {
+  int status;
+
   g_test_init (&argc, &argv, NULL);
+  served_paths = g_ptr_array_new_with_free_func (g_free);
 
   g_test_add_func ("/Asgiref/Server/Connections/idle-connections-closed-by-clients-close",
                    test_idle_connections_closed_by_clients_close);
@@ -353,6 +472,10 @@ main (int   argc,
                    test_half_closed_client_gets_its_response_then_the_end);
   g_test_add_func ("/Asgiref/Server/Connections/request-cut-short-is-not-served",
                    test_request_cut_short_is_not_served);
+  g_test_add_func ("/Asgiref/Server/Connections/malformed-body-framing-closes-the-connection",
+                   test_malformed_body_framing_closes_the_connection);
+  g_test_add_func ("/Asgiref/Server/Connections/valid-body-framing-keeps-requests-in-step",
+                   test_valid_body_framing_keeps_requests_in_step);
   g_test_add_func ("/Asgiref/Server/Connections/idle-connections-time-out",
                    test_idle_connections_time_out);
   g_test_add_func ("/Asgiref/Server/Connections/slow-headers-time-out-without-an-instance",
@@ -360,5 +483,7 @@ main (int   argc,
   g_test_add_func ("/Asgiref/Server/Connections/accepting-survives-running-out-of-descriptors",
                    test_accepting_survives_running_out_of_descriptors);
 
-  return g_test_run ();
+  status = g_test_run ();
+  g_ptr_array_unref (served_paths);
+  return status;
 }
