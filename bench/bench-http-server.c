@@ -11,6 +11,8 @@
  *   /count  how many requests were answered before this one
  *   /stream 1 GiB in chunks of 64 KiB, each sent once the previous one
  *           was written (ASGI only: the memory benchmark)
+ *   /fail   a failing application: the instance ends with an error, and
+ *           the server answers 500 (the bare handler answers 500)
  * either through AsgirefServer and a C function application (`asgi`), or
  * through a bare SoupServer handler doing the same work (`bare`), with the
  * same listening socket (backlog 4096). Both run on this thread's main
@@ -53,6 +55,12 @@ bare_handler (SoupServer        *server,
 {
   g_autoptr(GBytes) body = answer_for (path);
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+
+  if (strcmp (path, "/fail") == 0)
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, NULL);
+      return;
+    }
 
   soup_message_headers_append (headers, "content-type", "text/plain");
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
@@ -141,6 +149,12 @@ asgi_app (AsgirefScope   *scope,
   if (asgiref_scope_get_kind (scope) != ASGIREF_SCOPE_HTTP)
     {
       g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  if (strcmp (asgiref_scope_get_path (scope), "/fail") == 0)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "failing on purpose");
       return;
     }
 

@@ -18,7 +18,7 @@
 static GPtrArray *served_paths;
 
 /* hello_app: counts its requests in log->requests, records their paths in
- * served_paths, answers "hello". */
+ * served_paths and the last scope in log->scope, answers "hello". */
 static void
 hello_app (AsgirefScope   *scope,
            AsgirefChannel *channel,
@@ -34,6 +34,8 @@ hello_app (AsgirefScope   *scope,
     }
   log->requests++;
   g_ptr_array_add (served_paths, g_strdup (asgiref_scope_get_path (scope)));
+  g_clear_pointer (&log->scope, asgiref_scope_unref);
+  log->scope = asgiref_scope_ref (scope);
   send_response (channel, 200, "hello", g_object_ref (task));
 }
 
@@ -333,6 +335,28 @@ test_valid_body_framing_keeps_requests_in_step (void)
   fixture_clear (&f);
 }
 
+/* What docs/server.md says `raw_path` carries: libsoup's parse of the
+ * request target, with dot segments removed (also written as escapes)
+ * and escapes in upper case; bytes that are not UTF-8 become U+FFFD in
+ * `path`. */
+static void
+test_raw_path_is_libsoups_parse_of_the_target (void)
+{
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GBytes) raw_path = NULL;
+  Fixture f;
+
+  fixture_init (&f, hello_app);
+  connection = raw_connect (&f);
+  request (connection, "GET /a/%2e%2e/b%2fc/d%ff HTTP/1.1\r\nHost: x\r\n\r\n");
+  raw_path = asgiref_scope_get_raw_path (f.log.scope);
+  assert_body (raw_path, "/b%2Fc/d%FF");
+  g_assert_cmpstr (asgiref_scope_get_path (f.log.scope), ==, "/b/c/d\xef\xbf\xbd");
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
 /* }}} */
 
 /* {{{ Timeouts */
@@ -476,6 +500,8 @@ main (int   argc,
                    test_malformed_body_framing_closes_the_connection);
   g_test_add_func ("/Asgiref/Server/Connections/valid-body-framing-keeps-requests-in-step",
                    test_valid_body_framing_keeps_requests_in_step);
+  g_test_add_func ("/Asgiref/Server/Connections/raw-path-is-libsoups-parse-of-the-target",
+                   test_raw_path_is_libsoups_parse_of_the_target);
   g_test_add_func ("/Asgiref/Server/Connections/idle-connections-time-out",
                    test_idle_connections_time_out);
   g_test_add_func ("/Asgiref/Server/Connections/slow-headers-time-out-without-an-instance",
