@@ -612,11 +612,11 @@ on_connection_closed (AsgirefConnection *connection,
 }
 
 static void
-on_accepted (GSocketConnection *base,
+on_accepted (GSocketConnection *accepted,
              gpointer           data)
 {
   AsgirefServer *self = data;
-  g_autoptr(GSocketConnection) owned = base;
+  g_autoptr(GSocketConnection) base = accepted;
   g_autoptr(GSocketAddress) local = g_socket_connection_get_local_address (base, NULL);
   g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address (base, NULL);
   g_autoptr(AsgirefConnection) connection = NULL;
