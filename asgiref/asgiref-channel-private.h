@@ -59,7 +59,12 @@ void     _asgiref_channel_set_sink   (AsgirefChannel        *self,
  */
 gboolean _asgiref_channel_watch_drain   (AsgirefChannel *self,
                                          gsize           above);
-/* Not to be called after all. */
+/*
+ * For `Expect: 100-continue`: the sink's drained callback will be called
+ * (once) at the application's next receive, which finds nothing waiting.
+ */
+void     _asgiref_channel_watch_receive (AsgirefChannel *self);
+/* Not to be called after either. */
 void     _asgiref_channel_unwatch_drain (AsgirefChannel *self);
 void     _asgiref_channel_sink_ready (AsgirefChannel     *self);
 

@@ -546,6 +546,14 @@ _asgiref_channel_watch_drain (AsgirefChannel *self,
 }
 
 void
+_asgiref_channel_watch_receive (AsgirefChannel *self)
+{
+  _asgiref_mutex_lock (&self->lock);
+  self->drain_watched = TRUE;
+  _asgiref_mutex_unlock (&self->lock);
+}
+
+void
 _asgiref_channel_unwatch_drain (AsgirefChannel *self)
 {
   _asgiref_mutex_lock (&self->lock);
@@ -610,7 +618,13 @@ asgiref_channel_receive_async (AsgirefChannel      *self,
       else if (self->closed)
         closed = TRUE;
       else
-        waiting = pending_wait_locked (p, &self->receives, handler);
+        {
+          waiting = pending_wait_locked (p, &self->receives, handler);
+          /* Nothing was waiting: drained all the same, as
+           * _asgiref_channel_watch_receive() wants to hear. */
+          drained = self->drain_watched;
+          self->drain_watched = FALSE;
+        }
     }
   _asgiref_mutex_unlock (&self->lock);
 

@@ -85,6 +85,8 @@ struct _AsgirefHttpExchange
   gboolean client_left;          /* before the response was complete */
   gboolean instance_done;
   gboolean reading_paused;       /* back-pressure on the request body */
+  gboolean awaiting_continue;    /* Expect: 100-continue, and the body
+                                  * not asked for yet */
   gboolean disconnect_put;
 };
 
@@ -438,7 +440,22 @@ resume_reading (AsgirefHttpExchange *self)
 static void
 on_input_drained (gpointer data)
 {
-  resume_reading (data);
+  AsgirefHttpExchange *self = data;
+
+  /* At a receive: libsoup answers 100 Continue now, if it was expected. */
+  self->awaiting_continue = FALSE;
+  resume_reading (self);
+}
+
+/* Answered instead of 100 Continue: the client may still send the body
+ * it was holding back (it need not wait), and no one could tell that
+ * body from a request of its own. */
+static void
+close_if_continue_awaited (AsgirefHttpExchange *self)
+{
+  if (self->awaiting_continue)
+    soup_message_headers_replace (soup_server_message_get_response_headers (self->msg),
+                                  "Connection", "close");
 }
 
 static gboolean
@@ -626,10 +643,21 @@ begin_response (AsgirefHttpExchange *self,
   else if (!framed)
     soup_message_headers_set_encoding (headers, http_1_0 ? SOUP_ENCODING_EOF : SOUP_ENCODING_CHUNKED);
 
+  /* An HTTP/1.0 connection stays open only where both sides said so (RFC
+   * 9112, C.2.2); libsoup keeps it open when the client asked, without
+   * telling the client, which then closes it. */
+  if (http_1_0 && soup_message_headers_get_encoding (headers) != SOUP_ENCODING_EOF &&
+      soup_message_headers_header_contains (soup_server_message_get_request_headers (self->msg),
+                                            "Connection", "keep-alive") &&
+      !soup_message_headers_header_contains (headers, "Connection", "close"))
+    soup_message_headers_replace (headers, "Connection", "keep-alive");
+
   soup_message_body_set_accumulate (soup_server_message_get_response_body (self->msg), FALSE);
+  close_if_continue_awaited (self);
   soup_server_message_set_status (self->msg, (guint) status, NULL);
   self->response_started = TRUE;
   stop_timeout (self);
+  resume_reading (self);
 }
 
 /* The application started its response: held back until the first body
@@ -639,7 +667,10 @@ hold_start (AsgirefHttpExchange *self,
             AsgirefMessage      *start)
 {
   self->start = asgiref_message_ref (start);
-  resume_reading (self);
+  /* A client that expects 100 Continue gets the response instead, once it
+   * begins (begin_response() resumes). */
+  if (!self->awaiting_continue)
+    resume_reading (self);
 }
 
 static void
@@ -697,9 +728,11 @@ respond_error (AsgirefHttpExchange *self,
 {
   self->answered = TRUE;
   stop_timeout (self);
+  close_if_continue_awaited (self);
   soup_server_message_set_status (self->msg, status, NULL);
   soup_server_message_set_response (self->msg, "text/plain; charset=utf-8",
                                     SOUP_MEMORY_STATIC, body, strlen (body));
+  resume_reading (self);
   resume_writing (self);
 }
 
@@ -862,7 +895,10 @@ on_instance_done (GError   *error,
 
   self->error = error;
   self->instance_done = TRUE;
-  resume_reading (self);
+  /* Without the body, which it never asked for: its answer (or the
+   * server's 500) goes out instead of 100 Continue, and resumes. */
+  if (!self->awaiting_continue)
+    resume_reading (self);
   /* The sink learns of it once it got what was sent before, and concludes
    * the exchange there. */
   _asgiref_channel_end_output (self->channel);
@@ -928,6 +964,17 @@ _asgiref_http_exchange_start (SoupServerMessage               *msg,
       g_signal_connect (msg, "got-chunk", G_CALLBACK (on_got_chunk), self);
       g_signal_connect (msg, "got-body", G_CALLBACK (on_got_body), self);
       self->handlers = TRUE;
+
+      /* libsoup would answer 100 Continue at once: the client sends the
+       * body only once the application asks for it (or never, if the
+       * application answers first; then the connection closes). */
+      if (soup_message_headers_get_expectations (request_headers) & SOUP_EXPECTATION_CONTINUE)
+        {
+          soup_server_message_pause (msg);
+          self->reading_paused = TRUE;
+          self->awaiting_continue = TRUE;
+          _asgiref_channel_watch_receive (self->channel);
+        }
     }
   else
     {

@@ -92,6 +92,9 @@ struct _AsgirefServer
   guint response_timeout;        /* seconds; 0: none */
   guint header_timeout;          /* seconds; 0: none */
   guint keep_alive_timeout;      /* seconds; 0: none */
+  guint max_instances;           /* 0: no limit */
+  guint over_limit;              /* 503s not yet in a log line */
+  gint64 over_limit_logged;      /* when the last such line went out */
   guint port;                    /* of the first IP socket listened on */
   GPtrArray *accept_loops;       /* AsgirefAcceptLoop: one per listening socket */
   GHashTable *exchanges;         /* AsgirefHttpExchange *: the live ones */
@@ -115,10 +118,15 @@ enum {
   PROP_RESPONSE_TIMEOUT,
   PROP_HEADER_TIMEOUT,
   PROP_KEEP_ALIVE_TIMEOUT,
+  PROP_MAX_INSTANCES,
   N_PROPS
 };
 
 static GParamSpec *properties[N_PROPS];
+
+/* A server at its limit refuses many requests a second: one line for
+ * them all, at most this often. */
+#define OVER_LIMIT_LOG_INTERVAL (10 * G_USEC_PER_SEC)
 
 /* Long enough for a slow client on a slow network, short enough that
  * clients which never finish (or never leave) do not pile up. */
@@ -163,6 +171,27 @@ framing_is_unambiguous (SoupMessageHeaders *headers)
   return encoding == NULL || g_ascii_strcasecmp (encoding, "chunked") == 0;
 }
 
+/* A request beyond max-instances: 503, and a line in the log that counts
+ * them, so that an operator sees the limit bite without a line for each. */
+static void
+refuse_over_limit (AsgirefServer     *self,
+                   SoupServerMessage *msg)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Retry-After", "1");
+  _asgiref_http_refuse (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
+
+  self->over_limit++;
+  if (self->over_limit_logged != 0 && now - self->over_limit_logged < OVER_LIMIT_LOG_INTERVAL)
+    return;
+  g_log (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+         _("Requests answered 503 since the last report, with max-instances (%u) running: %u"),
+         self->max_instances, self->over_limit);
+  self->over_limit = 0;
+  self->over_limit_logged = now;
+}
+
 static void
 on_request_headers (SoupServer        *soup,
                     SoupServerMessage *msg,
@@ -192,6 +221,12 @@ on_request_headers (SoupServer        *soup,
   if (!framing_is_unambiguous (soup_server_message_get_request_headers (msg)))
     {
       _asgiref_http_refuse (msg, SOUP_STATUS_BAD_REQUEST, NULL);
+      return;
+    }
+
+  if (self->max_instances != 0 && g_hash_table_size (self->exchanges) >= self->max_instances)
+    {
+      refuse_over_limit (self, msg);
       return;
     }
 
@@ -867,6 +902,9 @@ asgiref_server_get_property (GObject    *object,
     case PROP_KEEP_ALIVE_TIMEOUT:
       g_value_set_uint (value, self->keep_alive_timeout);
       break;
+    case PROP_MAX_INSTANCES:
+      g_value_set_uint (value, self->max_instances);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -896,6 +934,9 @@ asgiref_server_set_property (GObject      *object,
       break;
     case PROP_KEEP_ALIVE_TIMEOUT:
       asgiref_server_set_keep_alive_timeout (self, g_value_get_uint (value));
+      break;
+    case PROP_MAX_INSTANCES:
+      asgiref_server_set_max_instances (self, g_value_get_uint (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -985,6 +1026,21 @@ asgiref_server_class_init (AsgirefServerClass *klass)
   properties[PROP_KEEP_ALIVE_TIMEOUT] =
     g_param_spec_uint ("keep-alive-timeout", NULL, NULL,
                        0, G_MAXUINT, DEFAULT_KEEP_ALIVE_TIMEOUT,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * AsgirefServer:max-instances:
+   *
+   * How many application instances may run at once; 0 (the default) for
+   * no limit. A request beyond it is answered `503 Service Unavailable`
+   * with `Retry-After: 1`, without starting an instance, and a warning
+   * counts such answers (one line every 10 seconds at most). A limit
+   * keeps a burst of slow requests from taking all the memory or threads
+   * an application has.
+   */
+  properties[PROP_MAX_INSTANCES] =
+    g_param_spec_uint ("max-instances", NULL, NULL,
+                       0, G_MAXUINT, 0,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
@@ -1200,4 +1256,42 @@ asgiref_server_set_keep_alive_timeout (AsgirefServer *self,
 
   self->keep_alive_timeout = seconds;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KEEP_ALIVE_TIMEOUT]);
+}
+
+/**
+ * asgiref_server_get_max_instances:
+ * @self: a server
+ *
+ * Gets [property@Asgiref.Server:max-instances].
+ *
+ * Returns: how many application instances may run at once; 0 for no limit
+ */
+guint
+asgiref_server_get_max_instances (AsgirefServer *self)
+{
+  g_return_val_if_fail (ASGIREF_IS_SERVER (self), 0);
+
+  return self->max_instances;
+}
+
+/**
+ * asgiref_server_set_max_instances:
+ * @self: a server
+ * @max_instances: how many application instances may run at once; 0 for
+ *   no limit
+ *
+ * Sets [property@Asgiref.Server:max-instances], for the requests that
+ * arrive from now on.
+ */
+void
+asgiref_server_set_max_instances (AsgirefServer *self,
+                                  guint          max_instances)
+{
+  g_return_if_fail (ASGIREF_IS_SERVER (self));
+
+  if (self->max_instances == max_instances)
+    return;
+
+  self->max_instances = max_instances;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_INSTANCES]);
 }

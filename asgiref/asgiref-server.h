@@ -46,6 +46,11 @@ void                asgiref_server_set_keep_alive_timeout (AsgirefServer    *sel
                                                            guint             seconds);
 ASGIREF_AVAILABLE_IN_1_0
 guint               asgiref_server_get_n_connections  (AsgirefServer        *self);
+ASGIREF_AVAILABLE_IN_1_0
+guint               asgiref_server_get_max_instances  (AsgirefServer        *self);
+ASGIREF_AVAILABLE_IN_1_0
+void                asgiref_server_set_max_instances  (AsgirefServer        *self,
+                                                       guint                 max_instances);
 
 ASGIREF_AVAILABLE_IN_1_0
 gboolean            asgiref_server_listen_local       (AsgirefServer        *self,

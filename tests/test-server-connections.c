@@ -137,6 +137,41 @@ test_idle_connections_closed_by_clients_close (void)
   fixture_clear (&f);
 }
 
+/* The issue's probe: 300 clients one after the other, each closing its
+ * connection after its response, to a server limited to 256 descriptors
+ * (in a child process, which alone has the low limit). libsoup alone
+ * stopped accepting for good at the 249th. */
+static void
+test_many_clients_fit_a_low_descriptor_limit (void)
+{
+  if (g_test_subprocess ())
+    {
+      struct rlimit limit;
+      Fixture f;
+
+      g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &limit), ==, 0);
+      limit.rlim_cur = 256;
+      g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &limit), ==, 0);
+
+      fixture_init (&f, hello_app);
+      for (guint i = 0; i < 300; i++)
+        {
+          g_autoptr(GSocketConnection) connection = kept_alive (&f);
+
+          g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+          run_pending ();
+        }
+      g_assert_cmpuint (f.log.requests, ==, 300);
+      wait_for_connections (&f, 0);
+      fixture_stop (&f);
+      fixture_clear (&f);
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
 /* The same for a client that resets its connection. */
 static void
 test_idle_connections_reset_by_clients_close (void)
@@ -219,6 +254,74 @@ test_request_cut_short_is_not_served (void)
     wait_for_connections (&f, 0);
   }
   g_assert_cmpuint (f.log.requests, ==, 2);
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+/* Pipelined requests are answered, in order, on one connection. */
+static void
+test_pipelined_requests_are_answered_in_order (void)
+{
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GString) pending = g_string_new (NULL);
+  Fixture f;
+
+  fixture_init (&f, hello_app);
+  g_ptr_array_set_size (served_paths, 0);
+  connection = raw_connect (&f);
+  raw_send (connection, "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n"
+                        "GET /2 HTTP/1.1\r\nHost: x\r\n\r\n"
+                        "GET /3 HTTP/1.1\r\nHost: x\r\n\r\n");
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *head = NULL;
+      g_autofree char *body = NULL;
+
+      raw_read_response (g_io_stream_get_input_stream (G_IO_STREAM (connection)), pending, &head, &body);
+      g_assert_true (g_str_has_prefix (head, "HTTP/1.1 200 "));
+      g_assert_cmpstr (body, ==, "hello");
+    }
+  g_assert_cmpuint (served_paths->len, ==, 3);
+  g_assert_cmpstr (served_paths->pdata[0], ==, "/1");
+  g_assert_cmpstr (served_paths->pdata[1], ==, "/2");
+  g_assert_cmpstr (served_paths->pdata[2], ==, "/3");
+  g_assert_cmpuint (asgiref_server_get_n_connections (f.server), ==, 1);
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+/* HTTP/1.0 keeps a connection only when the client asks to. */
+static void
+test_http_1_0_keeps_alive_when_asked (void)
+{
+  g_autoptr(GSocketConnection) kept = NULL;
+  g_autoptr(GSocketConnection) closed = NULL;
+  g_autoptr(GString) pending = g_string_new (NULL);
+  g_autofree char *got = NULL;
+  Fixture f;
+
+  fixture_init (&f, hello_app);
+  kept = raw_connect (&f);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *head = NULL;
+      g_autofree char *body = NULL;
+
+      raw_send (kept, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+      raw_read_response (g_io_stream_get_input_stream (G_IO_STREAM (kept)), pending, &head, &body);
+      g_assert_true (g_str_has_prefix (head, "HTTP/1.0 200 "));
+      g_assert_nonnull (strstr (head, "\r\nconnection: keep-alive\r\n"));
+      g_assert_cmpstr (body, ==, "hello");
+    }
+
+  closed = raw_connect (&f);
+  raw_send (closed, "GET / HTTP/1.0\r\n\r\n");
+  got = raw_read_to_end (closed);
+  g_assert_true (g_str_has_prefix (got, "HTTP/1.0 200 "));
+  g_assert_true (g_str_has_suffix (got, "\r\n\r\nhello"));
+  wait_for_connections (&f, 1);
 
   fixture_stop (&f);
   fixture_clear (&f);
@@ -490,12 +593,18 @@ main (int   argc,
 
   g_test_add_func ("/Asgiref/Server/Connections/idle-connections-closed-by-clients-close",
                    test_idle_connections_closed_by_clients_close);
+  g_test_add_func ("/Asgiref/Server/Connections/many-clients-fit-a-low-descriptor-limit",
+                   test_many_clients_fit_a_low_descriptor_limit);
   g_test_add_func ("/Asgiref/Server/Connections/idle-connections-reset-by-clients-close",
                    test_idle_connections_reset_by_clients_close);
   g_test_add_func ("/Asgiref/Server/Connections/half-closed-client-gets-its-response-then-the-end",
                    test_half_closed_client_gets_its_response_then_the_end);
   g_test_add_func ("/Asgiref/Server/Connections/request-cut-short-is-not-served",
                    test_request_cut_short_is_not_served);
+  g_test_add_func ("/Asgiref/Server/Connections/pipelined-requests-are-answered-in-order",
+                   test_pipelined_requests_are_answered_in_order);
+  g_test_add_func ("/Asgiref/Server/Connections/http-1-0-keeps-alive-when-asked",
+                   test_http_1_0_keeps_alive_when_asked);
   g_test_add_func ("/Asgiref/Server/Connections/malformed-body-framing-closes-the-connection",
                    test_malformed_body_framing_closes_the_connection);
   g_test_add_func ("/Asgiref/Server/Connections/valid-body-framing-keeps-requests-in-step",

@@ -406,6 +406,153 @@ test_http_1_0_gets_no_chunked_body (void)
   fixture_clear (&f);
 }
 
+/* Runs the main context until gated_app holds a request. */
+static void
+wait_until_gated (Fixture *f)
+{
+  gint64 give_up = g_get_monotonic_time () + TEST_GUARD_SECONDS * G_USEC_PER_SEC;
+
+  while (f->log.paused_task == NULL)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, give_up);
+      g_main_context_iteration (NULL, TRUE);
+    }
+}
+
+/* At max-instances, a request is answered 503 with Retry-After and no
+ * instance starts; one warning counts such answers; once an instance
+ * ended, requests are served again. */
+static void
+test_requests_beyond_max_instances_get_503 (void)
+{
+  g_autoptr(GSocketConnection) held = NULL;
+  g_autoptr(GString) pending = g_string_new (NULL);
+  g_autofree char *head = NULL;
+  g_autofree char *body = NULL;
+  Fixture f;
+
+  fixture_init (&f, gated_app);
+  g_assert_cmpuint (asgiref_server_get_max_instances (f.server), ==, 0);
+  asgiref_server_set_max_instances (f.server, 1);
+
+  held = raw_connect (&f);
+  raw_send (held, "GET /held HTTP/1.1\r\nHost: x\r\n\r\n");
+  wait_until_gated (&f);
+
+  g_test_expect_message ("Asgiref", G_LOG_LEVEL_WARNING, "*answered 503*max-instances (1)*: 1");
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(GSocketConnection) refused = raw_connect (&f);
+      g_autofree char *got = NULL;
+
+      raw_send (refused, "GET /refused HTTP/1.1\r\nHost: x\r\n\r\n");
+      got = raw_read_to_end (refused);
+      g_assert_true (g_str_has_prefix (got, "HTTP/1.1 503 "));
+      g_assert_nonnull (strstr (got, "\r\nRetry-After: 1\r\n"));
+    }
+  /* One line for the three, until ten seconds have passed. */
+  g_test_assert_expected_messages ();
+
+  gated_read (&f.log);
+  raw_read_response (g_io_stream_get_input_stream (G_IO_STREAM (held)), pending, &head, &body);
+  g_assert_true (g_str_has_prefix (head, "HTTP/1.1 200 "));
+
+  /* The instance ended: the next request gets one. */
+  raw_send (held, "GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+  wait_until_gated (&f);
+  gated_read (&f.log);
+  g_clear_pointer (&head, g_free);
+  g_clear_pointer (&body, g_free);
+  raw_read_response (g_io_stream_get_input_stream (G_IO_STREAM (held)), pending, &head, &body);
+  g_assert_true (g_str_has_prefix (head, "HTTP/1.1 200 "));
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+/* A client that sends `Expect: 100-continue` gets 100 Continue only when
+ * the application asks for the body, so that it never uploads a body the
+ * application would not read. */
+static void
+test_continue_is_answered_when_the_body_is_read (void)
+{
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GString) pending = g_string_new (NULL);
+  g_autofree char *head = NULL;
+  g_autofree char *body = NULL;
+  GInputStream *input;
+  Fixture f;
+
+  fixture_init (&f, gated_app);
+  connection = raw_connect (&f);
+  input = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+  raw_send (connection, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                        "Expect: 100-continue\r\n\r\n");
+  wait_until_gated (&f);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  /* libsoup alone would have written it with the headers parsed. */
+  g_assert_cmpint (g_socket_condition_check (g_socket_connection_get_socket (connection), G_IO_IN), ==, 0);
+
+  gated_read (&f.log);
+  while (strstr (pending->str, "\r\n\r\n") == NULL)
+    g_assert_cmpint (read_some (input, pending), >, 0);
+  g_assert_true (g_str_has_prefix (pending->str, "HTTP/1.1 100 Continue\r\n"));
+  g_assert_true (g_str_has_suffix (pending->str, "\r\n\r\n"));
+  g_string_truncate (pending, 0);
+
+  raw_send (connection, "hello");
+  raw_read_response (input, pending, &head, &body);
+  g_assert_true (g_str_has_prefix (head, "HTTP/1.1 200 "));
+  g_assert_cmpstr (body, ==, "5");
+  g_assert_cmpstr (f.log.body->str, ==, "hello");
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+static void
+failing_app (AsgirefScope   *scope,
+             AsgirefChannel *channel,
+             GTask          *task,
+             gpointer        data)
+{
+  if (asgiref_scope_get_kind (scope) != ASGIREF_SCOPE_HTTP)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "failing on purpose");
+}
+
+/* An application that answers without reading the body, or fails: the
+ * client gets that answer (or the 500) instead of 100 Continue, and the
+ * connection closes, since the client may send the body it held back. */
+static void
+test_continue_is_not_answered_when_the_body_is_not_read (void)
+{
+  static const AsgirefApplicationFunc apps[] = { framing_app, failing_app };
+
+  for (guint i = 0; i < G_N_ELEMENTS (apps); i++)
+    {
+      g_autoptr(GSocketConnection) connection = NULL;
+      g_autofree char *got = NULL;
+      Fixture f;
+
+      fixture_init (&f, apps[i]);
+      if (apps[i] == failing_app)
+        g_test_expect_message ("Asgiref", G_LOG_LEVEL_WARNING, "*POST /fine*failing on purpose*");
+      connection = raw_connect (&f);
+      raw_send (connection, "POST /fine HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                            "Expect: 100-continue\r\n\r\n");
+      got = raw_read_to_end (connection);
+      g_test_assert_expected_messages ();
+      g_assert_true (g_str_has_prefix (got, apps[i] == failing_app ? "HTTP/1.1 500 " : "HTTP/1.1 200 "));
+      g_assert_null (strstr (got, " 100 Continue"));
+
+      fixture_stop (&f);
+      fixture_clear (&f);
+    }
+}
+
 /* }}} */
 
 int
@@ -426,6 +573,12 @@ main (int   argc,
                    test_bodyless_responses_keep_their_content_length);
   g_test_add_func ("/Asgiref/Server/Limits/http-1-0-gets-no-chunked-body",
                    test_http_1_0_gets_no_chunked_body);
+  g_test_add_func ("/Asgiref/Server/Limits/requests-beyond-max-instances-get-503",
+                   test_requests_beyond_max_instances_get_503);
+  g_test_add_func ("/Asgiref/Server/Limits/continue-is-answered-when-the-body-is-read",
+                   test_continue_is_answered_when_the_body_is_read);
+  g_test_add_func ("/Asgiref/Server/Limits/continue-is-not-answered-when-the-body-is-not-read",
+                   test_continue_is_not_answered_when_the_body_is_not_read);
 
   return g_test_run ();
 }
