@@ -23,5 +23,7 @@ AsgirefAcceptLoop *_asgiref_accept_loop_new    (GSocket           *socket,
                                                 gpointer           data);
 /* Stops accepting and closes the listening socket. */
 void               _asgiref_accept_loop_free   (AsgirefAcceptLoop *self);
+/* The listening socket. (transfer none) */
+GSocket           *_asgiref_accept_loop_get_socket (AsgirefAcceptLoop *self);
 
 G_END_DECLS

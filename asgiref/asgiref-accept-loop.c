@@ -128,3 +128,9 @@ _asgiref_accept_loop_free (AsgirefAcceptLoop *self)
   g_main_context_unref (self->context);
   g_free (self);
 }
+
+GSocket *
+_asgiref_accept_loop_get_socket (AsgirefAcceptLoop *self)
+{
+  return self->socket;
+}

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
@@ -13,6 +15,7 @@
 #include "asgiref-enums.h"
 #include "asgiref-error.h"
 #include "asgiref-http-exchange-private.h"
+#include "asgiref-server-private.h"
 #include "asgiref-i18n-private.h"
 #include "asgiref-message.h"
 #include "asgiref-message-private.h"
@@ -800,6 +803,106 @@ asgiref_server_listen_socket (AsgirefServer  *self,
   if (self->port == 0 && G_IS_INET_SOCKET_ADDRESS (address))
     self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address));
   return TRUE;
+}
+
+/* The first descriptor systemd passes (sd_listen_fds(3)). */
+#define SYSTEMD_FIRST_FD 3
+
+gboolean
+_asgiref_server_listen_systemd_from (AsgirefServer  *self,
+                                     int             first_fd,
+                                     GError        **error)
+{
+  const char *pid = g_getenv ("LISTEN_PID");
+  const char *fds = g_getenv ("LISTEN_FDS");
+  guint64 n = 0;
+
+  /* The variables are for this process only: not for the ones it starts,
+   * nor for a second call. */
+  if (pid != NULL && fds != NULL &&
+      g_ascii_strtoull (pid, NULL, 10) == (guint64) getpid ())
+    n = g_ascii_strtoull (fds, NULL, 10);
+  g_unsetenv ("LISTEN_PID");
+  g_unsetenv ("LISTEN_FDS");
+  g_unsetenv ("LISTEN_FDNAMES");
+
+  if (n == 0 || n > (guint64) (G_MAXINT - first_fd))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                           _("The process was given no listening socket (LISTEN_FDS and LISTEN_PID)"));
+      return FALSE;
+    }
+
+  for (int fd = first_fd; fd < first_fd + (int) n; fd++)
+    {
+      g_autoptr(GSocket) socket = NULL;
+
+      fcntl (fd, F_SETFD, FD_CLOEXEC);
+      socket = g_socket_new_from_fd (fd, error);
+      if (socket == NULL || !asgiref_server_listen_socket (self, socket, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * asgiref_server_listen_systemd:
+ * @self: a server
+ * @error: return location for an error
+ *
+ * Listens on the sockets systemd passed to the process for socket
+ * activation (`LISTEN_FDS` and `LISTEN_PID`, as `sd_listen_fds()` reads
+ * them), and unsets those variables so that child processes do not take
+ * the sockets for theirs.
+ *
+ * Returns: whether @self listens on at least one passed socket; fails with
+ *   %G_IO_ERROR_NOT_FOUND when none was passed
+ */
+gboolean
+asgiref_server_listen_systemd (AsgirefServer  *self,
+                               GError        **error)
+{
+  g_return_val_if_fail (ASGIREF_IS_SERVER (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return _asgiref_server_listen_systemd_from (self, SYSTEMD_FIRST_FD, error);
+}
+
+/**
+ * asgiref_server_get_uris:
+ * @self: a server
+ *
+ * Gets the URIs of the IP addresses @self listens on, with the ports the
+ * system chose for port 0, `https` when a TLS certificate is set on the
+ * [property@Asgiref.Server:soup-server]. Unix sockets have no such URI,
+ * and are left out.
+ *
+ * Returns: (transfer full) (element-type GUri): the URIs, one per IP
+ *   listening socket, in the order they were added
+ */
+GSList *
+asgiref_server_get_uris (AsgirefServer *self)
+{
+  const char *scheme;
+  GSList *uris = NULL;
+
+  g_return_val_if_fail (ASGIREF_IS_SERVER (self), NULL);
+
+  scheme = soup_server_get_tls_certificate (self->soup) != NULL ? "https" : "http";
+  for (guint i = 0; i < self->accept_loops->len; i++)
+    {
+      GSocket *socket = _asgiref_accept_loop_get_socket (self->accept_loops->pdata[i]);
+      g_autoptr(GSocketAddress) address = g_socket_get_local_address (socket, NULL);
+      g_autofree char *host = NULL;
+
+      if (!G_IS_INET_SOCKET_ADDRESS (address))
+        continue;
+      host = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)));
+      uris = g_slist_prepend (uris, g_uri_build (G_URI_FLAGS_NONE, scheme, NULL, host,
+                                                 g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address)),
+                                                 "/", NULL, NULL));
+    }
+  return g_slist_reverse (uris);
 }
 
 /**

@@ -65,7 +65,12 @@ gboolean            asgiref_server_listen_socket      (AsgirefServer        *sel
                                                        GSocket              *socket,
                                                        GError              **error);
 ASGIREF_AVAILABLE_IN_1_0
+gboolean            asgiref_server_listen_systemd     (AsgirefServer        *self,
+                                                       GError              **error);
+ASGIREF_AVAILABLE_IN_1_0
 guint               asgiref_server_get_port           (AsgirefServer        *self);
+ASGIREF_AVAILABLE_IN_1_0
+GSList             *asgiref_server_get_uris           (AsgirefServer        *self);
 
 ASGIREF_AVAILABLE_IN_1_0
 void                asgiref_server_start_async        (AsgirefServer        *self,

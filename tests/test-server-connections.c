@@ -10,6 +10,10 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <gio/gunixsocketaddress.h>
+#include <glib/gstdio.h>
+
+#include "asgiref-server-private.h"
 #include "test-server-util.h"
 
 /* {{{ Helpers */
@@ -532,6 +536,150 @@ test_slow_headers_time_out_without_an_instance (void)
 
 /* }}} */
 
+/* {{{ Listening */
+
+/* Sends a request on @connection and checks the answer. */
+static void
+assert_served_on (GSocketConnection *connection)
+{
+  request (connection, get_request);
+}
+
+static GSocketConnection *
+connect_to (GSocketAddress *address)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GError) error = NULL;
+  GSocketConnection *connection;
+
+  g_socket_client_set_enable_proxy (client, FALSE);
+  connection = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), NULL, &error);
+  g_assert_no_error (error);
+  return connection;
+}
+
+/* IPv6, port 0: the URI says which port the system chose. */
+static void
+test_listens_on_ipv6 (void)
+{
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV6);
+  g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) chosen = NULL;
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *first = NULL;
+  GSList *uris;
+  Fixture f;
+
+  fixture_init (&f, hello_app);
+  if (!asgiref_server_listen (f.server, any_port, &error))
+    {
+      g_test_skip_printf ("no IPv6 loopback: %s", error->message);
+      fixture_stop (&f);
+      fixture_clear (&f);
+      return;
+    }
+
+  uris = asgiref_server_get_uris (f.server);
+  /* The fixture's 127.0.0.1, then ::1. */
+  g_assert_cmpuint (g_slist_length (uris), ==, 2);
+  first = g_uri_to_string (uris->data);
+  expected = g_strdup_printf ("http://127.0.0.1:%u/", f.port);
+  g_assert_cmpstr (first, ==, expected);
+  g_assert_cmpstr (g_uri_get_host (uris->next->data), ==, "::1");
+  g_assert_cmpint (g_uri_get_port (uris->next->data), >, 0);
+
+  chosen = g_inet_socket_address_new (loopback, (guint16) g_uri_get_port (uris->next->data));
+  connection = connect_to (chosen);
+  assert_served_on (connection);
+  {
+    const char *host = NULL;
+    int port = 0;
+
+    g_assert_true (asgiref_scope_get_client (f.log.scope, &host, &port));
+    g_assert_cmpstr (host, ==, "::1");
+  }
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+static void
+test_listens_on_a_unix_socket (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("asgiref-test-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "socket", NULL);
+  g_autoptr(GSocketAddress) address = g_unix_socket_address_new (path);
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GError) error = NULL;
+  GSList *uris;
+  Fixture f;
+
+  fixture_init (&f, hello_app);
+  g_assert_true (asgiref_server_listen (f.server, address, &error));
+  g_assert_no_error (error);
+  /* No URI for it: only the fixture's. */
+  uris = asgiref_server_get_uris (f.server);
+  g_assert_cmpuint (g_slist_length (uris), ==, 1);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+
+  connection = connect_to (address);
+  assert_served_on (connection);
+  g_assert_false (asgiref_scope_get_client (f.log.scope, NULL, NULL));
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+/* Socket activation: the sockets named by LISTEN_FDS and LISTEN_PID (from
+ * descriptor 100 here: the test's process has its own at 3). */
+static void
+test_listens_on_sockets_systemd_passed (void)
+{
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GSocket) passed = NULL;
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pid = g_strdup_printf ("%d", (int) getpid ());
+  Fixture f;
+
+  passed = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (passed, any_port, TRUE, &error));
+  g_assert_true (g_socket_listen (passed, &error));
+  bound = g_socket_get_local_address (passed, &error);
+  g_assert_cmpint (dup2 (g_socket_get_fd (passed), 100), ==, 100);
+
+  fixture_init (&f, hello_app);
+  /* Not for this process: refused, and the variables are gone. */
+  g_setenv ("LISTEN_PID", "1", TRUE);
+  g_setenv ("LISTEN_FDS", "1", TRUE);
+  g_assert_false (_asgiref_server_listen_systemd_from (f.server, 100, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_null (g_getenv ("LISTEN_FDS"));
+
+  g_setenv ("LISTEN_PID", pid, TRUE);
+  g_setenv ("LISTEN_FDS", "1", TRUE);
+  g_assert_true (_asgiref_server_listen_systemd_from (f.server, 100, &error));
+  g_assert_no_error (error);
+  g_assert_null (g_getenv ("LISTEN_PID"));
+
+  connection = connect_to (bound);
+  assert_served_on (connection);
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+/* }}} */
+
 /* {{{ Descriptors */
 
 /* Out of descriptors, the server warns and tries again, rather than
@@ -615,6 +763,10 @@ main (int   argc,
                    test_idle_connections_time_out);
   g_test_add_func ("/Asgiref/Server/Connections/slow-headers-time-out-without-an-instance",
                    test_slow_headers_time_out_without_an_instance);
+  g_test_add_func ("/Asgiref/Server/Connections/listens-on-ipv6", test_listens_on_ipv6);
+  g_test_add_func ("/Asgiref/Server/Connections/listens-on-a-unix-socket", test_listens_on_a_unix_socket);
+  g_test_add_func ("/Asgiref/Server/Connections/listens-on-sockets-systemd-passed",
+                   test_listens_on_sockets_systemd_passed);
   g_test_add_func ("/Asgiref/Server/Connections/accepting-survives-running-out-of-descriptors",
                    test_accepting_survives_running_out_of_descriptors);
 
