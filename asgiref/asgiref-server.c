@@ -96,6 +96,7 @@ struct _AsgirefServer
   guint header_timeout;          /* seconds; 0: none */
   guint keep_alive_timeout;      /* seconds; 0: none */
   guint max_instances;           /* 0: no limit */
+  gboolean access_log;
   guint over_limit;              /* 503s not yet in a log line */
   gint64 over_limit_logged;      /* when the last such line went out */
   guint port;                    /* of the first IP socket listened on */
@@ -122,6 +123,7 @@ enum {
   PROP_HEADER_TIMEOUT,
   PROP_KEEP_ALIVE_TIMEOUT,
   PROP_MAX_INSTANCES,
+  PROP_ACCESS_LOG,
   N_PROPS
 };
 
@@ -247,12 +249,53 @@ on_request_headers (SoupServer        *soup,
     g_object_unref (self);
 }
 
+/* The log domain of the access log, which G_MESSAGES_DEBUG (or a log
+ * writer) can pick out. */
+#define ACCESS_LOG_DOMAIN "Asgiref-Access"
+
+/* One line of the access log, in the Common Log Format:
+ * host ident authuser [date] "request line" status bytes. */
+static void
+log_access (SoupServerMessage *msg)
+{
+  /* Not %b: the format wants English month names in every locale. */
+  static const char * const months[] = {
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
+  };
+  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+  GUri *uri = soup_server_message_get_uri (msg);
+  g_autofree char *host = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *zone = g_date_time_format (now, "%z");
+  goffset bytes = soup_server_message_get_response_body (msg)->length;
+  g_autofree char *size = bytes > 0 ? g_strdup_printf ("%" G_GOFFSET_FORMAT, bytes) : g_strdup ("-");
+
+  if (G_IS_INET_SOCKET_ADDRESS (remote))
+    host = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
+
+  g_log (ACCESS_LOG_DOMAIN, G_LOG_LEVEL_INFO,
+         "%s - - [%02d/%s/%04d:%02d:%02d:%02d %s] \"%s %s%s%s HTTP/1.%d\" %u %s",
+         host != NULL ? host : "-",
+         g_date_time_get_day_of_month (now), months[g_date_time_get_month (now) - 1],
+         g_date_time_get_year (now), g_date_time_get_hour (now),
+         g_date_time_get_minute (now), g_date_time_get_second (now), zone,
+         soup_server_message_get_method (msg), g_uri_get_path (uri),
+         g_uri_get_query (uri) != NULL ? "?" : "",
+         g_uri_get_query (uri) != NULL ? g_uri_get_query (uri) : "",
+         soup_server_message_get_http_version (msg) == SOUP_HTTP_1_0 ? 0 : 1,
+         soup_server_message_get_status (msg), size);
+}
+
 static void
 on_request_done (SoupServer        *soup,
                  SoupServerMessage *msg,
                  gpointer           data)
 {
+  AsgirefServer *self = data;
   AsgirefConnection *connection = _asgiref_connection_of_message (msg);
+
+  if (self->access_log)
+    log_access (msg);
 
   if (connection != NULL)
     _asgiref_connection_request_done (connection);
@@ -1008,6 +1051,9 @@ asgiref_server_get_property (GObject    *object,
     case PROP_MAX_INSTANCES:
       g_value_set_uint (value, self->max_instances);
       break;
+    case PROP_ACCESS_LOG:
+      g_value_set_boolean (value, self->access_log);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1040,6 +1086,9 @@ asgiref_server_set_property (GObject      *object,
       break;
     case PROP_MAX_INSTANCES:
       asgiref_server_set_max_instances (self, g_value_get_uint (value));
+      break;
+    case PROP_ACCESS_LOG:
+      asgiref_server_set_access_log (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1145,6 +1194,21 @@ asgiref_server_class_init (AsgirefServerClass *klass)
     g_param_spec_uint ("max-instances", NULL, NULL,
                        0, G_MAXUINT, 0,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * AsgirefServer:access-log:
+   *
+   * Whether each request is logged when its response was written (or the
+   * connection ended), as a line in the Common Log Format
+   * (`127.0.0.1 - - [02/Dec/2026:21:00:00 +0000] "GET /path?query HTTP/1.1" 200 5`)
+   * at %G_LOG_LEVEL_INFO in the log domain `Asgiref-Access`: shown with
+   * `G_MESSAGES_DEBUG=Asgiref-Access`, or taken by a structured log
+   * writer (the journal gets it with `GLIB_DOMAIN=Asgiref-Access`).
+   * Off by default.
+   */
+  properties[PROP_ACCESS_LOG] =
+    g_param_spec_boolean ("access-log", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -1397,4 +1461,41 @@ asgiref_server_set_max_instances (AsgirefServer *self,
 
   self->max_instances = max_instances;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_INSTANCES]);
+}
+
+/**
+ * asgiref_server_get_access_log:
+ * @self: a server
+ *
+ * Gets [property@Asgiref.Server:access-log].
+ *
+ * Returns: whether requests are logged
+ */
+gboolean
+asgiref_server_get_access_log (AsgirefServer *self)
+{
+  g_return_val_if_fail (ASGIREF_IS_SERVER (self), FALSE);
+
+  return self->access_log;
+}
+
+/**
+ * asgiref_server_set_access_log:
+ * @self: a server
+ * @access_log: whether to log requests
+ *
+ * Sets [property@Asgiref.Server:access-log].
+ */
+void
+asgiref_server_set_access_log (AsgirefServer *self,
+                               gboolean       access_log)
+{
+  g_return_if_fail (ASGIREF_IS_SERVER (self));
+
+  access_log = !!access_log;
+  if (self->access_log == access_log)
+    return;
+
+  self->access_log = access_log;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ACCESS_LOG]);
 }

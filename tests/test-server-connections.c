@@ -331,6 +331,34 @@ test_http_1_0_keeps_alive_when_asked (void)
   fixture_clear (&f);
 }
 
+/* With access-log on, each request makes a line in the Common Log Format,
+ * in the log domain Asgiref-Access. */
+static void
+test_access_log_has_a_line_per_request (void)
+{
+  g_autoptr(GSocketConnection) connection = NULL;
+  Fixture f;
+
+  fixture_init (&f, hello_app);
+  asgiref_server_set_access_log (f.server, TRUE);
+  g_assert_true (asgiref_server_get_access_log (f.server));
+  connection = raw_connect (&f);
+
+  g_test_expect_message ("Asgiref-Access", G_LOG_LEVEL_INFO,
+                         "127.0.0.1 - - [*/*/*:*:*:* *] \"GET /a%20b?c=1 HTTP/1.1\" 200 5");
+  request (connection, "GET /a%20b?c=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+  g_test_assert_expected_messages ();
+
+  /* Refused before any instance: 400, no body. */
+  g_test_expect_message ("Asgiref-Access", G_LOG_LEVEL_INFO, "127.0.0.1 - - [*] \"POST / HTTP/1.1\" 400 -");
+  raw_send (connection, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxy");
+  g_free (raw_read_to_end (connection));
+  g_test_assert_expected_messages ();
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
 /* }}} */
 
 /* {{{ Request framing */
@@ -753,6 +781,8 @@ main (int   argc,
                    test_pipelined_requests_are_answered_in_order);
   g_test_add_func ("/Asgiref/Server/Connections/http-1-0-keeps-alive-when-asked",
                    test_http_1_0_keeps_alive_when_asked);
+  g_test_add_func ("/Asgiref/Server/Connections/access-log-has-a-line-per-request",
+                   test_access_log_has_a_line_per_request);
   g_test_add_func ("/Asgiref/Server/Connections/malformed-body-framing-closes-the-connection",
                    test_malformed_body_framing_closes_the_connection);
   g_test_add_func ("/Asgiref/Server/Connections/valid-body-framing-keeps-requests-in-step",

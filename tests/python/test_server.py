@@ -112,6 +112,17 @@ def test_python_application_answers_a_request(loop):
     stop(loop, server)
 
 
+def test_limits_and_uris_from_python(loop):
+    server, base = serve(Reporter())
+    assert [uri.to_string() for uri in server.get_uris()] == [base + '/']
+    assert server.props.header_timeout == 30
+    assert server.props.keep_alive_timeout == 60
+    server.props.max_instances = 4
+    assert server.get_max_instances() == 4
+    assert server.get_n_connections() == 0
+    stop(loop, server)
+
+
 def test_request_body_reaches_the_application(loop):
     server, base = serve(Reporter())
     session = Soup.Session()
