@@ -751,10 +751,14 @@ add_keep_alive_listener (AsgirefServer  *self,
   g_autofree char *path = NULL;
   g_autoptr(GSocket) socket = NULL;
   g_autoptr(GSocketAddress) address = NULL;
+  GSList *listeners = soup_server_get_listeners (self->soup);
   gboolean ok;
 
-  if (soup_server_get_listeners (self->soup) != NULL)
-    return TRUE;
+  if (listeners != NULL)
+    {
+      g_slist_free (listeners);
+      return TRUE;
+    }
 
   dir = g_dir_make_tmp ("asgiref-XXXXXX", error);
   if (dir == NULL)
