@@ -70,4 +70,21 @@ gboolean           _asgiref_connection_headers_read (AsgirefConnection       *se
 /* A response was written: the connection waits for the next request. */
 void               _asgiref_connection_request_done (AsgirefConnection       *self);
 
+/*
+ * Answers the request being read with @response (the whole of a small
+ * HTTP response, bodyless) written on the socket at once, and ends the
+ * connection: libsoup 3.2 answers a request only after reading its body,
+ * and an answer given before it (413, 503) should not wait for, nor
+ * keep, a body nobody reads. libsoup's reading then ends, and it closes
+ * the connection, which goes on reading and dropping what the client
+ * still sends for a few seconds, until the client's end: closing with
+ * unread bytes would reset the connection, and lose the answer.
+ */
+void               _asgiref_connection_answer_early (AsgirefConnection      *self,
+                                                     const char             *response,
+                                                     gsize                   size);
+
+/* Closes the connection now, lingering or not (when the server goes). */
+void               _asgiref_connection_close_now    (AsgirefConnection      *self);
+
 G_END_DECLS

@@ -30,6 +30,13 @@ struct _AsgirefConnection
   AsgirefConnectionClosed closed;
   gpointer closed_data;
 
+  /* After an early answer: closed for libsoup, but the socket still reads
+   * (and drops) what the client sends, so that closing it does not reset
+   * the connection before the client read the answer. */
+  gboolean linger;
+  GSource *lingering;            /* the socket's, while it lingers */
+  GSource *linger_timeout;
+
   gboolean awaiting_headers;     /* no request parsed since the last response */
   gboolean idle;                 /* of them, no byte since that response */
   gboolean timed_out;
@@ -236,6 +243,85 @@ on_deadline (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* ---- Answering early ---------------------------------------------------- */
+
+/* How long a connection answered early reads what its client still sends,
+ * at most: enough for a client to notice the answer and stop. */
+#define LINGER_SECONDS 5
+
+static void
+really_close (AsgirefConnection *self)
+{
+  AsgirefConnectionClosed closed = g_steal_pointer (&self->closed);
+
+  if (self->lingering != NULL)
+    {
+      g_source_destroy (self->lingering);
+      g_clear_pointer (&self->lingering, g_source_unref);
+    }
+  if (self->linger_timeout != NULL)
+    {
+      g_source_destroy (self->linger_timeout);
+      g_clear_pointer (&self->linger_timeout, g_source_unref);
+    }
+  g_io_stream_close (self->base, NULL, NULL);
+  /* TLS closes its base stream only when asked to. */
+  g_socket_close (self->socket, NULL);
+  if (closed != NULL)
+    closed (self, self->closed_data);
+}
+
+static gboolean
+on_linger_readable (GSocket      *socket,
+                    GIOCondition  condition,
+                    gpointer      data)
+{
+  AsgirefConnection *self = data;
+  g_autoptr(GError) error = NULL;
+  char dropped[16384];
+  gssize n = 0;
+
+  /* A bounded share of the main context for each wake-up. */
+  for (guint i = 0; i < 64; i++)
+    {
+      n = g_socket_receive_with_blocking (socket, dropped, sizeof dropped, FALSE, NULL, &error);
+      if (n <= 0)
+        break;
+    }
+  if (n > 0 || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    return G_SOURCE_CONTINUE;   /* more may come */
+
+  /* The end, or an error: nothing left to wait for. */
+  really_close (self);
+  g_object_unref (self);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_linger_timeout (gpointer data)
+{
+  AsgirefConnection *self = data;
+
+  really_close (self);
+  g_object_unref (self);
+  return G_SOURCE_REMOVE;
+}
+
+void
+_asgiref_connection_answer_early (AsgirefConnection *self,
+                                  const char        *response,
+                                  gsize              size)
+{
+  if (self->ended)
+    return;
+
+  /* Small, and nothing else is being written: the socket takes it whole. */
+  g_socket_send_with_blocking (self->socket, response, size, FALSE, NULL, NULL);
+  g_socket_shutdown (self->socket, FALSE, TRUE, NULL);
+  self->ended = TRUE;
+  self->linger = TRUE;
+}
+
 /* ---- The stream --------------------------------------------------------- */
 
 static GInputStream *
@@ -256,20 +342,31 @@ connection_close (GIOStream     *stream,
                   GError       **error)
 {
   AsgirefConnection *self = ASGIREF_CONNECTION (stream);
-  AsgirefConnectionClosed closed = g_steal_pointer (&self->closed);
-  gboolean ok;
 
   if (self->deadline != NULL)
     {
       g_source_destroy (self->deadline);
       g_clear_pointer (&self->deadline, g_source_unref);
     }
-  ok = g_io_stream_close (self->base, cancellable, error);
-  /* TLS closes its base stream only when asked to. */
-  g_socket_close (self->socket, NULL);
-  if (closed != NULL)
-    closed (self, self->closed_data);
-  return ok;
+
+  if (self->linger && self->lingering == NULL)
+    {
+      /* Until the client's end, or the time is up; the connection counts
+       * as open until then. */
+      g_object_ref (self);
+      self->lingering = g_socket_create_source (self->socket, G_IO_IN, NULL);
+      g_source_set_static_name (self->lingering, "[asgiref] connection lingering");
+      g_source_set_callback (self->lingering, G_SOURCE_FUNC (on_linger_readable), self, NULL);
+      g_source_attach (self->lingering, g_main_context_get_thread_default ());
+      self->linger_timeout = g_timeout_source_new_seconds (LINGER_SECONDS);
+      g_source_set_static_name (self->linger_timeout, "[asgiref] connection lingering");
+      g_source_set_callback (self->linger_timeout, on_linger_timeout, self, NULL);
+      g_source_attach (self->linger_timeout, g_main_context_get_thread_default ());
+      return TRUE;
+    }
+
+  really_close (self);
+  return TRUE;
 }
 
 /* GIOStream's own would close in a worker thread, and tell the server
@@ -384,6 +481,18 @@ _asgiref_connection_of_message (SoupServerMessage *msg)
   GSocketAddress *remote = soup_server_message_get_remote_address (msg);
 
   return remote != NULL ? g_object_get_qdata (G_OBJECT (remote), connection_of_address_quark ()) : NULL;
+}
+
+void
+_asgiref_connection_close_now (AsgirefConnection *self)
+{
+  if (self->lingering != NULL)
+    {
+      really_close (self);
+      g_object_unref (self);
+    }
+  else
+    g_io_stream_close (G_IO_STREAM (self), NULL, NULL);
 }
 
 GSocket *

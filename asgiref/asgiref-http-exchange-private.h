@@ -49,9 +49,15 @@ void                 _asgiref_http_exchange_cancel  (AsgirefHttpExchange        
 
 /* Answers @msg with @status (and @reason, nullable) before the request was
  * read, and closes the connection afterwards: what follows on it is the
- * rest of a body nobody wants, or not to be trusted. */
+ * rest of a body nobody wants, or not to be trusted. On a connection the
+ * server accepted, the answer goes out at once, without reading the
+ * body first as libsoup would. */
 void                 _asgiref_http_refuse           (SoupServerMessage             *msg,
                                                      guint                          status,
                                                      const char                    *reason);
+
+/* The status @msg was answered with: the one it was refused with, where
+ * libsoup, failing to read a body no one wanted, reports a 500. */
+guint                _asgiref_http_status_of        (SoupServerMessage             *msg);
 
 G_END_DECLS

@@ -101,14 +101,76 @@ message_socket (SoupServerMessage *msg)
                             : soup_server_message_get_socket (msg);
 }
 
+static G_DEFINE_QUARK (asgiref-http-refused-with, refused_with)
+
+/* Whether a request body is still to be read from the client. */
+static gboolean
+body_follows (SoupServerMessage *msg)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+
+  switch (soup_message_headers_get_encoding (headers))
+    {
+    case SOUP_ENCODING_NONE:
+      return FALSE;
+    case SOUP_ENCODING_CONTENT_LENGTH:
+      return soup_message_headers_get_content_length (headers) > 0;
+    default:
+      return TRUE;
+    }
+}
+
+/* The answer as it goes on the wire, for _asgiref_connection_answer_early():
+ * the headers set so far (libsoup's Server, a Retry-After), a Date, no
+ * body. */
+static GString *
+early_answer (SoupServerMessage *msg,
+              guint              status,
+              const char        *reason)
+{
+  GString *answer = g_string_sized_new (256);
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *date = soup_date_time_to_string (now, SOUP_DATE_HTTP);
+  SoupMessageHeadersIter iter;
+  const char *name, *value;
+
+  g_string_append_printf (answer, "HTTP/1.%d %u %s\r\n",
+                          soup_server_message_get_http_version (msg) == SOUP_HTTP_1_0 ? 0 : 1,
+                          status, reason != NULL ? reason : soup_status_get_phrase (status));
+  soup_message_headers_iter_init (&iter, soup_server_message_get_response_headers (msg));
+  while (soup_message_headers_iter_next (&iter, &name, &value))
+    g_string_append_printf (answer, "%s: %s\r\n", name, value);
+  g_string_append_printf (answer, "Date: %s\r\nContent-Length: 0\r\n\r\n", date);
+  return answer;
+}
+
 void
 _asgiref_http_refuse (SoupServerMessage *msg,
                       guint              status,
                       const char        *reason)
 {
+  AsgirefConnection *connection = _asgiref_connection_of_message (msg);
+
   soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                 "Connection", "close");
   soup_server_message_set_status (msg, status, reason);
+  g_object_set_qdata (G_OBJECT (msg), refused_with_quark (), GUINT_TO_POINTER (status));
+
+  /* libsoup would read (and keep) the whole body before answering. */
+  if (connection != NULL && body_follows (msg))
+    {
+      g_autoptr(GString) answer = early_answer (msg, status, reason);
+
+      _asgiref_connection_answer_early (connection, answer->str, answer->len);
+    }
+}
+
+guint
+_asgiref_http_status_of (SoupServerMessage *msg)
+{
+  guint refused = GPOINTER_TO_UINT (g_object_get_qdata (G_OBJECT (msg), refused_with_quark ()));
+
+  return refused != 0 ? refused : soup_server_message_get_status (msg);
 }
 
 /* How much request body may wait for the application before libsoup stops

@@ -283,7 +283,7 @@ log_access (SoupServerMessage *msg)
          g_uri_get_query (uri) != NULL ? "?" : "",
          g_uri_get_query (uri) != NULL ? g_uri_get_query (uri) : "",
          soup_server_message_get_http_version (msg) == SOUP_HTTP_1_0 ? 0 : 1,
-         soup_server_message_get_status (msg), size);
+         _asgiref_http_status_of (msg), size);
 }
 
 static void
@@ -796,7 +796,7 @@ close_connections (AsgirefServer *self)
       g_hash_table_iter_init (&iter, self->connections);
       g_hash_table_iter_next (&iter, &connection, NULL);
       g_hash_table_iter_remove (&iter);
-      g_io_stream_close (connection, NULL, NULL);
+      _asgiref_connection_close_now (connection);
     }
 }
 

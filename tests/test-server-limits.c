@@ -6,6 +6,7 @@
  * an application whose client is gone. Client and server share the
  * test's main context, as in test-server.c.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "test-server-util.h"
@@ -553,6 +554,86 @@ test_continue_is_not_answered_when_the_body_is_not_read (void)
     }
 }
 
+/* The process's resident memory, and its peak since reset_peak(), KiB. */
+static guint64
+status_kib (const char *field)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
+  line = strstr (status, field);
+  g_assert_nonnull (line);
+  return g_ascii_strtoull (line + strlen (field), NULL, 10);
+}
+
+static void
+reset_peak (void)
+{
+  FILE *clear_refs = fopen ("/proc/self/clear_refs", "w");
+
+  g_assert_nonnull (clear_refs);
+  g_assert_cmpint (fputs ("5", clear_refs), >=, 0);
+  g_assert_cmpint (fclose (clear_refs), ==, 0);
+}
+
+static void
+on_body_sent_or_refused (GObject      *source,
+                         GAsyncResult *result,
+                         gpointer      data)
+{
+  /* Refused: the server may close before it read it all. */
+  g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL);
+  *(gint *) data = TRUE;
+}
+
+/* A 64 MiB body that nobody reads, to an application that answers without
+ * reading it, or over max-request-body-size (413 at once, no Expect):
+ * the server's memory stays where it was, rather than grow by the body. */
+static void
+test_unread_bodies_do_not_fill_memory (void)
+{
+  const gsize body_size = 64 * 1024 * 1024;
+  g_autoptr(GBytes) body = pattern_bytes (body_size, 2);
+  g_autofree char *request = g_strdup_printf ("POST /fine HTTP/1.1\r\nHost: x\r\nContent-Length: %"
+                                              G_GSIZE_FORMAT "\r\n\r\n", body_size);
+
+  for (guint limited = 0; limited < 2; limited++)
+    {
+      g_autoptr(GSocketConnection) connection = NULL;
+      g_autofree char *got = NULL;
+      guint64 before;
+      gint sent = FALSE;
+      Fixture f;
+
+      fixture_init (&f, framing_app);
+      if (limited)
+        asgiref_server_set_max_request_body_size (f.server, 1024 * 1024);
+      connection = raw_connect (&f);
+      before = status_kib ("VmRSS:");
+      reset_peak ();
+
+      raw_send (connection, request);
+      g_output_stream_write_all_async (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
+                                       g_bytes_get_data (body, NULL), body_size, G_PRIORITY_DEFAULT,
+                                       NULL, on_body_sent_or_refused, &sent);
+      test_iterate_until ("the body sent or refused", &sent);
+      if (!limited)
+        g_assert_true (g_socket_shutdown (g_socket_connection_get_socket (connection), FALSE, TRUE, NULL));
+      got = raw_read_to_end (connection);
+      g_assert_true (g_str_has_prefix (got, limited ? "HTTP/1.1 413 " : "HTTP/1.1 200 "));
+
+      g_test_message ("peak growth: %" G_GUINT64_FORMAT " KiB", status_kib ("VmHWM:") - before);
+#ifndef __SANITIZE_ADDRESS__
+      /* (AddressSanitizer keeps freed memory in quarantine.) */
+      g_assert_cmpuint (status_kib ("VmHWM:"), <, before + 16 * 1024);
+#endif
+
+      fixture_stop (&f);
+      fixture_clear (&f);
+    }
+}
+
 /* }}} */
 
 int
@@ -575,6 +656,8 @@ main (int   argc,
                    test_http_1_0_gets_no_chunked_body);
   g_test_add_func ("/Asgiref/Server/Limits/requests-beyond-max-instances-get-503",
                    test_requests_beyond_max_instances_get_503);
+  g_test_add_func ("/Asgiref/Server/Limits/unread-bodies-do-not-fill-memory",
+                   test_unread_bodies_do_not_fill_memory);
   g_test_add_func ("/Asgiref/Server/Limits/continue-is-answered-when-the-body-is-read",
                    test_continue_is_answered_when_the_body_is_read);
   g_test_add_func ("/Asgiref/Server/Limits/continue-is-not-answered-when-the-body-is-not-read",
