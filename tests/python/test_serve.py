@@ -1,0 +1,157 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""asgiref-serve, run as a user runs it: its demo, its options, a module's
+application, and its graceful stop."""
+
+import os
+import select
+import signal
+import socket
+import subprocess
+import tempfile
+import urllib.error
+import urllib.request
+
+import pytest
+
+SERVE = os.environ['ASGIREF_SERVE']
+MODULE = os.environ['ASGIREF_SERVE_TEST_MODULE']
+GUARD = 30
+
+
+def readline(stream):
+    """The next line of @stream, failing after GUARD seconds."""
+    ready, _, _ = select.select([stream], [], [], GUARD)
+    assert ready, 'asgiref-serve said nothing'
+    return stream.readline()
+
+
+class Serve:
+    def __init__(self, *args):
+        env = dict(os.environ, G_DEBUG='')
+        self.process = subprocess.Popen([SERVE, *args], stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True, env=env)
+        line = readline(self.process.stdout)
+        assert line.startswith('Serving'), line + self.process.stderr.read()
+        self.url = line.split()[2] if line.startswith('Serving on') else None
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        assert self.process.wait(GUARD) == 0, self.process.stderr.read()
+
+
+@pytest.fixture
+def demo():
+    serve = Serve('--port', '0')
+    yield serve
+    if serve.process.poll() is None:
+        serve.stop()
+
+
+def get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=GUARD) as response:
+            return response.status, response.headers, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read().decode()
+
+
+def test_demo_pages(demo):
+    assert demo.url.startswith('http://127.0.0.1:')
+
+    status, headers, body = get(demo.url)
+    assert status == 200
+    assert headers['Content-Type'] == 'text/html; charset=utf-8'
+    assert '/stream' in body and '/blocking' in body and '/local' in body
+
+    status, headers, body = get(demo.url + 'stream')
+    assert status == 200
+    assert headers['Transfer-Encoding'] == 'chunked'
+    assert body.splitlines() == ['line %d of 10' % i for i in range(1, 11)]
+
+    # Each request has its own Local value, read on a worker thread...
+    assert 'request number 1' in get(demo.url + 'local')[2]
+    assert 'request number 2' in get(demo.url + 'local')[2]
+    # ... and one that set none sees none.
+    status, _, body = get(demo.url + 'blocking')
+    assert status == 200
+    assert 'worker thread' in body and '(none)' in body
+
+    assert get(demo.url + 'nothing')[0] == 404
+
+
+def test_stop_waits_for_running_requests(demo):
+    port = int(demo.url.rstrip('/').rsplit(':', 1)[1])
+    with socket.create_connection(('127.0.0.1', port), GUARD) as client:
+        client.sendall(b'GET /stream HTTP/1.1\r\nHost: x\r\n\r\n')
+        answer = b''
+        while b'line 1 of 10' not in answer:
+            chunk = client.recv(65536)
+            assert chunk, answer
+            answer += chunk
+        # Streaming: the stop lets it end whole, then the server exits.
+        demo.process.send_signal(signal.SIGTERM)
+        while b'line 10 of 10' not in answer:
+            chunk = client.recv(65536)
+            assert chunk, answer
+            answer += chunk
+    assert demo.process.wait(GUARD) == 0
+
+
+def test_module_application():
+    serve = Serve('--port', '0', '--module', MODULE + ':test_serve_application')
+    status, _, body = get(serve.url + 'x')
+    assert (status, body) == (200, 'from the module /x')
+    serve.stop()
+
+
+def test_unix_socket():
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, 'socket')
+        serve = Serve('--uds', path)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+            client.settimeout(GUARD)
+            client.connect(path)
+            client.sendall(b'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+            answer = b''
+            while chunk := client.recv(65536):
+                answer += chunk
+        assert answer.startswith(b'HTTP/1.1 200 ')
+        serve.stop()
+
+
+def test_access_log():
+    serve = Serve('--port', '0', '--access-log')
+    get(serve.url + 'stream')
+    line = readline(serve.process.stdout)
+    assert '"GET /stream HTTP/1.1" 200' in line
+    serve.stop()
+
+
+def test_help_names_the_options():
+    result = subprocess.run([SERVE, '--help'], capture_output=True, text=True, timeout=GUARD)
+    assert result.returncode == 0
+    for option in ('--host', '--port', '--uds', '--fd', '--module', '--access-log',
+                   '--max-body-size', '--max-instances', '--timeout-response',
+                   '--timeout-header', '--timeout-keep-alive', '--timeout-graceful'):
+        assert option in result.stdout
+
+
+def test_mistakes_are_reported():
+    result = subprocess.run([SERVE, '--port', 'eighty'], capture_output=True, text=True, timeout=GUARD)
+    assert result.returncode == 2
+    assert 'asgiref-serve:' in result.stderr
+
+    result = subprocess.run([SERVE, '--module', '/nonexistent.so'], capture_output=True,
+                            text=True, timeout=GUARD)
+    assert result.returncode == 1
+    assert 'Cannot load /nonexistent.so' in result.stderr
+
+    result = subprocess.run([SERVE, '--module', MODULE + ':no_such_function'], capture_output=True,
+                            text=True, timeout=GUARD)
+    assert result.returncode == 1
+    assert 'no_such_function' in result.stderr
+
+    result = subprocess.run([SERVE, '--host', 'example.org', '--port', '0'], capture_output=True,
+                            text=True, timeout=GUARD)
+    assert result.returncode == 1
+    assert 'not an IP address' in result.stderr
