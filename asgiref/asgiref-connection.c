@@ -486,6 +486,8 @@ _asgiref_connection_of_message (SoupServerMessage *msg)
 void
 _asgiref_connection_close_now (AsgirefConnection *self)
 {
+  /* The server goes: nothing may call it back later. */
+  self->linger = FALSE;
   if (self->lingering != NULL)
     {
       really_close (self);

@@ -3,6 +3,7 @@
 application, and its graceful stop."""
 
 import os
+import resource
 import select
 import signal
 import socket
@@ -125,6 +126,23 @@ def test_access_log():
     line = readline(serve.process.stdout)
     assert '"GET /stream HTTP/1.1" 200' in line
     serve.stop()
+
+
+def test_raises_its_descriptor_limit():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    low = min(256, hard)
+
+    def lower():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (low, hard))
+
+    process = subprocess.Popen([SERVE, '--port', '0'], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, preexec_fn=lower)
+    assert readline(process.stdout).startswith('Serving on')
+    with open('/proc/%d/limits' % process.pid) as limits:
+        line = next(line for line in limits if line.startswith('Max open files'))
+    assert line.split()[3:5] == [str(hard), str(hard)]
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(GUARD) == 0
 
 
 def test_help_names_the_options():
