@@ -159,14 +159,23 @@ check_message (AsgirefMessage *message)
     g_assert (asgiref_message_get_reason (message) == NULL);
 }
 
+/* Whether @a and @b hold the same values. Not by comparing their normal
+ * forms: GLib 2.74's normal form of untrusted, non-normal data nested in
+ * a `v` is not always the normal form (normalising it again changes its
+ * bytes), so the same values can serialise differently. Their text says
+ * what they hold. */
 static gboolean
-equal_in_normal_form (GVariant *a,
+same_values (GVariant *a,
                       GVariant *b)
 {
-  g_autoptr(GVariant) a_normal = g_variant_get_normal_form (a);
-  g_autoptr(GVariant) b_normal = g_variant_get_normal_form (b);
+  g_autofree char *a_text = NULL;
+  g_autofree char *b_text = NULL;
 
-  return g_variant_equal (a_normal, b_normal);
+  if (!g_variant_type_equal (g_variant_get_type (a), g_variant_get_type (b)))
+    return FALSE;
+  a_text = g_variant_print (a, TRUE);
+  b_text = g_variant_print (b, TRUE);
+  return strcmp (a_text, b_text) == 0;
 }
 
 /* The value of the @n-th entry (from 0) named @key in the a{sv} @dict,
@@ -227,7 +236,7 @@ equal_dicts (GVariant *a,
             occurrence++;
         }
       other = nth_value (b, name, occurrence);
-      if (other == NULL || !equal_in_normal_form (value, other))
+      if (other == NULL || !same_values (value, other))
         return FALSE;
     }
   return TRUE;
@@ -274,7 +283,7 @@ check_keys_come_back (GVariant *given,
         continue;
       out = g_variant_lookup_value (view, name, NULL);
       g_assert (out != NULL);
-      g_assert (equal_in_normal_form (out, value));
+      g_assert (same_values (out, value));
     }
 }
 
@@ -490,7 +499,7 @@ check_headers (GVariant *headers)
     g_autoptr(AsgirefScope) scope = asgiref_scope_new_http ("GET", "/", NULL, list);
     g_autoptr(AsgirefScope) read_scope = NULL;
 
-    g_assert (equal_in_normal_form (view, headers));
+    g_assert (same_values (view, headers));
     back = asgiref_headers_new_from_variant (view, &back_error);
     g_assert (back != NULL && back_error == NULL);
 
