@@ -294,10 +294,10 @@ equal_dicts (GVariant *a,
   g_variant_iter_init (&iter, a);
   while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
     {
-      g_autoptr(GVariant) owned = value;
+      g_autoptr(GVariant) owned = g_steal_pointer (&value);
       g_autoptr(GVariant) other = g_variant_lookup_value (b, key, NULL);
 
-      if (other == NULL || !g_variant_equal (value, other))
+      if (other == NULL || !g_variant_equal (owned, other))
         return FALSE;
     }
   return TRUE;
@@ -1051,10 +1051,10 @@ assert_dict (GVariant   *actual,
   g_variant_iter_init (&iter, want);
   while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
     {
-      g_autoptr(GVariant) owned = value;
+      g_autoptr(GVariant) owned = g_steal_pointer (&value);
       g_autoptr(GVariant) got = g_variant_lookup_value (actual, key, NULL);
 
-      if (got == NULL || !g_variant_equal (got, value))
+      if (got == NULL || !g_variant_equal (got, owned))
         g_error ("%s is not %s (key “%s”)", printed, expected, key);
     }
 }
@@ -1230,10 +1230,10 @@ test_new_from_variant_keeps_keys_of_other_kinds_apart (void)
       g_variant_iter_init (&iter, variant);
       while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
         {
-          g_autoptr(GVariant) owned = value;
+          g_autoptr(GVariant) owned = g_steal_pointer (&value);
           g_autoptr(GVariant) out = g_variant_lookup_value (view, key, NULL);
 
-          if (out == NULL || !g_variant_equal (out, value))
+          if (out == NULL || !g_variant_equal (out, owned))
             {
               g_autofree char *printed = g_variant_print (view, TRUE);
 
