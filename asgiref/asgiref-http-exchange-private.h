@@ -26,6 +26,7 @@ typedef struct
   AsgirefContext *context;        /* the instance runs in a copy */
   guint64 max_body_size;          /* 0: no limit */
   guint response_timeout;         /* seconds; 0: none */
+  const char *root_path;          /* nullable: none */
   AsgirefHttpExchangeDone done;
   gpointer user_data;
 } AsgirefHttpExchangeConfig;

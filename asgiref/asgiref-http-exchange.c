@@ -350,6 +350,7 @@ uri_bytes (GUri       *uri,
  * with its strings in its own allocation: this runs for every request. */
 static AsgirefScope *
 scope_from_message (SoupServerMessage  *msg,
+                    const char         *root_path,
                     GError            **error)
 {
   GUri *uri = soup_server_message_get_uri (msg);
@@ -407,6 +408,7 @@ scope_from_message (SoupServerMessage  *msg,
   else
     scope->scheme = "http";
   scope->raw_path = uri_bytes (uri, raw_path);
+  scope->root_path = g_strdup (root_path);
   scope->query_string = query != NULL ? uri_bytes (uri, query) : _asgiref_scope_empty_bytes ();
 
   return g_steal_pointer (&scope);
@@ -990,7 +992,7 @@ _asgiref_http_exchange_start (SoupServerMessage               *msg,
   AsgirefHttpExchange *self;
   gpointer args[3];
 
-  scope = scope_from_message (msg, &error);
+  scope = scope_from_message (msg, config->root_path, &error);
   if (scope == NULL)
     {
       _asgiref_http_refuse (msg, SOUP_STATUS_BAD_REQUEST, error->message);

@@ -97,6 +97,7 @@ struct _AsgirefServer
   guint keep_alive_timeout;      /* seconds; 0: none */
   guint max_instances;           /* 0: no limit */
   gboolean access_log;
+  char *root_path;               /* nullable: none */
   guint over_limit;              /* 503s not yet in a log line */
   gint64 over_limit_logged;      /* when the last such line went out */
   guint port;                    /* of the first IP socket listened on */
@@ -124,6 +125,7 @@ enum {
   PROP_KEEP_ALIVE_TIMEOUT,
   PROP_MAX_INSTANCES,
   PROP_ACCESS_LOG,
+  PROP_ROOT_PATH,
   N_PROPS
 };
 
@@ -239,6 +241,7 @@ on_request_headers (SoupServer        *soup,
   config.context = self->context;
   config.max_body_size = self->max_request_body_size;
   config.response_timeout = self->response_timeout;
+  config.root_path = self->root_path;
   config.done = on_exchange_done;
   config.user_data = g_object_ref (self);
 
@@ -1017,6 +1020,7 @@ asgiref_server_finalize (GObject *object)
 
   g_hash_table_unref (self->exchanges);
   g_hash_table_unref (self->connections);
+  g_free (self->root_path);
   g_ptr_array_unref (self->accept_loops);
   asgiref_context_unref (self->context);
   g_main_context_unref (self->main_context);
@@ -1058,6 +1062,9 @@ asgiref_server_get_property (GObject    *object,
     case PROP_ACCESS_LOG:
       g_value_set_boolean (value, self->access_log);
       break;
+    case PROP_ROOT_PATH:
+      g_value_set_string (value, self->root_path);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1093,6 +1100,9 @@ asgiref_server_set_property (GObject      *object,
       break;
     case PROP_ACCESS_LOG:
       asgiref_server_set_access_log (self, g_value_get_boolean (value));
+      break;
+    case PROP_ROOT_PATH:
+      asgiref_server_set_root_path (self, g_value_get_string (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1213,6 +1223,18 @@ asgiref_server_class_init (AsgirefServerClass *klass)
   properties[PROP_ACCESS_LOG] =
     g_param_spec_boolean ("access-log", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * AsgirefServer:root-path:
+   *
+   * The path the application is mounted at behind a proxy that removed it
+   * (WSGI's `SCRIPT_NAME`): the `root_path` of every scope, empty or
+   * starting with `/`. %NULL (the default) for none. The scope's `path`
+   * stays the path of the request as it came.
+   */
+  properties[PROP_ROOT_PATH] =
+    g_param_spec_string ("root-path", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -1502,4 +1524,46 @@ asgiref_server_set_access_log (AsgirefServer *self,
 
   self->access_log = access_log;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ACCESS_LOG]);
+}
+
+/**
+ * asgiref_server_get_root_path:
+ * @self: a server
+ *
+ * Gets [property@Asgiref.Server:root-path].
+ *
+ * Returns: (nullable): the path the application is mounted at
+ */
+const char *
+asgiref_server_get_root_path (AsgirefServer *self)
+{
+  g_return_val_if_fail (ASGIREF_IS_SERVER (self), NULL);
+
+  return self->root_path;
+}
+
+/**
+ * asgiref_server_set_root_path:
+ * @self: a server
+ * @root_path: (nullable): the path the application is mounted at: empty
+ *   or starting with `/`; %NULL for none
+ *
+ * Sets [property@Asgiref.Server:root-path], for the requests that arrive
+ * from now on.
+ */
+void
+asgiref_server_set_root_path (AsgirefServer *self,
+                              const char    *root_path)
+{
+  g_return_if_fail (ASGIREF_IS_SERVER (self));
+  g_return_if_fail (root_path == NULL || root_path[0] == '\0' || root_path[0] == '/');
+
+  if (root_path != NULL && root_path[0] == '\0')
+    root_path = NULL;
+  if (g_strcmp0 (self->root_path, root_path) == 0)
+    return;
+
+  g_free (self->root_path);
+  self->root_path = g_strdup (root_path);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ROOT_PATH]);
 }

@@ -492,6 +492,32 @@ test_raw_path_is_libsoups_parse_of_the_target (void)
   fixture_clear (&f);
 }
 
+/* The root path the server is given is every scope's. */
+static void
+test_root_path_is_in_every_scope (void)
+{
+  g_autoptr(GSocketConnection) connection = NULL;
+  Fixture f;
+
+  fixture_init (&f, hello_app);
+  g_assert_null (asgiref_server_get_root_path (f.server));
+  asgiref_server_set_root_path (f.server, "/app");
+  g_assert_cmpstr (asgiref_server_get_root_path (f.server), ==, "/app");
+  connection = raw_connect (&f);
+  request (connection, "GET /app/page HTTP/1.1\r\nHost: x\r\n\r\n");
+  g_assert_cmpstr (asgiref_scope_get_root_path (f.log.scope), ==, "/app");
+  g_assert_cmpstr (asgiref_scope_get_path (f.log.scope), ==, "/app/page");
+  g_assert_true (asgiref_scope_validate (f.log.scope, NULL));
+
+  asgiref_server_set_root_path (f.server, "");
+  g_assert_null (asgiref_server_get_root_path (f.server));
+  request (connection, get_request);
+  g_assert_cmpstr (asgiref_scope_get_root_path (f.log.scope), ==, "");
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
 /* }}} */
 
 /* {{{ Timeouts */
@@ -789,6 +815,8 @@ main (int   argc,
                    test_valid_body_framing_keeps_requests_in_step);
   g_test_add_func ("/Asgiref/Server/Connections/raw-path-is-libsoups-parse-of-the-target",
                    test_raw_path_is_libsoups_parse_of_the_target);
+  g_test_add_func ("/Asgiref/Server/Connections/root-path-is-in-every-scope",
+                   test_root_path_is_in_every_scope);
   g_test_add_func ("/Asgiref/Server/Connections/idle-connections-time-out",
                    test_idle_connections_time_out);
   g_test_add_func ("/Asgiref/Server/Connections/slow-headers-time-out-without-an-instance",

@@ -35,6 +35,7 @@ static int port = 8000;
 static char *uds = NULL;
 static int fd = -1;
 static char *module = NULL;
+static char *root_path = NULL;
 static gboolean access_log = FALSE;
 static gint64 max_body_size = 0;
 static int max_instances = 0;
@@ -55,6 +56,8 @@ static const GOptionEntry entries[] = {
   { "module", 0, 0, G_OPTION_ARG_FILENAME, &module,
     N_("Serve the application of this module (symbol asgiref_serve_application unless given)"),
     N_("PATH.so[:SYMBOL]") },
+  { "root-path", 0, 0, G_OPTION_ARG_STRING, &root_path,
+    N_("The path the application is mounted at behind a proxy (the scopes’ root_path)"), N_("PATH") },
   { "access-log", 0, 0, G_OPTION_ARG_NONE, &access_log,
     N_("Log each request in the Common Log Format"), NULL },
   { "max-body-size", 0, 0, G_OPTION_ARG_INT64, &max_body_size,
@@ -253,6 +256,12 @@ main (int   argc,
       return 2;
     }
 
+  if (root_path != NULL && root_path[0] != '\0' && root_path[0] != '/')
+    {
+      g_printerr (_("asgiref-serve: the root path must start with “/”\n"));
+      return 2;
+    }
+
   raise_descriptor_limit ();
 
   application = module != NULL ? load_application (&error) : asgiref_serve_demo_new ();
@@ -264,6 +273,7 @@ main (int   argc,
 
   serve.loop = g_main_loop_new (NULL, FALSE);
   serve.server = asgiref_server_new (application);
+  asgiref_server_set_root_path (serve.server, root_path);
   asgiref_server_set_access_log (serve.server, access_log);
   asgiref_server_set_max_request_body_size (serve.server, (guint64) MAX (max_body_size, 0));
   asgiref_server_set_max_instances (serve.server, (guint) MAX (max_instances, 0));

@@ -148,7 +148,7 @@ def test_raises_its_descriptor_limit():
 def test_help_names_the_options():
     result = subprocess.run([SERVE, '--help'], capture_output=True, text=True, timeout=GUARD)
     assert result.returncode == 0
-    for option in ('--host', '--port', '--uds', '--fd', '--module', '--access-log',
+    for option in ('--host', '--port', '--uds', '--fd', '--module', '--root-path', '--access-log',
                    '--max-body-size', '--max-instances', '--timeout-response',
                    '--timeout-header', '--timeout-keep-alive', '--timeout-graceful'):
         assert option in result.stdout
@@ -168,6 +168,11 @@ def test_mistakes_are_reported():
                             text=True, timeout=GUARD)
     assert result.returncode == 1
     assert 'no_such_function' in result.stderr
+
+    result = subprocess.run([SERVE, '--root-path', 'app'], capture_output=True, text=True,
+                            timeout=GUARD)
+    assert result.returncode == 2
+    assert 'root path' in result.stderr
 
     result = subprocess.run([SERVE, '--host', 'example.org', '--port', '0'], capture_output=True,
                             text=True, timeout=GUARD)
