@@ -67,6 +67,10 @@ gboolean           _asgiref_connection_is_tls       (AsgirefConnection       *se
  * full, and must not be served. */
 gboolean           _asgiref_connection_headers_read (AsgirefConnection       *self);
 
+/* A WebSocket took the connection over: what follows is frames, whose
+ * bytes are not checked as requests. */
+void               _asgiref_connection_upgraded     (AsgirefConnection       *self);
+
 /* A response was written: the connection waits for the next request. */
 void               _asgiref_connection_request_done (AsgirefConnection       *self);
 

@@ -41,6 +41,7 @@ struct _AsgirefConnection
   gboolean idle;                 /* of them, no byte since that response */
   gboolean timed_out;
   gboolean ended;                /* libsoup got the byte that ends it */
+  gboolean upgraded;             /* a WebSocket's now */
 };
 
 G_DEFINE_FINAL_TYPE (AsgirefConnection, _asgiref_connection, G_TYPE_IO_STREAM)
@@ -80,7 +81,7 @@ filter_read (AsgirefConnection  *self,
     {
       const char *reason;
 
-      if (!_asgiref_request_framing_feed (&self->framing, buffer, n, &reason))
+      if (!self->upgraded && !_asgiref_request_framing_feed (&self->framing, buffer, n, &reason))
         {
           g_debug ("Closing a connection whose request has %s", reason);
           g_socket_shutdown (self->socket, TRUE, TRUE, NULL);
@@ -516,6 +517,14 @@ _asgiref_connection_headers_read (AsgirefConnection *self)
   self->idle = FALSE;
   arm (self, 0);
   return !self->timed_out && !self->ended;
+}
+
+void
+_asgiref_connection_upgraded (AsgirefConnection *self)
+{
+  self->upgraded = TRUE;
+  self->awaiting_headers = FALSE;
+  arm (self, 0);
 }
 
 void

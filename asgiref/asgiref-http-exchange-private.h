@@ -17,7 +17,7 @@ G_BEGIN_DECLS
 typedef struct _AsgirefHttpExchange AsgirefHttpExchange;
 
 /* Called once the instance ended and libsoup is done with the message. */
-typedef void (*AsgirefHttpExchangeDone) (AsgirefHttpExchange *exchange,
+typedef void (*AsgirefHttpExchangeDone) (gpointer             exchange,
                                          gpointer             user_data);
 
 typedef struct

@@ -16,6 +16,7 @@
 #include "asgiref-error.h"
 #include "asgiref-http-exchange-private.h"
 #include "asgiref-server-private.h"
+#include "asgiref-websocket-exchange-private.h"
 #include "asgiref-i18n-private.h"
 #include "asgiref-message.h"
 #include "asgiref-message-private.h"
@@ -102,7 +103,8 @@ struct _AsgirefServer
   gint64 over_limit_logged;      /* when the last such line went out */
   guint port;                    /* of the first IP socket listened on */
   GPtrArray *accept_loops;       /* AsgirefAcceptLoop: one per listening socket */
-  GHashTable *exchanges;         /* AsgirefHttpExchange *: the live ones */
+  GHashTable *exchanges;         /* the live exchanges, to their ExchangeKind */
+  guint64 max_websocket_message_size;
   GHashTable *connections;       /* AsgirefConnection *: accepted, not closed */
 
   /* The lifespan instance, while it runs. */
@@ -126,6 +128,7 @@ enum {
   PROP_MAX_INSTANCES,
   PROP_ACCESS_LOG,
   PROP_ROOT_PATH,
+  PROP_MAX_WEBSOCKET_MESSAGE_SIZE,
   N_PROPS
 };
 
@@ -139,6 +142,8 @@ static GParamSpec *properties[N_PROPS];
  * clients which never finish (or never leave) do not pile up. */
 #define DEFAULT_HEADER_TIMEOUT     30
 #define DEFAULT_KEEP_ALIVE_TIMEOUT 60
+/* As uvicorn's; libsoup's own is 128 KiB. */
+#define DEFAULT_MAX_WEBSOCKET_MESSAGE_SIZE (16 * 1024 * 1024)
 
 G_DEFINE_FINAL_TYPE (AsgirefServer, asgiref_server, G_TYPE_OBJECT)
 
@@ -147,9 +152,14 @@ G_DEFINE_FINAL_TYPE (AsgirefServer, asgiref_server, G_TYPE_OBJECT)
 static void stop_lifespan (AsgirefServer *self);
 static void close_listeners (AsgirefServer *self);
 
+typedef enum {
+  EXCHANGE_HTTP = 1,
+  EXCHANGE_WEBSOCKET,
+} ExchangeKind;
+
 static void
-on_exchange_done (AsgirefHttpExchange *exchange,
-                  gpointer             data)
+on_exchange_done (gpointer exchange,
+                  gpointer data)
 {
   AsgirefServer *self = data;
 
@@ -245,9 +255,22 @@ on_request_headers (SoupServer        *soup,
   config.done = on_exchange_done;
   config.user_data = g_object_ref (self);
 
+  if (_asgiref_websocket_exchange_is_upgrade (msg))
+    {
+      AsgirefWebsocketExchange *websocket;
+
+      config.max_body_size = self->max_websocket_message_size;
+      websocket = _asgiref_websocket_exchange_start (msg, &config);
+      if (websocket != NULL)
+        g_hash_table_insert (self->exchanges, websocket, GINT_TO_POINTER (EXCHANGE_WEBSOCKET));
+      else
+        g_object_unref (self);
+      return;
+    }
+
   exchange = _asgiref_http_exchange_start (msg, &config);
   if (exchange != NULL)
-    g_hash_table_add (self->exchanges, exchange);
+    g_hash_table_insert (self->exchanges, exchange, GINT_TO_POINTER (EXCHANGE_HTTP));
   else
     g_object_unref (self);
 }
@@ -522,15 +545,18 @@ stop_cancelled (gpointer data)
 {
   AsgirefServer *self = data;
   GHashTableIter iter;
-  gpointer exchange;
+  gpointer exchange, kind;
 
   _asgiref_main_context_received (self);
   if (self->stop_task != NULL)
     {
       /* Whatever is still running goes, and the stop ends now. */
       g_hash_table_iter_init (&iter, self->exchanges);
-      while (g_hash_table_iter_next (&iter, &exchange, NULL))
-        _asgiref_http_exchange_cancel (exchange);
+      while (g_hash_table_iter_next (&iter, &exchange, &kind))
+        if (GPOINTER_TO_INT (kind) == EXCHANGE_WEBSOCKET)
+          _asgiref_websocket_exchange_cancel (exchange);
+        else
+          _asgiref_http_exchange_cancel (exchange);
       stop_done (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                             _("The server stopped before its requests ended")));
     }
@@ -1065,6 +1091,9 @@ asgiref_server_get_property (GObject    *object,
     case PROP_ROOT_PATH:
       g_value_set_string (value, self->root_path);
       break;
+    case PROP_MAX_WEBSOCKET_MESSAGE_SIZE:
+      g_value_set_uint64 (value, self->max_websocket_message_size);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1103,6 +1132,9 @@ asgiref_server_set_property (GObject      *object,
       break;
     case PROP_ROOT_PATH:
       asgiref_server_set_root_path (self, g_value_get_string (value));
+      break;
+    case PROP_MAX_WEBSOCKET_MESSAGE_SIZE:
+      asgiref_server_set_max_websocket_message_size (self, g_value_get_uint64 (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1236,6 +1268,19 @@ asgiref_server_class_init (AsgirefServerClass *klass)
     g_param_spec_string ("root-path", NULL, NULL, NULL,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  /**
+   * AsgirefServer:max-websocket-message-size:
+   *
+   * The largest WebSocket message, in bytes, a client may send (after
+   * reassembling its frames); 16 MiB by default, as uvicorn's. A larger
+   * one closes the connection with 1009 (too big), and the application
+   * receives `websocket.disconnect` with that code.
+   */
+  properties[PROP_MAX_WEBSOCKET_MESSAGE_SIZE] =
+    g_param_spec_uint64 ("max-websocket-message-size", NULL, NULL,
+                         1, G_MAXUINT64, DEFAULT_MAX_WEBSOCKET_MESSAGE_SIZE,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -1247,6 +1292,7 @@ asgiref_server_init (AsgirefServer *self)
   self->exchanges = g_hash_table_new (NULL, NULL);
   self->connections = g_hash_table_new (NULL, NULL);
   self->header_timeout = DEFAULT_HEADER_TIMEOUT;
+  self->max_websocket_message_size = DEFAULT_MAX_WEBSOCKET_MESSAGE_SIZE;
   self->keep_alive_timeout = DEFAULT_KEEP_ALIVE_TIMEOUT;
   self->accept_loops = g_ptr_array_new_with_free_func ((GDestroyNotify) _asgiref_accept_loop_free);
 }
@@ -1566,4 +1612,42 @@ asgiref_server_set_root_path (AsgirefServer *self,
   g_free (self->root_path);
   self->root_path = g_strdup (root_path);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ROOT_PATH]);
+}
+
+/**
+ * asgiref_server_get_max_websocket_message_size:
+ * @self: a server
+ *
+ * Gets [property@Asgiref.Server:max-websocket-message-size].
+ *
+ * Returns: the largest WebSocket message a client may send, in bytes
+ */
+guint64
+asgiref_server_get_max_websocket_message_size (AsgirefServer *self)
+{
+  g_return_val_if_fail (ASGIREF_IS_SERVER (self), 0);
+
+  return self->max_websocket_message_size;
+}
+
+/**
+ * asgiref_server_set_max_websocket_message_size:
+ * @self: a server
+ * @size: the largest WebSocket message a client may send, in bytes
+ *
+ * Sets [property@Asgiref.Server:max-websocket-message-size], for the
+ * connections accepted from now on.
+ */
+void
+asgiref_server_set_max_websocket_message_size (AsgirefServer *self,
+                                               guint64        size)
+{
+  g_return_if_fail (ASGIREF_IS_SERVER (self));
+  g_return_if_fail (size > 0);
+
+  if (self->max_websocket_message_size == size)
+    return;
+
+  self->max_websocket_message_size = size;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_WEBSOCKET_MESSAGE_SIZE]);
 }

@@ -47,6 +47,11 @@ void                asgiref_server_set_keep_alive_timeout (AsgirefServer    *sel
 ASGIREF_AVAILABLE_IN_1_0
 guint               asgiref_server_get_n_connections  (AsgirefServer        *self);
 ASGIREF_AVAILABLE_IN_1_0
+guint64             asgiref_server_get_max_websocket_message_size (AsgirefServer *self);
+ASGIREF_AVAILABLE_IN_1_0
+void                asgiref_server_set_max_websocket_message_size (AsgirefServer *self,
+                                                                   guint64        size);
+ASGIREF_AVAILABLE_IN_1_0
 const char         *asgiref_server_get_root_path      (AsgirefServer        *self);
 ASGIREF_AVAILABLE_IN_1_0
 void                asgiref_server_set_root_path      (AsgirefServer        *self,

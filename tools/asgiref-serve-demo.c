@@ -9,6 +9,8 @@
  *              while the main loop goes on serving
  *   /local     a value set in a Local for this request only, read back on
  *              that worker thread, where the request's context followed
+ *   /ws        a WebSocket that answers each text message with "echo: "
+ *              and the message (the page at / talks to it)
  */
 #include "config.h"
 
@@ -35,6 +37,20 @@ static const char index_page[] =
   "<li><a href=\"/local\">/local</a>: a value set in an <code>AsgirefLocal</code>\n"
   "for this request, read back on that worker thread.</li>\n"
   "</ul>\n"
+  "<h2>WebSocket echo</h2>\n"
+  "<form id=\"form\"><input id=\"text\" value=\"hello\"> <button>Send</button></form>\n"
+  "<pre id=\"log\"></pre>\n"
+  "<script>\n"
+  "const log = document.getElementById('log');\n"
+  "const socket = new WebSocket(`ws://${location.host}/ws`);\n"
+  "socket.onopen = () => { log.textContent += 'connected\\n'; };\n"
+  "socket.onmessage = event => { log.textContent += event.data + '\\n'; };\n"
+  "socket.onclose = event => { log.textContent += `closed (${event.code})\\n`; };\n"
+  "document.getElementById('form').onsubmit = event => {\n"
+  "  event.preventDefault();\n"
+  "  socket.send(document.getElementById('text').value);\n"
+  "};\n"
+  "</script>\n"
   "</body></html>\n";
 
 typedef struct
@@ -251,6 +267,58 @@ serve_blocking (Demo           *demo,
                                 on_blocking_done, blocking);
 }
 
+/* ---- /ws ---------------------------------------------------------------- */
+
+static void ws_next (AsgirefChannel *channel,
+                     GTask          *task);
+
+static void
+on_ws_received (GObject      *source,
+                GAsyncResult *result,
+                gpointer      data)
+{
+  g_autoptr(GTask) task = data;
+  AsgirefChannel *channel = ASGIREF_CHANNEL (source);
+  g_autoptr(AsgirefMessage) message = NULL;
+  GError *error = NULL;
+
+  message = asgiref_channel_receive_finish (channel, result, &error);
+  if (message == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  switch (asgiref_message_get_kind (message))
+    {
+    case ASGIREF_MESSAGE_WEBSOCKET_CONNECT:
+      asgiref_channel_send_async (channel, asgiref_message_new_websocket_accept (NULL, NULL),
+                                  NULL, NULL, NULL);
+      break;
+    case ASGIREF_MESSAGE_WEBSOCKET_RECEIVE:
+      if (asgiref_message_get_text (message) != NULL)
+        {
+          g_autofree char *echo = g_strconcat ("echo: ", asgiref_message_get_text (message), NULL);
+
+          asgiref_channel_send_async (channel, asgiref_message_new_websocket_send (NULL, echo),
+                                      NULL, NULL, NULL);
+        }
+      break;
+    case ASGIREF_MESSAGE_WEBSOCKET_DISCONNECT:
+    default:
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  ws_next (channel, g_steal_pointer (&task));
+}
+
+static void
+ws_next (AsgirefChannel *channel,
+         GTask          *task)
+{
+  asgiref_channel_receive_async (channel, g_task_get_cancellable (task), on_ws_received, task);
+}
+
 /* ---- The application ---------------------------------------------------- */
 
 static void
@@ -262,7 +330,14 @@ demo_call (AsgirefScope   *scope,
   Demo *demo = data;
   const char *path;
 
-  /* No lifespan: the server serves it all the same. */
+  if (asgiref_scope_get_kind (scope) == ASGIREF_SCOPE_WEBSOCKET &&
+      strcmp (asgiref_scope_get_path (scope), "/ws") == 0)
+    {
+      ws_next (channel, g_object_ref (task));
+      return;
+    }
+  /* No lifespan (the server serves it all the same), and no other
+   * WebSocket (returning without accepting denies it: 403). */
   if (asgiref_scope_get_kind (scope) != ASGIREF_SCOPE_HTTP)
     {
       g_task_return_boolean (task, TRUE);

@@ -80,6 +80,29 @@ def test_demo_pages(demo):
     assert get(demo.url + 'nothing')[0] == 404
 
 
+def test_demo_websocket_echo(demo):
+    websockets = pytest.importorskip('websockets')
+    import asyncio
+
+    async def talk():
+        uri = demo.url.replace('http://', 'ws://') + 'ws'
+        async with websockets.connect(uri, open_timeout=GUARD) as socket:
+            await socket.send('hello')
+            got = await asyncio.wait_for(socket.recv(), GUARD)
+            await socket.close(code=4001)
+        return got
+
+    assert asyncio.run(talk()) == 'echo: hello'
+
+    async def refused():
+        uri = demo.url.replace('http://', 'ws://') + 'elsewhere'
+        with pytest.raises(websockets.exceptions.InvalidStatusCode) as raised:
+            await websockets.connect(uri, open_timeout=GUARD)
+        return raised.value.status_code
+
+    assert asyncio.run(refused()) == 403
+
+
 def test_stop_waits_for_running_requests(demo):
     port = int(demo.url.rstrip('/').rsplit(':', 1)[1])
     with socket.create_connection(('127.0.0.1', port), GUARD) as client:
