@@ -183,4 +183,43 @@ test('a message refused in JS reaches the server even when the app ignores it', 
     assert(logged[0].includes('status'), logged[0]);
 });
 
+Gio._promisify(Soup.Session.prototype, 'websocket_connect_async', 'websocket_connect_finish');
+
+test('a JS application serves a WebSocket', () => {
+    let disconnected = null;
+    const echo = application(async (scope, {receive, send}) => {
+        if (scope.type !== 'websocket')
+            return;
+        for (;;) {
+            const message = await receive();
+            if (message.type === 'websocket.connect') {
+                await send({type: 'websocket.accept'});
+            } else if (message.type === 'websocket.receive') {
+                await send({type: 'websocket.send', text: `echo: ${message.text}`});
+            } else {
+                disconnected = message.code;
+                return;
+            }
+        }
+    });
+    inLoop(async () => {
+        const server = Asgiref.Server.new(echo);
+        server.listen_local(0);
+        const session = new Soup.Session();
+        const msg = Soup.Message.new('GET', `ws://127.0.0.1:${server.get_port()}/ws`);
+        const ws = await session.websocket_connect_async(msg, null, null, GLib.PRIORITY_DEFAULT, null);
+        const reply = await new Promise(resolve => {
+            ws.connect('message', (_ws, _type, data) => resolve(decoder.decode(data.toArray())));
+            ws.send_text('hi');
+        });
+        assertEqual(reply, 'echo: hi');
+        await new Promise(resolve => {
+            ws.connect('closed', () => resolve());
+            ws.close(4003, 'bye');
+        });
+        await server.stop_async(null);
+    });
+    assertEqual(disconnected, 4003);
+});
+
 run('server');

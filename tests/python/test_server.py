@@ -4,6 +4,8 @@ with libsoup's client on the same main loop: the scope of a request (read
 as asgiref's dict), a streamed request body, lifespan, and context
 isolation between requests. The application sends and receives dicts."""
 
+import time
+
 import gi
 
 gi.require_version('Soup', '3.0')
@@ -211,3 +213,65 @@ def test_mistakes_reach_the_log_with_their_reason(loop):
     finally:
         GLib.log_remove_handler('Asgiref', handler)
         GLib.log_set_always_fatal(old_mask)
+
+
+class Echo(GObject.Object, Asgiref.Application):
+    """A WebSocket application: accepts, answers each text with 'echo: '
+    and the text, and records the code it was disconnected with."""
+
+    def __init__(self):
+        super().__init__()
+        self.disconnected = None
+
+    def do_call(self, scope, channel, task):
+        if scope.to_dict()['type'] != 'websocket':
+            task.return_boolean(True)
+            return
+
+        def received(channel, result):
+            message = channel.receive_finish(result).to_dict()
+            if message['type'] == 'websocket.connect':
+                channel.send_async({'type': 'websocket.accept', 'subprotocol': 'chat'}, None, None)
+            elif message['type'] == 'websocket.receive':
+                channel.send_async({'type': 'websocket.send', 'text': 'echo: ' + message['text']},
+                                   None, None)
+            else:
+                self.disconnected = message['code']
+                task.return_boolean(True)
+                return
+            channel.receive_async(None, received)
+
+        channel.receive_async(None, received)
+
+
+def test_python_websocket_application(loop):
+    app = Echo()
+    server, base = serve(app)
+    session = Soup.Session()
+    msg = Soup.Message.new('GET', base.replace('http://', 'ws://') + '/ws')
+    result = finish(loop, lambda cb: session.websocket_connect_async(
+        msg, None, ['chat'], GLib.PRIORITY_DEFAULT, None, cb))
+    ws = session.websocket_connect_finish(result)
+    assert ws.get_protocol() == 'chat'
+
+    got = []
+
+    def on_message(ws, kind, data):
+        got.append(data.get_data().decode())
+        loop.quit()
+
+    ws.connect('message', loop.check(on_message))
+    ws.send_text('hi')
+    loop.run()
+    assert got == ['echo: hi']
+
+    ws.close(4002, 'bye')
+    # Woken every 100 ms, so that the guard is checked even with no event.
+    wake = GLib.timeout_add(100, lambda: GLib.SOURCE_CONTINUE)
+    deadline = time.monotonic() + 10
+    while app.disconnected is None:
+        assert time.monotonic() < deadline, 'no websocket.disconnect'
+        GLib.MainContext.default().iteration(True)
+    GLib.source_remove(wake)
+    assert app.disconnected == 4002
+    stop(loop, server)
