@@ -43,6 +43,7 @@ struct _AsgirefWebsocketExchange
   gboolean accepted;
   gboolean disconnect_put;
   gboolean instance_done;
+  gboolean failed;               /* the instance ended with an error */
   gboolean connection_done;      /* closed, or never to be */
   gboolean reported;             /* done was called */
 };
@@ -346,6 +347,21 @@ accept (AsgirefWebsocketExchange *self,
   soup_server_message_unpause (self->msg);
 }
 
+/* The instance ended, and everything it sent went to libsoup. */
+static void
+conclude (AsgirefWebsocketExchange *self)
+{
+  if (self->ws != NULL &&
+      soup_websocket_connection_get_state (self->ws) == SOUP_WEBSOCKET_STATE_OPEN)
+    /* ASGI: a server closes what the application left open. */
+    soup_websocket_connection_close (self->ws,
+                                     self->failed ? SOUP_WEBSOCKET_CLOSE_SERVER_ERROR
+                                                  : SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+  else if (self->msg != NULL && !self->answered)
+    /* Returned without accepting: 403, as ASGI says; a failure: 500. */
+    answer_http (self, self->failed ? SOUP_STATUS_INTERNAL_SERVER_ERROR : SOUP_STATUS_FORBIDDEN);
+}
+
 /* The channel's sink: each message the application sent. */
 static gboolean
 on_output (AsgirefMessage *message,
@@ -355,6 +371,7 @@ on_output (AsgirefMessage *message,
 
   if (message == NULL)
     {
+      conclude (self);
       exchange_unref (self);   /* the sink's */
       return FALSE;
     }
@@ -451,17 +468,10 @@ on_instance_done (GError   *error,
   if (why != NULL && !quiet)
     g_log (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, _("ASGI application error on %s %s: %s"),
            "WEBSOCKET", scope->path, why);
+  self->failed = why != NULL;
 
-  if (self->ws != NULL &&
-      soup_websocket_connection_get_state (self->ws) == SOUP_WEBSOCKET_STATE_OPEN)
-    /* ASGI: a server closes what the application left open. */
-    soup_websocket_connection_close (self->ws,
-                                     why != NULL ? SOUP_WEBSOCKET_CLOSE_SERVER_ERROR
-                                                 : SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
-  else if (self->msg != NULL && !self->answered)
-    /* Returned without accepting: 403, as ASGI says; a failure: 500. */
-    answer_http (self, why != NULL ? SOUP_STATUS_INTERNAL_SERVER_ERROR : SOUP_STATUS_FORBIDDEN);
-
+  /* The sink learns of the end once it got what was sent before, and
+   * concludes there: closing now could overtake the last messages. */
   _asgiref_channel_end_output (self->channel);
   maybe_done (self);
   exchange_unref (self);   /* the instance's */

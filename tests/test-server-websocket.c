@@ -13,7 +13,8 @@
 
 /* ws_app: what it does depends on the path:
  *   /echo       accepts (with "chat" when offered), sends back what it
- *               receives; the text "close" makes it close with 4000 "bye"
+ *               receives; the text "close" makes it close with 4000 "bye",
+ *               the text "last" makes it send a last word and return
  *   /deny       closes before accepting: 403
  *   /deny-body  answers with its own 401 and a body
  *   /return     returns without accepting: 403
@@ -76,6 +77,14 @@ on_ws_received (GObject      *source,
       return;
 
     case ASGIREF_MESSAGE_WEBSOCKET_RECEIVE:
+      if (g_strcmp0 (asgiref_message_get_text (message), "last") == 0)
+        {
+          /* A last word, and return: the server closes after it. */
+          test_channel_send (channel, asgiref_message_new_websocket_send (NULL, "the last word"),
+                             NULL, NULL, NULL);
+          g_task_return_boolean (task, TRUE);
+          return;
+        }
       if (g_strcmp0 (asgiref_message_get_text (message), "close") == 0)
         test_channel_send (channel, asgiref_message_new_websocket_close (4000, "bye"), NULL, NULL, NULL);
       else
@@ -297,6 +306,32 @@ test_application_closes_with_its_code_and_reason (void)
   fixture_clear (&f);
 }
 
+/* An application that sends, then returns: its message goes out before
+ * the server's close (1000). */
+static void
+test_last_message_goes_out_before_the_close (void)
+{
+  g_autoptr(SoupWebsocketConnection) ws = NULL;
+  g_autoptr(GError) error = NULL;
+  Received received = { 0 };
+  Fixture f;
+
+  fixture_init (&f, ws_app);
+  ws = ws_connect (&f, "/echo", NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_signal_connect (ws, "message", G_CALLBACK (on_client_message), &received);
+  g_signal_connect (ws, "closed", G_CALLBACK (on_client_closed), &received);
+  soup_websocket_connection_send_text (ws, "last");
+  wait_for_close (&received);
+  g_assert_nonnull (received.data);
+  assert_body (received.data, "the last word");
+  g_assert_cmpint (soup_websocket_connection_get_close_code (ws), ==, SOUP_WEBSOCKET_CLOSE_NORMAL);
+  g_clear_pointer (&received.data, g_bytes_unref);
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
 /* Closed before accepting, or returned without: 403. The denial response
  * extension: the application's own status and body. */
 static void
@@ -398,6 +433,8 @@ main (int   argc,
                    test_accepted_connection_echoes_both_kinds_of_frames);
   g_test_add_func ("/Asgiref/Server/WebSocket/application-closes-with-its-code-and-reason",
                    test_application_closes_with_its_code_and_reason);
+  g_test_add_func ("/Asgiref/Server/WebSocket/last-message-goes-out-before-the-close",
+                   test_last_message_goes_out_before_the_close);
   g_test_add_func ("/Asgiref/Server/WebSocket/denied-connections-get-an-http-answer",
                    test_denied_connections_get_an_http_answer);
   g_test_add_func ("/Asgiref/Server/WebSocket/stop-closes-websockets-going-away",
