@@ -44,6 +44,7 @@ struct _AsgirefWebsocketExchange
   gboolean disconnect_put;
   gboolean instance_done;
   gboolean failed;               /* the instance ended with an error */
+  gboolean sink_held;            /* messages wait for the connection */
   gboolean connection_done;      /* closed, or never to be */
   gboolean reported;             /* done was called */
 };
@@ -214,6 +215,29 @@ scope_from_message (SoupServerMessage  *msg,
 
 /* ---- The connection, once accepted -------------------------------------- */
 
+static gboolean
+on_sink_released (gpointer data)
+{
+  AsgirefWebsocketExchange *self = data;
+
+  _asgiref_channel_sink_ready (self->channel);
+  exchange_unref (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* The messages after websocket.accept waited for the connection, which
+ * exists now (or never will: then they go nowhere, and their sends
+ * complete all the same). From an idle: this is called from inside
+ * libsoup's writing. */
+static void
+release_sink (AsgirefWebsocketExchange *self)
+{
+  if (!self->sink_held)
+    return;
+  self->sink_held = FALSE;
+  g_idle_add_full (G_PRIORITY_HIGH, on_sink_released, exchange_ref (self), NULL);
+}
+
 static void
 on_ws_message (SoupWebsocketConnection *ws,
                SoupWebsocketDataType    type,
@@ -291,6 +315,7 @@ on_handshake_written (SoupServerMessage *msg,
   g_signal_connect (self->ws, "message", G_CALLBACK (on_ws_message), self);
   g_signal_connect (self->ws, "error", G_CALLBACK (on_ws_error), self);
   g_signal_connect (self->ws, "closed", G_CALLBACK (on_ws_closed), exchange_ref (self));
+  release_sink (self);
   g_clear_object (&self->msg);
   exchange_unref (self);   /* the request's */
 }
@@ -380,7 +405,16 @@ on_output (AsgirefMessage *message,
     {
     case ASGIREF_MESSAGE_WEBSOCKET_ACCEPT:
       if (self->msg != NULL && !self->answered)
-        accept (self, message);
+        {
+          accept (self, message);
+          /* What the application sends next needs the connection, which
+           * exists once libsoup wrote the handshake's answer. */
+          if (self->accepted)
+            {
+              self->sink_held = TRUE;
+              return FALSE;
+            }
+        }
       break;
 
     case ASGIREF_MESSAGE_WEBSOCKET_CLOSE:
@@ -499,6 +533,7 @@ on_request_finished (SoupServerMessage *msg,
   g_signal_handlers_disconnect_by_data (msg, self);
   if (self->accepted && self->ws != NULL)
     return;
+  release_sink (self);
   put_disconnect (self, 1006);
   g_clear_object (&self->msg);
   self->connection_done = TRUE;

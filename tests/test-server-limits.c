@@ -407,17 +407,17 @@ test_http_1_0_gets_no_chunked_body (void)
   fixture_clear (&f);
 }
 
+static gboolean
+not_gated (gpointer data)
+{
+  return ((Fixture *) data)->log.paused_task == NULL;
+}
+
 /* Runs the main context until gated_app holds a request. */
 static void
 wait_until_gated (Fixture *f)
 {
-  gint64 give_up = g_get_monotonic_time () + TEST_GUARD_SECONDS * G_USEC_PER_SEC;
-
-  while (f->log.paused_task == NULL)
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, give_up);
-      g_main_context_iteration (NULL, TRUE);
-    }
+  iterate_while (not_gated, f, "the application to hold a request");
 }
 
 /* At max-instances, a request is answered 503 with Retry-After and no

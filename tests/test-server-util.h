@@ -360,3 +360,24 @@ raw_read_response (GInputStream  *input,
   *body = g_strndup (pending->str + head_size + 2, body_size);
   g_string_erase (pending, 0, head_size + 2 + body_size);
 }
+
+/* Iterates the thread-default main context while @pending (@data) says
+ * so; fails the test, naming @what, after TEST_GUARD_SECONDS (a guard
+ * source wakes the loop, so that a wait with nothing happening ends). */
+static inline void
+iterate_while (gboolean   (*pending) (gpointer data),
+               gpointer     data,
+               const char  *what)
+{
+  gboolean timed_out = FALSE;
+  GSource *guard = g_timeout_source_new_seconds (TEST_GUARD_SECONDS);
+
+  g_source_set_callback (guard, test_guard_flag_cb, &timed_out, NULL);
+  g_source_attach (guard, NULL);
+  while (pending (data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_destroy (guard);
+  g_source_unref (guard);
+  if (timed_out)
+    g_error ("timed out after %d s waiting for %s", TEST_GUARD_SECONDS, what);
+}

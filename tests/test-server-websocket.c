@@ -15,6 +15,7 @@
  *   /echo       accepts (with "chat" when offered), sends back what it
  *               receives; the text "close" makes it close with 4000 "bye",
  *               the text "last" makes it send a last word and return
+ *   /greet      accepts and sends "welcome" at once, then echoes
  *   /deny       closes before accepting: 403
  *   /deny-body  answers with its own 401 and a body
  *   /return     returns without accepting: 403
@@ -49,7 +50,13 @@ on_ws_received (GObject      *source,
   switch (asgiref_message_get_kind (message))
     {
     case ASGIREF_MESSAGE_WEBSOCKET_CONNECT:
-      if (g_str_equal (path, "/echo"))
+      if (g_str_equal (path, "/greet"))
+        {
+          /* Sent at once, before the handshake's answer was written. */
+          test_channel_send (channel, asgiref_message_new_websocket_accept (NULL, NULL), NULL, NULL, NULL);
+          test_channel_send (channel, asgiref_message_new_websocket_send (NULL, "welcome"), NULL, NULL, NULL);
+        }
+      else if (g_str_equal (path, "/echo"))
         {
           g_auto(GStrv) offered = asgiref_scope_get_subprotocols (log->scope);
 
@@ -186,40 +193,40 @@ on_client_closed (SoupWebsocketConnection *ws,
   ((Received *) data)->closed = TRUE;
 }
 
+static gboolean
+no_message (gpointer data)
+{
+  return ((Received *) data)->data == NULL;
+}
+
+static gboolean
+not_closed (gpointer data)
+{
+  return !((Received *) data)->closed;
+}
+
+static gboolean
+no_disconnect (gpointer data)
+{
+  return ((Fixture *) data)->log.got_disconnect == 0;
+}
+
 static void
 wait_for_message (Received *received)
 {
-  gint64 give_up = g_get_monotonic_time () + TEST_GUARD_SECONDS * G_USEC_PER_SEC;
-
-  while (received->data == NULL)
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, give_up);
-      g_main_context_iteration (NULL, TRUE);
-    }
+  iterate_while (no_message, received, "a message");
 }
 
 static void
 wait_for_close (Received *received)
 {
-  gint64 give_up = g_get_monotonic_time () + TEST_GUARD_SECONDS * G_USEC_PER_SEC;
-
-  while (!received->closed)
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, give_up);
-      g_main_context_iteration (NULL, TRUE);
-    }
+  iterate_while (not_closed, received, "the close");
 }
 
 static void
 wait_for_disconnect (Fixture *f)
 {
-  gint64 give_up = g_get_monotonic_time () + TEST_GUARD_SECONDS * G_USEC_PER_SEC;
-
-  while (f->log.got_disconnect == 0)
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, give_up);
-      g_main_context_iteration (NULL, TRUE);
-    }
+  iterate_while (no_disconnect, f, "websocket.disconnect");
 }
 
 /* }}} */
@@ -300,6 +307,30 @@ test_application_closes_with_its_code_and_reason (void)
   wait_for_close (&received);
   g_assert_cmpint (soup_websocket_connection_get_close_code (ws), ==, 4000);
   g_assert_cmpstr (soup_websocket_connection_get_close_data (ws), ==, "bye");
+  wait_for_disconnect (&f);
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+/* Messages sent right after accepting, before the handshake's answer was
+ * written, wait for the connection rather than go nowhere. */
+static void
+test_messages_right_after_accepting_arrive (void)
+{
+  g_autoptr(SoupWebsocketConnection) ws = NULL;
+  g_autoptr(GError) error = NULL;
+  Received received = { 0 };
+  Fixture f;
+
+  fixture_init (&f, ws_app);
+  ws = ws_connect (&f, "/greet", NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_signal_connect (ws, "message", G_CALLBACK (on_client_message), &received);
+  wait_for_message (&received);
+  assert_body (received.data, "welcome");
+  g_clear_pointer (&received.data, g_bytes_unref);
+  soup_websocket_connection_close (ws, 1000, NULL);
   wait_for_disconnect (&f);
 
   fixture_stop (&f);
@@ -433,6 +464,8 @@ main (int   argc,
                    test_accepted_connection_echoes_both_kinds_of_frames);
   g_test_add_func ("/Asgiref/Server/WebSocket/application-closes-with-its-code-and-reason",
                    test_application_closes_with_its_code_and_reason);
+  g_test_add_func ("/Asgiref/Server/WebSocket/messages-right-after-accepting-arrive",
+                   test_messages_right_after_accepting_arrive);
   g_test_add_func ("/Asgiref/Server/WebSocket/last-message-goes-out-before-the-close",
                    test_last_message_goes_out_before_the_close);
   g_test_add_func ("/Asgiref/Server/WebSocket/denied-connections-get-an-http-answer",
