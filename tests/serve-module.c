@@ -29,6 +29,8 @@ module_app (AsgirefScope   *scope,
 {
   g_autofree char *text = NULL;
   g_autoptr(GBytes) body = NULL;
+  g_autoptr(AsgirefMessage) start = NULL;
+  g_autoptr(AsgirefMessage) whole = NULL;
 
   if (asgiref_scope_get_kind (scope) != ASGIREF_SCOPE_HTTP)
     {
@@ -37,10 +39,10 @@ module_app (AsgirefScope   *scope,
     }
   text = g_strdup_printf ("from the module %s", asgiref_scope_get_path (scope));
   body = g_bytes_new (text, strlen (text));
-  asgiref_channel_send_async (channel, asgiref_message_new_http_response_start (200, NULL, FALSE),
-                              NULL, NULL, NULL);
-  asgiref_channel_send_async (channel, asgiref_message_new_http_response_body (body, FALSE),
-                              NULL, on_sent, g_object_ref (task));
+  start = asgiref_message_new_http_response_start (200, NULL, FALSE);
+  whole = asgiref_message_new_http_response_body (body, FALSE);
+  asgiref_channel_send_async (channel, start, NULL, NULL, NULL);
+  asgiref_channel_send_async (channel, whole, NULL, on_sent, g_object_ref (task));
 }
 
 G_MODULE_EXPORT AsgirefApplication *test_serve_application (GError **error);

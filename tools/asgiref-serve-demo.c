@@ -93,10 +93,11 @@ respond (AsgirefChannel *channel,
   const char *values[] = { content_type, NULL };
   g_autoptr(AsgirefHeaders) headers = asgiref_headers_new (names, values, NULL);
 
-  asgiref_channel_send_async (channel, asgiref_message_new_http_response_start (status, headers, FALSE),
-                              NULL, NULL, NULL);
-  asgiref_channel_send_async (channel, asgiref_message_new_http_response_body (body, FALSE),
-                              g_task_get_cancellable (task), on_sent_last, g_object_ref (task));
+  g_autoptr(AsgirefMessage) start = asgiref_message_new_http_response_start (status, headers, FALSE);
+  g_autoptr(AsgirefMessage) whole = asgiref_message_new_http_response_body (body, FALSE);
+
+  asgiref_channel_send_async (channel, start, NULL, NULL, NULL);
+  asgiref_channel_send_async (channel, whole, g_task_get_cancellable (task), on_sent_last, g_object_ref (task));
 }
 
 static void
@@ -165,13 +166,14 @@ stream_next (Stream *stream)
 {
   g_autofree char *text = NULL;
   g_autoptr(GBytes) line = NULL;
+  g_autoptr(AsgirefMessage) message = NULL;
 
   stream->line++;
   text = g_strdup_printf ("line %u of %u\n", stream->line, STREAM_LINES);
   line = g_bytes_new (text, strlen (text));
-  asgiref_channel_send_async (stream->channel,
-                              asgiref_message_new_http_response_body (line, stream->line < STREAM_LINES),
-                              g_task_get_cancellable (stream->task), on_stream_sent, stream);
+  message = asgiref_message_new_http_response_body (line, stream->line < STREAM_LINES);
+  asgiref_channel_send_async (stream->channel, message, g_task_get_cancellable (stream->task),
+                              on_stream_sent, stream);
 }
 
 static void
@@ -181,12 +183,12 @@ serve_stream (AsgirefChannel *channel,
   const char *names[] = { "content-type", NULL };
   const char *values[] = { "text/plain; charset=utf-8", NULL };
   g_autoptr(AsgirefHeaders) headers = asgiref_headers_new (names, values, NULL);
+  g_autoptr(AsgirefMessage) start = asgiref_message_new_http_response_start (200, headers, FALSE);
   Stream *stream = g_new0 (Stream, 1);
 
   stream->channel = g_object_ref (channel);
   stream->task = g_object_ref (task);
-  asgiref_channel_send_async (channel, asgiref_message_new_http_response_start (200, headers, FALSE),
-                              NULL, NULL, NULL);
+  asgiref_channel_send_async (channel, start, NULL, NULL, NULL);
   stream_next (stream);
 }
 
@@ -292,16 +294,19 @@ on_ws_received (GObject      *source,
   switch (asgiref_message_get_kind (message))
     {
     case ASGIREF_MESSAGE_WEBSOCKET_CONNECT:
-      asgiref_channel_send_async (channel, asgiref_message_new_websocket_accept (NULL, NULL),
-                                  NULL, NULL, NULL);
+      {
+        g_autoptr(AsgirefMessage) accept = asgiref_message_new_websocket_accept (NULL, NULL);
+
+        asgiref_channel_send_async (channel, accept, NULL, NULL, NULL);
+      }
       break;
     case ASGIREF_MESSAGE_WEBSOCKET_RECEIVE:
       if (asgiref_message_get_text (message) != NULL)
         {
           g_autofree char *echo = g_strconcat ("echo: ", asgiref_message_get_text (message), NULL);
+          g_autoptr(AsgirefMessage) reply = asgiref_message_new_websocket_send (NULL, echo);
 
-          asgiref_channel_send_async (channel, asgiref_message_new_websocket_send (NULL, echo),
-                                      NULL, NULL, NULL);
+          asgiref_channel_send_async (channel, reply, NULL, NULL, NULL);
         }
       break;
     case ASGIREF_MESSAGE_WEBSOCKET_DISCONNECT:
