@@ -30,6 +30,9 @@ struct _AsgirefWebsocketExchange
   AsgirefChannel *channel;
   GCancellable *cancellable;
   SoupWebsocketConnection *ws;   /* once accepted */
+  AsgirefConnection *connection; /* under ws, while it is open; nullable */
+  guint64 frames_end;            /* where the last frame sent ends, in the
+                                  * connection's written bytes */
   guint64 max_message_size;      /* 0: libsoup's own */
   AsgirefHttpExchangeDone done;
   gpointer done_data;
@@ -273,12 +276,37 @@ on_ws_error (SoupWebsocketConnection *ws,
     self->error_code = (gushort) error->code;
 }
 
+/* From inside libsoup's writing (release_sink() goes through an idle). */
+static void
+on_written (AsgirefConnection *connection,
+            guint64            written,
+            gpointer           data)
+{
+  AsgirefWebsocketExchange *self = data;
+
+  if (written >= self->frames_end)
+    release_sink (self);
+}
+
+/* The bytes a frame with @size bytes of payload takes from the server: a
+ * two-byte header, the longer length, no mask (RFC 6455, 5.2). */
+static guint64
+frame_size (gsize size)
+{
+  return 2 + (size < 126 ? 0 : size <= G_MAXUINT16 ? 2 : 8) + (guint64) size;
+}
+
 static void
 on_ws_closed (SoupWebsocketConnection *ws,
               gpointer                 data)
 {
   AsgirefWebsocketExchange *self = data;
   gushort code = soup_websocket_connection_get_close_code (ws);
+
+  if (self->connection != NULL)
+    _asgiref_connection_watch_written (g_steal_pointer (&self->connection), NULL, NULL);
+  /* What was not written never will be: the sends go on, and fail. */
+  release_sink (self);
 
   /* The client's code; else the error's; else 1006: no close frame. */
   if (code == 0)
@@ -312,6 +340,11 @@ on_handshake_written (SoupServerMessage *msg,
                                             NULL);
   if (self->max_message_size != 0)
     soup_websocket_connection_set_max_incoming_payload_size (self->ws, self->max_message_size);
+  if (connection != NULL)
+    {
+      self->connection = connection;
+      self->frames_end = _asgiref_connection_watch_written (connection, on_written, self);
+    }
   g_signal_connect (self->ws, "message", G_CALLBACK (on_ws_message), self);
   g_signal_connect (self->ws, "error", G_CALLBACK (on_ws_error), self);
   g_signal_connect (self->ws, "closed", G_CALLBACK (on_ws_closed), exchange_ref (self));
@@ -430,9 +463,24 @@ on_output (AsgirefMessage *message,
           soup_websocket_connection_get_state (self->ws) == SOUP_WEBSOCKET_STATE_OPEN)
         {
           if (message->body != NULL)
-            soup_websocket_connection_send_message (self->ws, SOUP_WEBSOCKET_DATA_BINARY, message->body);
+            {
+              self->frames_end += frame_size (g_bytes_get_size (message->body));
+              soup_websocket_connection_send_message (self->ws, SOUP_WEBSOCKET_DATA_BINARY, message->body);
+            }
           else
-            soup_websocket_connection_send_text (self->ws, asgiref_message_get_text (message));
+            {
+              self->frames_end += frame_size (strlen (asgiref_message_get_text (message)));
+              soup_websocket_connection_send_text (self->ws, asgiref_message_get_text (message));
+            }
+          /* Back-pressure: the next message waits until this frame was
+           * written (the control frames libsoup adds only make it come
+           * sooner). */
+          if (self->connection != NULL &&
+              _asgiref_connection_watch_written (self->connection, on_written, self) < self->frames_end)
+            {
+              self->sink_held = TRUE;
+              return FALSE;
+            }
         }
       break;
 

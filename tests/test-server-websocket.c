@@ -141,6 +141,61 @@ ws_app (AsgirefScope   *scope,
   ws_receive (channel, g_object_ref (task));
 }
 
+/* flood_app: accepts, then sends FLOOD_MESSAGES binary messages of 1 MiB,
+ * each once the one before completed, counting completions in
+ * log->requests. */
+#define FLOOD_MESSAGES 64
+#define FLOOD_SIZE (1024 * 1024)
+
+static void flood_next (AsgirefChannel *channel,
+                        GTask          *task);
+
+static void
+on_flood_sent (GObject      *source,
+               GAsyncResult *result,
+               gpointer      data)
+{
+  g_autoptr(GTask) task = data;
+  AppLog *log = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (asgiref_channel_send_finish (ASGIREF_CHANNEL (source), result, &error));
+  g_assert_no_error (error);
+  if (++log->requests == FLOOD_MESSAGES)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  flood_next (ASGIREF_CHANNEL (source), g_steal_pointer (&task));
+}
+
+static void
+flood_next (AsgirefChannel *channel,
+            GTask          *task)
+{
+  g_autoptr(GBytes) chunk = g_bytes_new_take (g_malloc0 (FLOOD_SIZE), FLOOD_SIZE);
+  g_autoptr(AsgirefMessage) message = asgiref_message_new_websocket_send (chunk, NULL);
+
+  asgiref_channel_send_async (channel, message, NULL, on_flood_sent, task);
+}
+
+static void
+flood_app (AsgirefScope   *scope,
+           AsgirefChannel *channel,
+           GTask          *task,
+           gpointer        data)
+{
+  if (asgiref_scope_get_kind (scope) != ASGIREF_SCOPE_WEBSOCKET)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  g_task_set_task_data (task, data, NULL);
+  /* websocket.connect is waiting: accepting does not need to read it. */
+  test_channel_send (channel, asgiref_message_new_websocket_accept (NULL, NULL), NULL, NULL, NULL);
+  flood_next (channel, g_object_ref (task));
+}
+
 /* }}} */
 
 /* {{{ The client */
@@ -452,6 +507,59 @@ test_stop_closes_websockets_going_away (void)
   fixture_clear (&f);
 }
 
+/* A send completes once its frame was written: a client that does not
+ * read holds the application back, rather than fill the server's memory
+ * with queued frames. */
+static void
+test_sends_wait_for_their_frame_to_be_written (void)
+{
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GString) got = g_string_new (NULL);
+  g_autofree guint8 *buffer = g_malloc (FLOOD_SIZE);
+  GInputStream *input;
+  guint64 read = 0;
+  Fixture f;
+
+  fixture_init (&f, flood_app);
+  connection = raw_connect (&f);
+  input = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+  raw_send (connection, "GET /flood HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                        "Sec-WebSocket-Version: 13\r\n\r\n");
+  while (strstr (got->str, "\r\n\r\n") == NULL)
+    g_assert_cmpint (read_some (input, got), >, 0);
+  g_assert_true (g_str_has_prefix (got->str, "HTTP/1.1 101 "));
+
+  /* The client reads nothing: the sends stop once the socket is full. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_test_message ("sends completed while the client did not read: %u", f.log.requests);
+  g_assert_cmpuint (f.log.requests, <, FLOOD_MESSAGES / 2);
+
+  /* It reads: every send completes. */
+  while (f.log.requests < FLOOD_MESSAGES || read < (guint64) FLOOD_MESSAGES * FLOOD_SIZE)
+    {
+      g_autoptr(GAsyncResult) result = NULL;
+      g_autoptr(GError) error = NULL;
+      gssize n;
+
+      g_input_stream_read_async (input, buffer, FLOOD_SIZE, G_PRIORITY_DEFAULT, NULL,
+                                 test_store_result, &result);
+      test_wait_for_result (&result);
+      n = g_input_stream_read_finish (input, result, &error);
+      g_assert_no_error (error);
+      if (n == 0)
+        g_test_message ("EOF after %" G_GUINT64_FORMAT " bytes, %u sends", read, f.log.requests);
+      g_assert_cmpint (n, >, 0);
+      read += (guint64) n;
+    }
+  /* Rather than answer the server's close: libsoup would wait 5 s. */
+  g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
 /* }}} */
 
 int
@@ -472,6 +580,8 @@ main (int   argc,
                    test_denied_connections_get_an_http_answer);
   g_test_add_func ("/Asgiref/Server/WebSocket/stop-closes-websockets-going-away",
                    test_stop_closes_websockets_going_away);
+  g_test_add_func ("/Asgiref/Server/WebSocket/sends-wait-for-their-frame-to-be-written",
+                   test_sends_wait_for_their_frame_to_be_written);
   g_test_add_func ("/Asgiref/Server/WebSocket/too-large-a-message-closes-the-connection",
                    test_too_large_a_message_closes_the_connection);
 
