@@ -4,12 +4,12 @@
 #include <string.h>
 
 #include "asgiref-application-private.h"
-#include "asgiref-error.h"
-#include "asgiref-scope-builder.h"
 #include "asgiref-channel-private.h"
 #include "asgiref-connection-private.h"
+#include "asgiref-error.h"
 #include "asgiref-i18n-private.h"
 #include "asgiref-message-private.h"
+#include "asgiref-scope-builder.h"
 #include "asgiref-scope-private.h"
 #include "asgiref-websocket-exchange-private.h"
 
@@ -47,7 +47,8 @@ struct _AsgirefWebsocketExchange
   gboolean disconnect_put;
   gboolean instance_done;
   gboolean failed;               /* the instance ended with an error */
-  gboolean sink_held;            /* messages wait for the connection */
+  gboolean sink_held;            /* the next messages wait: for the
+                                  * connection, or for a frame's writing */
   gboolean connection_done;      /* closed, or never to be */
   gboolean reported;             /* done was called */
 };
