@@ -33,11 +33,6 @@ G_BEGIN_DECLS
 #define ASGIREF_TYPE_CONNECTION (_asgiref_connection_get_type ())
 G_DECLARE_FINAL_TYPE (AsgirefConnection, _asgiref_connection, ASGIREF, CONNECTION, GIOStream)
 
-/* Bytes went out: @written in all, since the connection began. */
-typedef void (*AsgirefConnectionWrote)  (AsgirefConnection *connection,
-                                         guint64            written,
-                                         gpointer           user_data);
-
 /* Called once, when libsoup (or anyone) closed the connection. */
 typedef void (*AsgirefConnectionClosed) (AsgirefConnection *connection,
                                          gpointer           user_data);
@@ -71,13 +66,6 @@ gboolean           _asgiref_connection_is_tls       (AsgirefConnection       *se
  * ended before the headers did: the request is not one the client sent in
  * full, and must not be served. */
 gboolean           _asgiref_connection_headers_read (AsgirefConnection       *self);
-
-/* Calls @wrote (NULL: no more) each time bytes went out; returns how many
- * went out so far. For a WebSocket's sends, which complete once their
- * frame was written: libsoup 3.2 says nothing of its writes. */
-guint64            _asgiref_connection_watch_written (AsgirefConnection      *self,
-                                                      AsgirefConnectionWrote  wrote,
-                                                      gpointer                data);
 
 /* A WebSocket took the connection over: what follows is frames, whose
  * bytes are not checked as requests. */

@@ -19,10 +19,6 @@ struct _AsgirefConnection
   GIOStream *base;               /* the socket's connection, or TLS over it */
   GSocket *socket;
   GInputStream *input;           /* AsgirefConnectionInput */
-  GOutputStream *output;         /* AsgirefConnectionOutput */
-  guint64 written;               /* bytes, in all */
-  AsgirefConnectionWrote wrote;
-  gpointer wrote_data;
   GSocketAddress *remote;        /* its qdata points back here */
   AsgirefRequestFraming framing;
 
@@ -219,122 +215,6 @@ connection_input_init (AsgirefConnectionInput *self)
 {
 }
 
-/* ---- What libsoup writes ------------------------------------------------ */
-
-/* Counts what goes out, for a WebSocket's sends to complete once their
- * frame was written (libsoup 3.2 says nothing of its writes). */
-static gssize
-filter_write (AsgirefConnection *self,
-              gssize             n)
-{
-  if (n > 0)
-    {
-      self->written += (guint64) n;
-      if (self->wrote != NULL)
-        self->wrote (self, self->written, self->wrote_data);
-    }
-  return n;
-}
-
-#define ASGIREF_TYPE_CONNECTION_OUTPUT (connection_output_get_type ())
-G_DECLARE_FINAL_TYPE (AsgirefConnectionOutput, connection_output, ASGIREF, CONNECTION_OUTPUT, GFilterOutputStream)
-
-struct _AsgirefConnectionOutput
-{
-  GFilterOutputStream parent_instance;
-  AsgirefConnection *connection;  /* owns this stream */
-};
-
-static void connection_output_pollable_init (GPollableOutputStreamInterface *iface);
-
-G_DEFINE_FINAL_TYPE_WITH_CODE (AsgirefConnectionOutput, connection_output, G_TYPE_FILTER_OUTPUT_STREAM,
-                               G_IMPLEMENT_INTERFACE (G_TYPE_POLLABLE_OUTPUT_STREAM,
-                                                      connection_output_pollable_init))
-
-static GPollableOutputStream *
-output_base_of (AsgirefConnectionOutput *self)
-{
-  return G_POLLABLE_OUTPUT_STREAM (g_filter_output_stream_get_base_stream (G_FILTER_OUTPUT_STREAM (self)));
-}
-
-static gssize
-connection_output_write (GOutputStream  *stream,
-                         const void     *buffer,
-                         gsize           count,
-                         GCancellable   *cancellable,
-                         GError        **error)
-{
-  AsgirefConnectionOutput *self = ASGIREF_CONNECTION_OUTPUT (stream);
-
-  return filter_write (self->connection,
-                       g_output_stream_write (G_OUTPUT_STREAM (output_base_of (self)), buffer, count,
-                                              cancellable, error));
-}
-
-static gssize
-connection_output_write_nonblocking (GPollableOutputStream  *stream,
-                                     const void             *buffer,
-                                     gsize                   count,
-                                     GError                **error)
-{
-  AsgirefConnectionOutput *self = ASGIREF_CONNECTION_OUTPUT (stream);
-
-  return filter_write (self->connection,
-                       g_pollable_output_stream_write_nonblocking (output_base_of (self), buffer, count,
-                                                                   NULL, error));
-}
-
-static gboolean
-connection_output_flush (GOutputStream  *stream,
-                         GCancellable   *cancellable,
-                         GError        **error)
-{
-  return g_output_stream_flush (G_OUTPUT_STREAM (output_base_of (ASGIREF_CONNECTION_OUTPUT (stream))),
-                                cancellable, error);
-}
-
-static gboolean
-connection_output_can_poll (GPollableOutputStream *stream)
-{
-  return TRUE;
-}
-
-static gboolean
-connection_output_is_writable (GPollableOutputStream *stream)
-{
-  return g_pollable_output_stream_is_writable (output_base_of (ASGIREF_CONNECTION_OUTPUT (stream)));
-}
-
-/* The base stream's own source, as for reading (see there). */
-static GSource *
-connection_output_create_source (GPollableOutputStream *stream,
-                                 GCancellable          *cancellable)
-{
-  return g_pollable_output_stream_create_source (output_base_of (ASGIREF_CONNECTION_OUTPUT (stream)),
-                                                 cancellable);
-}
-
-static void
-connection_output_pollable_init (GPollableOutputStreamInterface *iface)
-{
-  iface->can_poll = connection_output_can_poll;
-  iface->is_writable = connection_output_is_writable;
-  iface->create_source = connection_output_create_source;
-  iface->write_nonblocking = connection_output_write_nonblocking;
-}
-
-static void
-connection_output_class_init (AsgirefConnectionOutputClass *klass)
-{
-  G_OUTPUT_STREAM_CLASS (klass)->write_fn = connection_output_write;
-  G_OUTPUT_STREAM_CLASS (klass)->flush = connection_output_flush;
-}
-
-static void
-connection_output_init (AsgirefConnectionOutput *self)
-{
-}
-
 /* ---- Timeouts ----------------------------------------------------------- */
 
 static gboolean
@@ -454,7 +334,7 @@ connection_get_input_stream (GIOStream *stream)
 static GOutputStream *
 connection_get_output_stream (GIOStream *stream)
 {
-  return ASGIREF_CONNECTION (stream)->output;
+  return g_io_stream_get_output_stream (ASGIREF_CONNECTION (stream)->base);
 }
 
 static gboolean
@@ -530,7 +410,6 @@ asgiref_connection_finalize (GObject *object)
   g_object_set_qdata (G_OBJECT (self->remote), connection_of_address_quark (), NULL);
   g_object_unref (self->remote);
   g_object_unref (self->input);
-  g_object_unref (self->output);
   _asgiref_request_framing_clear (&self->framing);
   g_object_unref (self->socket);
   g_object_unref (self->base);
@@ -568,7 +447,6 @@ _asgiref_connection_new (GIOStream               *base,
 {
   AsgirefConnection *self = g_object_new (ASGIREF_TYPE_CONNECTION, NULL);
   AsgirefConnectionInput *input;
-  AsgirefConnectionOutput *output;
 
   self->base = g_object_ref (base);
   self->socket = g_object_ref (socket);
@@ -586,11 +464,6 @@ _asgiref_connection_new (GIOStream               *base,
                         NULL);
   input->connection = self;
   self->input = G_INPUT_STREAM (input);
-  output = g_object_new (ASGIREF_TYPE_CONNECTION_OUTPUT,
-                         "base-stream", g_io_stream_get_output_stream (base),
-                         NULL);
-  output->connection = self;
-  self->output = G_OUTPUT_STREAM (output);
 
   if (header_timeout != 0 || idle_timeout != 0)
     {
@@ -644,16 +517,6 @@ _asgiref_connection_headers_read (AsgirefConnection *self)
   self->idle = FALSE;
   arm (self, 0);
   return !self->timed_out && !self->ended;
-}
-
-guint64
-_asgiref_connection_watch_written (AsgirefConnection      *self,
-                                   AsgirefConnectionWrote  wrote,
-                                   gpointer                data)
-{
-  self->wrote = wrote;
-  self->wrote_data = data;
-  return self->written;
 }
 
 void

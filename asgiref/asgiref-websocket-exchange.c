@@ -6,6 +6,7 @@
 #include "asgiref-application-private.h"
 #include "asgiref-channel-private.h"
 #include "asgiref-connection-private.h"
+#include "asgiref-counted-stream-private.h"
 #include "asgiref-error.h"
 #include "asgiref-i18n-private.h"
 #include "asgiref-message-private.h"
@@ -30,9 +31,9 @@ struct _AsgirefWebsocketExchange
   AsgirefChannel *channel;
   GCancellable *cancellable;
   SoupWebsocketConnection *ws;   /* once accepted */
-  AsgirefConnection *connection; /* under ws, while it is open; nullable */
+  AsgirefCountedStream *counted; /* ws's, counting what it writes */
   guint64 frames_end;            /* where the last frame sent ends, in the
-                                  * connection's written bytes */
+                                  * bytes written through counted */
   guint64 max_message_size;      /* 0: libsoup's own */
   AsgirefHttpExchangeDone done;
   gpointer done_data;
@@ -68,6 +69,7 @@ exchange_unref (AsgirefWebsocketExchange *self)
 
   g_clear_object (&self->msg);
   g_clear_object (&self->ws);
+  g_clear_object (&self->counted);
   g_clear_object (&self->channel);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->denial_body, g_byte_array_unref);
@@ -279,9 +281,9 @@ on_ws_error (SoupWebsocketConnection *ws,
 
 /* From inside libsoup's writing (release_sink() goes through an idle). */
 static void
-on_written (AsgirefConnection *connection,
-            guint64            written,
-            gpointer           data)
+on_written (AsgirefCountedStream *stream,
+            guint64               written,
+            gpointer              data)
 {
   AsgirefWebsocketExchange *self = data;
 
@@ -304,8 +306,7 @@ on_ws_closed (SoupWebsocketConnection *ws,
   AsgirefWebsocketExchange *self = data;
   gushort code = soup_websocket_connection_get_close_code (ws);
 
-  if (self->connection != NULL)
-    _asgiref_connection_watch_written (g_steal_pointer (&self->connection), NULL, NULL);
+  _asgiref_counted_stream_unwatch (self->counted);
   /* What was not written never will be: the sends go on, and fail. */
   release_sink (self);
 
@@ -326,26 +327,23 @@ on_handshake_written (SoupServerMessage *msg,
   AsgirefWebsocketExchange *self = data;
   AsgirefConnection *connection = _asgiref_connection_of_message (msg);
   SoupMessageHeaders *response_headers = soup_server_message_get_response_headers (msg);
-  g_autoptr(GIOStream) stream = NULL;
+  g_autoptr(GIOStream) stolen = NULL;
 
   /* Stealing ends the request without finishing it ("disconnected"). */
   g_signal_handlers_disconnect_by_data (msg, self);
   /* What follows on the connection is frames, not requests. */
   if (connection != NULL)
     _asgiref_connection_upgraded (connection);
-  stream = soup_server_message_steal_connection (msg);
-  self->ws = soup_websocket_connection_new (stream, soup_server_message_get_uri (msg),
+  stolen = soup_server_message_steal_connection (msg);
+  /* What the connection writes is counted, for the sends' back-pressure. */
+  self->counted = _asgiref_counted_stream_new (stolen, on_written, self);
+  self->ws = soup_websocket_connection_new (G_IO_STREAM (self->counted), soup_server_message_get_uri (msg),
                                             SOUP_WEBSOCKET_CONNECTION_SERVER,
                                             soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Origin"),
                                             soup_message_headers_get_one (response_headers, "Sec-WebSocket-Protocol"),
                                             NULL);
   if (self->max_message_size != 0)
     soup_websocket_connection_set_max_incoming_payload_size (self->ws, self->max_message_size);
-  if (connection != NULL)
-    {
-      self->connection = connection;
-      self->frames_end = _asgiref_connection_watch_written (connection, on_written, self);
-    }
   g_signal_connect (self->ws, "message", G_CALLBACK (on_ws_message), self);
   g_signal_connect (self->ws, "error", G_CALLBACK (on_ws_error), self);
   g_signal_connect (self->ws, "closed", G_CALLBACK (on_ws_closed), exchange_ref (self));
@@ -476,8 +474,7 @@ on_output (AsgirefMessage *message,
           /* Back-pressure: the next message waits until this frame was
            * written (the control frames libsoup adds only make it come
            * sooner). */
-          if (self->connection != NULL &&
-              _asgiref_connection_watch_written (self->connection, on_written, self) < self->frames_end)
+          if (_asgiref_counted_stream_get_written (self->counted) < self->frames_end)
             {
               self->sink_held = TRUE;
               return FALSE;
