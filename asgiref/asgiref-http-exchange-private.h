@@ -57,6 +57,14 @@ void                 _asgiref_http_refuse           (SoupServerMessage          
                                                      guint                          status,
                                                      const char                    *reason);
 
+/* The request headers of @msg, checked by ASGI's rules. */
+AsgirefHeaders      *_asgiref_http_request_headers  (SoupServerMessage             *msg,
+                                                     GError                       **error);
+
+/* Whether @msg came over TLS: libsoup knows only for the connections it
+ * accepted itself, and gives the others `http` URIs. */
+gboolean             _asgiref_http_is_tls           (SoupServerMessage             *msg);
+
 /* The status @msg was answered with: the one it was refused with, where
  * libsoup, failing to read a body no one wanted, reports a 500. */
 guint                _asgiref_http_status_of        (SoupServerMessage             *msg);

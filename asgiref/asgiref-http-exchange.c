@@ -303,9 +303,19 @@ decode_path (const char *raw,
 
 /* libsoup parsed the request headers, so neither names nor values carry a
  * CR or LF; the check still runs, for the rest of ASGI's rules. */
-static AsgirefHeaders *
-request_headers (SoupServerMessage  *msg,
-                 GError            **error)
+gboolean
+_asgiref_http_is_tls (SoupServerMessage *msg)
+{
+  AsgirefConnection *connection = _asgiref_connection_of_message (msg);
+
+  if (connection != NULL)
+    return _asgiref_connection_is_tls (connection);
+  return g_strcmp0 (g_uri_get_scheme (soup_server_message_get_uri (msg)), "https") == 0;
+}
+
+AsgirefHeaders *
+_asgiref_http_request_headers (SoupServerMessage  *msg,
+                               GError            **error)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   g_autoptr(AsgirefHeaders) list = NULL;
@@ -357,8 +367,6 @@ scope_from_message (SoupServerMessage  *msg,
   const char *raw_path = g_uri_get_path (uri);
   const char *query = g_uri_get_query (uri);
   const char *method = soup_server_message_get_method (msg);
-  const char *scheme = g_uri_get_scheme (uri);
-  AsgirefConnection *connection;
   g_autoptr(AsgirefScope) scope = NULL;
   gsize raw_path_len, method_len;
   char *strings;
@@ -395,18 +403,13 @@ scope_from_message (SoupServerMessage  *msg,
   if (scope->client_port < 0)
     scope->client_port = 0;
 
-  scope->headers = request_headers (msg, error);
+  scope->headers = _asgiref_http_request_headers (msg, error);
   if (scope->headers == NULL)
     return NULL;
 
   scope->spec_version = "2.3";
   scope->http_version = soup_server_message_get_http_version (msg) == SOUP_HTTP_1_0 ? "1.0" : "1.1";
-  connection = _asgiref_connection_of_message (msg);
-  if (connection != NULL ? _asgiref_connection_is_tls (connection)
-                         : scheme != NULL && strcmp (scheme, "https") == 0)
-    scope->scheme = "https";
-  else
-    scope->scheme = "http";
+  scope->scheme = _asgiref_http_is_tls (msg) ? "https" : "http";
   scope->raw_path = uri_bytes (uri, raw_path);
   scope->root_path = g_strdup (root_path);
   scope->query_string = query != NULL ? uri_bytes (uri, query) : _asgiref_scope_empty_bytes ();

@@ -124,18 +124,13 @@ scope_from_message (SoupServerMessage  *msg,
 {
   GUri *uri = soup_server_message_get_uri (msg);
   SoupMessageHeaders *request_headers = soup_server_message_get_request_headers (msg);
-  AsgirefConnection *connection = _asgiref_connection_of_message (msg);
   g_autoptr(AsgirefScopeBuilder) builder = NULL;
   g_autoptr(AsgirefScope) scope = NULL;
   g_autoptr(AsgirefHeaders) headers = NULL;
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) values = g_ptr_array_new ();
   g_autoptr(GPtrArray) subprotocols = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *path = g_uri_unescape_string (g_uri_get_path (uri), NULL);
   const char *protocols = soup_message_headers_get_list (request_headers, "Sec-WebSocket-Protocol");
   const char *query = g_uri_get_query (uri);
-  SoupMessageHeadersIter iter;
-  const char *name, *value;
   GSocketAddress *address;
 
   if (path == NULL)
@@ -151,8 +146,7 @@ scope_from_message (SoupServerMessage  *msg,
 
     builder = asgiref_scope_builder_new_websocket (valid);
   }
-  if (connection != NULL ? _asgiref_connection_is_tls (connection)
-                         : g_strcmp0 (g_uri_get_scheme (uri), "https") == 0)
+  if (_asgiref_http_is_tls (msg))
     asgiref_scope_builder_set_scheme (builder, "wss");
   asgiref_scope_builder_set_http_version (builder,
                                           soup_server_message_get_http_version (msg) == SOUP_HTTP_1_0 ? "1.0" : "1.1");
@@ -170,15 +164,7 @@ scope_from_message (SoupServerMessage  *msg,
   if (root_path != NULL)
     asgiref_scope_builder_set_root_path (builder, root_path);
 
-  soup_message_headers_iter_init (&iter, request_headers);
-  while (soup_message_headers_iter_next (&iter, &name, &value))
-    {
-      g_ptr_array_add (names, g_ascii_strdown (name, -1));
-      g_ptr_array_add (values, (gpointer) value);
-    }
-  g_ptr_array_add (names, NULL);
-  g_ptr_array_add (values, NULL);
-  headers = asgiref_headers_new ((const char * const *) names->pdata, (const char * const *) values->pdata, error);
+  headers = _asgiref_http_request_headers (msg, error);
   if (headers == NULL)
     return NULL;
   asgiref_scope_builder_set_headers (builder, headers);
