@@ -6,11 +6,13 @@ isolation between requests. The application sends and receives dicts."""
 
 import time
 
+import pytest
+
 import gi
 
 gi.require_version('Soup', '3.0')
 
-from gi.repository import Asgiref, GLib, GObject, Soup  # noqa: E402
+from gi.repository import Asgiref, Gio, GLib, GObject, Soup  # noqa: E402
 
 
 def finish(loop, start):
@@ -122,6 +124,16 @@ def test_limits_and_uris_from_python(loop):
     server.props.max_instances = 4
     assert server.get_max_instances() == 4
     assert server.get_n_connections() == 0
+    server.set_access_log(True)
+    assert server.get_access_log()
+    server.set_root_path('/app')
+    assert server.props.root_path == '/app'
+    server.set_max_websocket_message_size(1024)
+    assert server.get_max_websocket_message_size() == 1024
+    # No socket was passed: the mistake is an error, not a crash.
+    with pytest.raises(GLib.Error) as raised:
+        server.listen_systemd()
+    assert raised.value.matches(Gio.io_error_quark(), Gio.IOErrorEnum.NOT_FOUND)
     stop(loop, server)
 
 
