@@ -6,8 +6,9 @@
 G_BEGIN_DECLS
 
 /*
- * Accepts the connections of one listening socket on the thread-default
- * main context, and hands each over. It exists because libsoup 3.2's own
+ * Accepts the connections of one listening socket on a main context, and
+ * hands each over. Several loops may accept from one socket, each on the
+ * main context of its own thread. It exists because libsoup 3.2's own
  * listener gives up for good at its first accept error: a process out of
  * descriptors never accepts again, even once some are free. This loop
  * backs off and retries, with a warning.
@@ -18,12 +19,12 @@ typedef struct _AsgirefAcceptLoop AsgirefAcceptLoop;
 typedef void (*AsgirefAcceptFunc) (GSocketConnection *connection,
                                    gpointer           data);
 
-AsgirefAcceptLoop *_asgiref_accept_loop_new    (GSocket           *socket,
-                                                AsgirefAcceptFunc  func,
-                                                gpointer           data);
-/* Stops accepting and closes the listening socket. */
-void               _asgiref_accept_loop_free   (AsgirefAcceptLoop *self);
-/* The listening socket. (transfer none) */
-GSocket           *_asgiref_accept_loop_get_socket (AsgirefAcceptLoop *self);
+/* @func runs on @context, as does _asgiref_accept_loop_free(). */
+AsgirefAcceptLoop *_asgiref_accept_loop_new  (GSocket           *socket,
+                                              GMainContext      *context,
+                                              AsgirefAcceptFunc  func,
+                                              gpointer           data);
+/* Stops accepting. The socket stays open, for its other loops. */
+void               _asgiref_accept_loop_free (AsgirefAcceptLoop *self);
 
 G_END_DECLS

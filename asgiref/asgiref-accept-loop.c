@@ -101,6 +101,7 @@ watch (AsgirefAcceptLoop *self)
 
 AsgirefAcceptLoop *
 _asgiref_accept_loop_new (GSocket           *socket,
+                          GMainContext      *context,
                           AsgirefAcceptFunc  func,
                           gpointer           data)
 {
@@ -109,8 +110,7 @@ _asgiref_accept_loop_new (GSocket           *socket,
   self->socket = g_object_ref (socket);
   self->func = func;
   self->data = data;
-  self->context = g_main_context_ref_thread_default ();
-  g_socket_set_blocking (socket, FALSE);
+  self->context = g_main_context_ref (context);
   watch (self);
   return self;
 }
@@ -123,14 +123,8 @@ _asgiref_accept_loop_free (AsgirefAcceptLoop *self)
       g_source_destroy (self->source);
       g_source_unref (self->source);
     }
-  g_socket_close (self->socket, NULL);
   g_object_unref (self->socket);
   g_main_context_unref (self->context);
   g_free (self);
 }
 
-GSocket *
-_asgiref_accept_loop_get_socket (AsgirefAcceptLoop *self)
-{
-  return self->socket;
-}

@@ -76,9 +76,18 @@
  * [class@Asgiref.FunctionApplication]; for one whose class is instantiated
  * once per scope (a "double callable" application),
  * [class@Asgiref.FactoryApplication].
+ *
+ * An application is called on one main context, the one its server runs
+ * on, unless it declares itself thread-safe with
+ * [method@Asgiref.Application.set_thread_safe]: only then may a server
+ * with [property@Asgiref.Server:serving-threads] call it from several
+ * threads at once.
  */
 
 G_DEFINE_INTERFACE (AsgirefApplication, asgiref_application, G_TYPE_OBJECT)
+
+/* Set on the applications that declared themselves thread-safe. */
+static G_DEFINE_QUARK (asgiref-application-thread-safe, thread_safe)
 
 static void
 asgiref_application_default_init (AsgirefApplicationInterface *iface)
@@ -348,4 +357,46 @@ asgiref_application_type_is_double_callable (GType type)
            (pspec->flags & G_PARAM_WRITABLE) != 0;
   g_type_class_unref (klass);
   return result;
+}
+
+/**
+ * asgiref_application_set_thread_safe:
+ * @self: an application
+ * @thread_safe: whether @self may be called from any thread, on several
+ *   at once
+ *
+ * Declares that @self's [vfunc@Asgiref.Application.call] may run on any
+ * thread, with instances on several threads at the same time: its state
+ * is locked or immutable, and it needs no particular main context. A
+ * server with more than one of [property@Asgiref.Server:serving-threads]
+ * serves only such an application.
+ *
+ * Applications are not thread-safe unless they say so. Python and
+ * JavaScript applications must not: GJS cannot run JavaScript on another
+ * thread, and Python's would only queue on its interpreter lock.
+ */
+void
+asgiref_application_set_thread_safe (AsgirefApplication *self,
+                                     gboolean            thread_safe)
+{
+  g_return_if_fail (ASGIREF_IS_APPLICATION (self));
+
+  g_object_set_qdata (G_OBJECT (self), thread_safe_quark (),
+                      thread_safe ? GINT_TO_POINTER (TRUE) : NULL);
+}
+
+/**
+ * asgiref_application_get_thread_safe:
+ * @self: an application
+ *
+ * Gets what [method@Asgiref.Application.set_thread_safe] declared.
+ *
+ * Returns: whether @self may be called from several threads at once
+ */
+gboolean
+asgiref_application_get_thread_safe (AsgirefApplication *self)
+{
+  g_return_val_if_fail (ASGIREF_IS_APPLICATION (self), FALSE);
+
+  return g_object_get_qdata (G_OBJECT (self), thread_safe_quark ()) != NULL;
 }

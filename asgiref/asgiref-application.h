@@ -57,5 +57,10 @@ gboolean asgiref_application_call_finish              (AsgirefApplication   *sel
 
 ASGIREF_AVAILABLE_IN_1_0
 gboolean asgiref_application_type_is_double_callable  (GType                 type);
+ASGIREF_AVAILABLE_IN_1_0
+void     asgiref_application_set_thread_safe          (AsgirefApplication   *self,
+                                                       gboolean              thread_safe);
+ASGIREF_AVAILABLE_IN_1_0
+gboolean asgiref_application_get_thread_safe          (AsgirefApplication   *self);
 
 G_END_DECLS

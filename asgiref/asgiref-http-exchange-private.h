@@ -48,6 +48,10 @@ void                 _asgiref_http_exchange_finished  (SoupServerMessage        
  * G_IO_ERROR_CANCELLED. */
 void                 _asgiref_http_exchange_cancel  (AsgirefHttpExchange             *self);
 
+/* The server closed the request's connection: libsoup 3.2 does not say
+ * that its message finished, so this does, once. */
+void                 _asgiref_http_exchange_abandon (AsgirefHttpExchange             *self);
+
 /* Answers @msg with @status (and @reason, nullable) before the request was
  * read, and closes the connection afterwards: what follows on it is the
  * rest of a body nobody wants, or not to be trusted. On a connection the

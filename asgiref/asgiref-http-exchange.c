@@ -1076,3 +1076,10 @@ _asgiref_http_exchange_cancel (AsgirefHttpExchange *self)
 {
   cancel_instance (self);
 }
+
+void
+_asgiref_http_exchange_abandon (AsgirefHttpExchange *self)
+{
+  if (self->msg != NULL)
+    _asgiref_http_exchange_finished (self->msg);
+}

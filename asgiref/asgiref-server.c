@@ -79,8 +79,31 @@
  *
  * All of the server's methods are called on the main context it was
  * created on, and its callbacks run there; the application's may complete
- * from any thread, as [iface@Asgiref.Application] allows.
+ * from any thread, as [iface@Asgiref.Application] allows. A thread-safe
+ * application can be served on several threads at once: see
+ * [property@Asgiref.Server:serving-threads].
  */
+
+/*
+ * One SoupServer and what it serves, on one main context. A server has one
+ * on its own main context, which serves when there is one serving thread;
+ * with more, each thread has one of its own and the server's own serves
+ * nothing (its SoupServer only holds the TLS settings the others take).
+ * Everything in it but the fixed fields is used on its main context only.
+ */
+typedef struct
+{
+  AsgirefServer *server;         /* a reference, for a thread's loop */
+  GMainContext *context;
+  SoupServer *soup;
+  GPtrArray *accept_loops;       /* AsgirefAcceptLoop: one per listening socket */
+  GHashTable *exchanges;         /* the live exchanges, to their ExchangeKind */
+  GHashTable *connections;       /* AsgirefConnection *: accepted, not closed */
+  guint over_limit;              /* 503s not yet in a log line */
+  gint64 over_limit_logged;      /* when the last such line went out */
+  GThread *thread;               /* NULL for the server's own */
+  gboolean shutting_down;        /* a thread's: it ends once its exchanges did */
+} ServingLoop;
 
 struct _AsgirefServer
 {
@@ -92,6 +115,8 @@ struct _AsgirefServer
   GMainContext *main_context;
   AsgirefContext *context;       /* instances run in copies of it */
 
+  /* Settings: serving threads read them without a lock, so they are fixed
+   * once the threads run. */
   guint64 max_request_body_size;
   guint response_timeout;        /* seconds; 0: none */
   guint header_timeout;          /* seconds; 0: none */
@@ -99,22 +124,28 @@ struct _AsgirefServer
   guint max_instances;           /* 0: no limit */
   gboolean access_log;
   char *root_path;               /* nullable: none */
-  guint over_limit;              /* 503s not yet in a log line */
-  gint64 over_limit_logged;      /* when the last such line went out */
-  guint port;                    /* of the first IP socket listened on */
-  GPtrArray *accept_loops;       /* AsgirefAcceptLoop: one per listening socket */
-  GHashTable *exchanges;         /* the live exchanges, to their ExchangeKind */
   guint64 max_websocket_message_size;
-  GHashTable *connections;       /* AsgirefConnection *: accepted, not closed */
+  guint serving_threads;
+
+  guint port;                    /* of the first IP socket listened on */
+  GPtrArray *listeners;          /* GSocket: the listening sockets */
+  GPtrArray *loops;              /* ServingLoop: the server's own first */
+  gint n_instances;              /* atomic: running instances, on every loop */
+  gint n_connections;            /* atomic: open connections, on every loop */
+  gint stopping;                 /* atomic: stop_async() was called */
 
   /* The lifespan instance, while it runs. */
   AsgirefChannel *lifespan;
   GCancellable *lifespan_cancellable;
   gboolean lifespan_ended;
+  gboolean lifespan_shutting_down;
 
-  /* Stopping: new requests get a 503 while the live ones end. */
+  /* Stopping: new requests get a 503 while the live ones end, then the
+   * lifespan shuts down, then the loops close. */
   GTask *stop_task;
   gulong stop_handler;
+  GTask *closing_task;           /* stop_task, once the loops close */
+  GError *closing_error;
 };
 
 enum {
@@ -129,6 +160,7 @@ enum {
   PROP_ACCESS_LOG,
   PROP_ROOT_PATH,
   PROP_MAX_WEBSOCKET_MESSAGE_SIZE,
+  PROP_SERVING_THREADS,
   N_PROPS
 };
 
@@ -142,6 +174,8 @@ static GParamSpec *properties[N_PROPS];
  * clients which never finish (or never leave) do not pile up. */
 #define DEFAULT_HEADER_TIMEOUT     30
 #define DEFAULT_KEEP_ALIVE_TIMEOUT 60
+/* Far more than cores: a thread per connection is not the design. */
+#define MAX_SERVING_THREADS 256
 /* As uvicorn's; libsoup's own is 128 KiB. */
 #define DEFAULT_MAX_WEBSOCKET_MESSAGE_SIZE (16 * 1024 * 1024)
 
@@ -150,22 +184,57 @@ G_DEFINE_FINAL_TYPE (AsgirefServer, asgiref_server, G_TYPE_OBJECT)
 /* ---- Requests ----------------------------------------------------------- */
 
 static void stop_lifespan (AsgirefServer *self);
-static void close_listeners (AsgirefServer *self);
 
 typedef enum {
   EXCHANGE_HTTP = 1,
   EXCHANGE_WEBSOCKET,
 } ExchangeKind;
 
+/* The last instance ended while stopping: time for the lifespan's
+ * shutdown, once. */
+static void
+instances_ended (AsgirefServer *self)
+{
+  if (self->stop_task == NULL || self->lifespan_shutting_down ||
+      g_atomic_int_get (&self->n_instances) != 0)
+    return;
+  stop_lifespan (self);
+}
+
+static gboolean
+instances_ended_posted (gpointer data)
+{
+  AsgirefServer *self = data;
+
+  _asgiref_main_context_received (self);
+  instances_ended (self);
+  g_object_unref (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+instance_ended (ServingLoop *loop)
+{
+  AsgirefServer *self = loop->server;
+
+  if (!g_atomic_int_dec_and_test (&self->n_instances) || !g_atomic_int_get (&self->stopping))
+    return;
+  if (loop->thread == NULL)
+    instances_ended (self);
+  else
+    _asgiref_main_context_post (self->main_context, "[asgiref] server instances ended",
+                                instances_ended_posted, g_object_ref (self));
+}
+
 static void
 on_exchange_done (gpointer exchange,
                   gpointer data)
 {
-  AsgirefServer *self = data;
+  ServingLoop *loop = data;
+  AsgirefServer *self = loop->server;
 
-  g_hash_table_remove (self->exchanges, exchange);
-  if (self->stop_task != NULL && g_hash_table_size (self->exchanges) == 0)
-    stop_lifespan (self);
+  g_hash_table_remove (loop->exchanges, exchange);
+  instance_ended (loop);
   g_object_unref (self);
 }
 
@@ -191,7 +260,7 @@ framing_is_unambiguous (SoupMessageHeaders *headers)
 /* A request beyond max-instances: 503, and a line in the log that counts
  * them, so that an operator sees the limit bite without a line for each. */
 static void
-refuse_over_limit (AsgirefServer     *self,
+refuse_over_limit (ServingLoop       *loop,
                    SoupServerMessage *msg)
 {
   gint64 now = g_get_monotonic_time ();
@@ -199,14 +268,14 @@ refuse_over_limit (AsgirefServer     *self,
   soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Retry-After", "1");
   _asgiref_http_refuse (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
 
-  self->over_limit++;
-  if (self->over_limit_logged != 0 && now - self->over_limit_logged < OVER_LIMIT_LOG_INTERVAL)
+  loop->over_limit++;
+  if (loop->over_limit_logged != 0 && now - loop->over_limit_logged < OVER_LIMIT_LOG_INTERVAL)
     return;
   g_log (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
          _("Requests answered 503 since the last report, with max-instances (%u) running: %u"),
-         self->max_instances, self->over_limit);
-  self->over_limit = 0;
-  self->over_limit_logged = now;
+         loop->server->max_instances, loop->over_limit);
+  loop->over_limit = 0;
+  loop->over_limit_logged = now;
 }
 
 static void
@@ -216,10 +285,13 @@ on_request_headers (SoupServer        *soup,
                     GHashTable        *query,
                     gpointer           data)
 {
-  AsgirefServer *self = data;
+  ServingLoop *loop = data;
+  AsgirefServer *self = loop->server;
   AsgirefConnection *connection = _asgiref_connection_of_message (msg);
   AsgirefHttpExchangeConfig config;
-  AsgirefHttpExchange *exchange;
+  gpointer exchange;
+  ExchangeKind kind;
+  guint running;
 
   /* What libsoup parsed from a connection that timed out, or whose client
    * left: not a request anyone sent in full. */
@@ -229,21 +301,25 @@ on_request_headers (SoupServer        *soup,
       return;
     }
 
-  if (self->stop_task != NULL)
-    {
-      _asgiref_http_refuse (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
-      return;
-    }
-
   if (!framing_is_unambiguous (soup_server_message_get_request_headers (msg)))
     {
       _asgiref_http_refuse (msg, SOUP_STATUS_BAD_REQUEST, NULL);
       return;
     }
 
-  if (self->max_instances != 0 && g_hash_table_size (self->exchanges) >= self->max_instances)
+  /* Counted before the stop is checked, as stop_async() sets the stop
+   * before it counts: on another thread, one of the two sees the other. */
+  running = (guint) g_atomic_int_add (&self->n_instances, 1);
+  if (g_atomic_int_get (&self->stopping))
     {
-      refuse_over_limit (self, msg);
+      instance_ended (loop);
+      _asgiref_http_refuse (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
+      return;
+    }
+  if (self->max_instances != 0 && running >= self->max_instances)
+    {
+      instance_ended (loop);
+      refuse_over_limit (loop, msg);
       return;
     }
 
@@ -253,26 +329,28 @@ on_request_headers (SoupServer        *soup,
   config.response_timeout = self->response_timeout;
   config.root_path = self->root_path;
   config.done = on_exchange_done;
-  config.user_data = g_object_ref (self);
+  config.user_data = loop;
 
+  g_object_ref (self);
   if (_asgiref_websocket_exchange_is_upgrade (msg))
     {
-      AsgirefWebsocketExchange *websocket;
-
       config.max_body_size = self->max_websocket_message_size;
-      websocket = _asgiref_websocket_exchange_start (msg, &config);
-      if (websocket != NULL)
-        g_hash_table_insert (self->exchanges, websocket, GINT_TO_POINTER (EXCHANGE_WEBSOCKET));
-      else
-        g_object_unref (self);
-      return;
+      exchange = _asgiref_websocket_exchange_start (msg, &config);
+      kind = EXCHANGE_WEBSOCKET;
+    }
+  else
+    {
+      exchange = _asgiref_http_exchange_start (msg, &config);
+      kind = EXCHANGE_HTTP;
     }
 
-  exchange = _asgiref_http_exchange_start (msg, &config);
   if (exchange != NULL)
-    g_hash_table_insert (self->exchanges, exchange, GINT_TO_POINTER (EXCHANGE_HTTP));
+    g_hash_table_insert (loop->exchanges, exchange, GINT_TO_POINTER (kind));
   else
-    g_object_unref (self);
+    {
+      instance_ended (loop);
+      g_object_unref (self);
+    }
 }
 
 /* The log domain of the access log, which G_MESSAGES_DEBUG (or a log
@@ -317,10 +395,10 @@ on_request_done (SoupServer        *soup,
                  SoupServerMessage *msg,
                  gpointer           data)
 {
-  AsgirefServer *self = data;
+  ServingLoop *loop = data;
   AsgirefConnection *connection = _asgiref_connection_of_message (msg);
 
-  if (self->access_log)
+  if (loop->server->access_log)
     log_access (msg);
 
   if (connection != NULL)
@@ -486,6 +564,8 @@ asgiref_server_start_finish (AsgirefServer  *self,
 
 /* ---- Stopping ----------------------------------------------------------- */
 
+static void close_loops (AsgirefServer *self);
+
 static void
 stop_done (AsgirefServer *self,
            GError        *error)
@@ -502,10 +582,28 @@ stop_done (AsgirefServer *self,
     g_cancellable_disconnect (g_task_get_cancellable (task), self->stop_handler);
   self->stop_handler = 0;
 
-  close_listeners (self);
-  soup_server_disconnect (self->soup);
+  /* As a request's instance is cancelled: its receives fail too. */
   if (self->lifespan_cancellable != NULL)
     g_cancellable_cancel (self->lifespan_cancellable);
+  if (self->lifespan != NULL)
+    _asgiref_channel_cancel (self->lifespan);
+
+  /* The task returns once every loop closed: at once for the server's own,
+   * later for serving threads. */
+  self->closing_task = g_steal_pointer (&task);
+  self->closing_error = error;
+  close_loops (self);
+}
+
+/* Every loop closed: the stop is over. */
+static void
+loops_closed (AsgirefServer *self)
+{
+  g_autoptr(GTask) task = g_steal_pointer (&self->closing_task);
+  GError *error = g_steal_pointer (&self->closing_error);
+
+  for (guint i = 0; i < self->listeners->len; i++)
+    g_socket_close (self->listeners->pdata[i], NULL);
 
   if (error != NULL)
     g_task_return_error (task, error);
@@ -530,6 +628,7 @@ stop_lifespan (AsgirefServer *self)
 {
   GTask *answer;
 
+  self->lifespan_shutting_down = TRUE;
   if (self->lifespan == NULL || self->lifespan_ended)
     {
       stop_done (self, NULL);
@@ -540,23 +639,48 @@ stop_lifespan (AsgirefServer *self)
   lifespan_ask (self, ASGIREF_MESSAGE_LIFESPAN_SHUTDOWN, answer);
 }
 
+static void
+cancel_exchanges (ServingLoop *loop)
+{
+  GHashTableIter iter;
+  gpointer exchange, kind;
+
+  g_hash_table_iter_init (&iter, loop->exchanges);
+  while (g_hash_table_iter_next (&iter, &exchange, &kind))
+    if (GPOINTER_TO_INT (kind) == EXCHANGE_WEBSOCKET)
+      _asgiref_websocket_exchange_cancel (exchange);
+    else
+      _asgiref_http_exchange_cancel (exchange);
+}
+
+static gboolean
+cancel_exchanges_posted (gpointer data)
+{
+  _asgiref_main_context_received (data);
+  cancel_exchanges (data);
+  return G_SOURCE_REMOVE;
+}
+
 static gboolean
 stop_cancelled (gpointer data)
 {
   AsgirefServer *self = data;
-  GHashTableIter iter;
-  gpointer exchange, kind;
 
   _asgiref_main_context_received (self);
   if (self->stop_task != NULL)
     {
-      /* Whatever is still running goes, and the stop ends now. */
-      g_hash_table_iter_init (&iter, self->exchanges);
-      while (g_hash_table_iter_next (&iter, &exchange, &kind))
-        if (GPOINTER_TO_INT (kind) == EXCHANGE_WEBSOCKET)
-          _asgiref_websocket_exchange_cancel (exchange);
-        else
-          _asgiref_http_exchange_cancel (exchange);
+      /* Whatever is still running goes, and the stop ends now (or, with
+       * serving threads, once they did). */
+      for (guint i = 0; i < self->loops->len; i++)
+        {
+          ServingLoop *loop = self->loops->pdata[i];
+
+          if (loop->thread == NULL)
+            cancel_exchanges (loop);
+          else
+            _asgiref_main_context_post (loop->context, "[asgiref] server exchanges cancelled",
+                                        cancel_exchanges_posted, loop);
+        }
       stop_done (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                             _("The server stopped before its requests ended")));
     }
@@ -608,7 +732,7 @@ asgiref_server_stop_async (AsgirefServer       *self,
   /* Cancellation is handled here: the server stops in any case. */
   g_task_set_check_cancellable (task, FALSE);
 
-  if (self->stop_task != NULL)
+  if (g_atomic_int_get (&self->stopping))
     {
       g_task_return_new_error (task, ASGIREF_ERROR, ASGIREF_ERROR_FAILED,
                                "%s", _("The server is stopping already"));
@@ -616,12 +740,13 @@ asgiref_server_stop_async (AsgirefServer       *self,
     }
 
   self->stop_task = g_steal_pointer (&task);
+  /* Before the instances are counted: see on_request_headers(). */
+  g_atomic_int_set (&self->stopping, TRUE);
   if (cancellable != NULL)
     self->stop_handler = g_cancellable_connect (cancellable, G_CALLBACK (on_stop_cancelled),
                                                 self, NULL);
 
-  if (g_hash_table_size (self->exchanges) == 0)
-    stop_lifespan (self);
+  instances_ended (self);
 }
 
 /**
@@ -712,20 +837,24 @@ asgiref_server_listen_local (AsgirefServer  *self,
   return asgiref_server_listen (self, address, error);
 }
 
+/* ---- Serving loops ------------------------------------------------------ */
+
 static void
 on_connection_closed (AsgirefConnection *connection,
                       gpointer           data)
 {
-  AsgirefServer *self = data;
+  ServingLoop *loop = data;
 
-  g_hash_table_remove (self->connections, connection);
+  if (g_hash_table_remove (loop->connections, connection))
+    g_atomic_int_add (&loop->server->n_connections, -1);
 }
 
 static void
 on_accepted (GSocketConnection *accepted,
              gpointer           data)
 {
-  AsgirefServer *self = data;
+  ServingLoop *loop = data;
+  AsgirefServer *self = loop->server;
   g_autoptr(GSocketConnection) base = accepted;
   g_autoptr(GSocketAddress) local = g_socket_connection_get_local_address (base, NULL);
   g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address (base, NULL);
@@ -738,7 +867,8 @@ on_accepted (GSocketConnection *accepted,
     return;   /* gone already */
 
   /* What libsoup's listener would do with a certificate set on the
-   * SoupServer. The handshake happens on the first read. */
+   * SoupServer (the server's own, for every loop). The handshake happens
+   * on the first read. */
   certificate = soup_server_get_tls_certificate (self->soup);
   if (certificate != NULL)
     {
@@ -759,9 +889,10 @@ on_accepted (GSocketConnection *accepted,
 
   connection = _asgiref_connection_new (stream, g_socket_connection_get_socket (base), remote,
                                         self->header_timeout, self->keep_alive_timeout,
-                                        on_connection_closed, self);
-  g_hash_table_add (self->connections, connection);
-  if (!soup_server_accept_iostream (self->soup, G_IO_STREAM (connection), local, remote, &error))
+                                        on_connection_closed, loop);
+  g_hash_table_add (loop->connections, connection);
+  g_atomic_int_inc (&self->n_connections);
+  if (!soup_server_accept_iostream (loop->soup, G_IO_STREAM (connection), local, remote, &error))
     {
       g_log (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, _("Cannot serve a connection: %s"), error->message);
       g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
@@ -771,16 +902,17 @@ on_accepted (GSocketConnection *accepted,
 /* libsoup 3.2 keeps a connection alive after a response only while the
  * SoupServer has a listener of its own (soup-server.c, request_finished()):
  * one that can never be reached, a Unix socket whose path is gone, keeps
- * keep-alive on for the connections our accept loops hand over. */
+ * keep-alive on for the connections our accept loops hand over. Its
+ * source goes to the thread-default main context. */
 static gboolean
-add_keep_alive_listener (AsgirefServer  *self,
-                         GError        **error)
+add_keep_alive_listener (SoupServer  *soup,
+                         GError     **error)
 {
   g_autofree char *dir = NULL;
   g_autofree char *path = NULL;
   g_autoptr(GSocket) socket = NULL;
   g_autoptr(GSocketAddress) address = NULL;
-  GSList *listeners = soup_server_get_listeners (self->soup);
+  GSList *listeners = soup_server_get_listeners (soup);
   gboolean ok;
 
   if (listeners != NULL)
@@ -798,35 +930,208 @@ add_keep_alive_listener (AsgirefServer  *self,
   ok = socket != NULL &&
        g_socket_bind (socket, address, FALSE, error) &&
        g_socket_listen (socket, error) &&
-       soup_server_listen_socket (self->soup, socket, 0, error);
+       soup_server_listen_socket (soup, socket, 0, error);
   g_unlink (path);
   g_rmdir (dir);
   return ok;
 }
 
-/* Stops listening: the listening sockets close. */
-static void
-close_listeners (AsgirefServer *self)
+/* Takes @soup over. */
+static ServingLoop *
+serving_loop_new (AsgirefServer *self,
+                  GMainContext  *context,
+                  SoupServer    *soup)
 {
-  g_ptr_array_set_size (self->accept_loops, 0);
+  ServingLoop *loop = g_new0 (ServingLoop, 1);
+
+  loop->server = self;
+  loop->context = g_main_context_ref (context);
+  loop->soup = soup;
+  loop->accept_loops = g_ptr_array_new_with_free_func ((GDestroyNotify) _asgiref_accept_loop_free);
+  loop->exchanges = g_hash_table_new (NULL, NULL);
+  loop->connections = g_hash_table_new (NULL, NULL);
+
+  soup_server_add_early_handler (soup, NULL, on_request_headers, loop, NULL);
+  soup_server_add_handler (soup, NULL, on_request_body, loop, NULL);
+  /* Once for the server, not for each message. */
+  g_signal_connect (soup, "request-finished", G_CALLBACK (on_request_done), loop);
+  g_signal_connect (soup, "request-aborted", G_CALLBACK (on_request_done), loop);
+  return loop;
 }
 
 /* Closes the connections libsoup still holds, such as the ones a
  * WebSocket took over: none outlives the server, and none tells it of
  * its end afterwards. */
 static void
-close_connections (AsgirefServer *self)
+close_connections (ServingLoop *loop)
 {
-  while (g_hash_table_size (self->connections) > 0)
+  while (g_hash_table_size (loop->connections) > 0)
     {
       GHashTableIter iter;
       gpointer connection;
 
-      g_hash_table_iter_init (&iter, self->connections);
+      g_hash_table_iter_init (&iter, loop->connections);
       g_hash_table_iter_next (&iter, &connection, NULL);
       g_hash_table_iter_remove (&iter);
+      g_atomic_int_add (&loop->server->n_connections, -1);
       _asgiref_connection_close_now (connection);
     }
+}
+
+/* Stops accepting and closes every connection, on the loop's context.
+ * The HTTP requests still live end as if their clients left; WebSocket
+ * exchanges learn it from their connections. */
+static void
+serving_loop_close (ServingLoop *loop)
+{
+  g_autoptr(GPtrArray) abandoned = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer exchange, kind;
+
+  g_ptr_array_set_size (loop->accept_loops, 0);
+  if (loop->soup != NULL)
+    {
+      soup_server_remove_handler (loop->soup, NULL);
+      soup_server_disconnect (loop->soup);
+    }
+  close_connections (loop);
+
+  g_hash_table_iter_init (&iter, loop->exchanges);
+  while (g_hash_table_iter_next (&iter, &exchange, &kind))
+    if (GPOINTER_TO_INT (kind) == EXCHANGE_HTTP)
+      g_ptr_array_add (abandoned, exchange);
+  for (guint i = 0; i < abandoned->len; i++)
+    _asgiref_http_exchange_abandon (abandoned->pdata[i]);
+}
+
+static void
+serving_loop_free (ServingLoop *loop)
+{
+  g_assert (g_hash_table_size (loop->exchanges) == 0);
+
+  if (loop->soup != NULL)
+    g_signal_handlers_disconnect_by_data (loop->soup, loop);
+  g_clear_object (&loop->soup);
+  g_ptr_array_unref (loop->accept_loops);
+  g_hash_table_unref (loop->exchanges);
+  g_hash_table_unref (loop->connections);
+  g_main_context_unref (loop->context);
+  g_free (loop);
+}
+
+static gboolean
+serving_thread_ended (gpointer data)
+{
+  ServingLoop *loop = data;
+  AsgirefServer *self = loop->server;
+
+  _asgiref_main_context_received (loop);
+  g_thread_join (loop->thread);
+  g_ptr_array_remove_fast (self->loops, loop);   /* frees it */
+  if (self->loops->len == 1)
+    loops_closed (self);
+  g_object_unref (self);
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+serve_on_thread (gpointer data)
+{
+  ServingLoop *loop = data;
+
+  g_main_context_push_thread_default (loop->context);
+  while (!loop->shutting_down || g_hash_table_size (loop->exchanges) > 0)
+    g_main_context_iteration (loop->context, TRUE);
+  /* What its last exchanges left to do, such as dropping a reference. */
+  while (g_main_context_iteration (loop->context, FALSE))
+    ;
+  g_clear_object (&loop->soup);
+  g_main_context_pop_thread_default (loop->context);
+
+  _asgiref_main_context_post (loop->server->main_context, "[asgiref] serving thread ended",
+                              serving_thread_ended, loop);
+  return NULL;
+}
+
+static gboolean
+shut_down_posted (gpointer data)
+{
+  ServingLoop *loop = data;
+
+  _asgiref_main_context_received (loop);
+  serving_loop_close (loop);
+  loop->shutting_down = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Closes every loop, then loops_closed(). */
+static void
+close_loops (AsgirefServer *self)
+{
+  serving_loop_close (self->loops->pdata[0]);
+  if (self->loops->len == 1)
+    {
+      loops_closed (self);
+      return;
+    }
+  for (guint i = 1; i < self->loops->len; i++)
+    {
+      ServingLoop *loop = self->loops->pdata[i];
+
+      _asgiref_main_context_post (loop->context, "[asgiref] serving thread shut down",
+                                  shut_down_posted, loop);
+    }
+}
+
+static SoupServer *
+new_soup_server (void)
+{
+  /* Raw paths: the scope's raw_path is what the client sent. */
+  return soup_server_new ("raw-paths", TRUE, "server-header", "asgiref-glib ", NULL);
+}
+
+/* The serving threads, on the first listen. Each holds a reference to
+ * the server until it ended, after the stop: nothing has the server go
+ * while a thread still serves. */
+static gboolean
+start_serving_threads (AsgirefServer  *self,
+                       GError        **error)
+{
+  if (self->serving_threads <= 1 || self->loops->len > 1)
+    return TRUE;
+
+  if (!asgiref_application_get_thread_safe (self->application))
+    {
+      g_set_error (error, ASGIREF_ERROR, ASGIREF_ERROR_FAILED,
+                   _("Cannot serve on %u threads: the application is not thread-safe "
+                     "(see asgiref_application_set_thread_safe())"),
+                   self->serving_threads);
+      return FALSE;
+    }
+
+  for (guint i = 0; i < self->serving_threads; i++)
+    {
+      g_autoptr(GMainContext) context = g_main_context_new ();
+      g_autofree char *name = g_strdup_printf ("asgiref-serve-%u", i + 1);
+      ServingLoop *loop = serving_loop_new (self, context, new_soup_server ());
+      gboolean ok;
+
+      /* Its keep-alive listener's source goes to the thread's context,
+       * which no thread runs yet. */
+      g_main_context_push_thread_default (context);
+      ok = add_keep_alive_listener (loop->soup, error);
+      g_main_context_pop_thread_default (context);
+      if (ok)
+        loop->thread = g_thread_try_new (name, serve_on_thread, loop, error);
+      if (loop->thread == NULL)
+        {
+          serving_loop_free (loop);
+          return FALSE;   /* the threads started serve nothing until the stop */
+        }
+      g_object_ref (self);
+      g_ptr_array_add (self->loops, loop);
+    }
+  return TRUE;
 }
 
 /**
@@ -843,7 +1148,7 @@ asgiref_server_get_n_connections (AsgirefServer *self)
 {
   g_return_val_if_fail (ASGIREF_IS_SERVER (self), 0);
 
-  return g_hash_table_size (self->connections);
+  return (guint) g_atomic_int_get (&self->n_connections);
 }
 
 /**
@@ -854,6 +1159,10 @@ asgiref_server_get_n_connections (AsgirefServer *self)
  *
  * Serves the connections @socket accepts.
  *
+ * With more than one of [property@Asgiref.Server:serving-threads], the
+ * first call starts the threads; it fails with %ASGIREF_ERROR_FAILED when
+ * the application did not declare itself thread-safe.
+ *
  * Returns: whether @self took @socket
  */
 gboolean
@@ -862,16 +1171,34 @@ asgiref_server_listen_socket (AsgirefServer  *self,
                               GError        **error)
 {
   g_autoptr(GSocketAddress) address = NULL;
+  guint first;
 
   g_return_val_if_fail (ASGIREF_IS_SERVER (self), FALSE);
   g_return_val_if_fail (G_IS_SOCKET (socket), FALSE);
 
-  if (!add_keep_alive_listener (self, error))
+  if (g_atomic_int_get (&self->stopping))
+    {
+      g_set_error_literal (error, ASGIREF_ERROR, ASGIREF_ERROR_FINISHED,
+                           _("The server was stopped"));
+      return FALSE;
+    }
+
+  if (!start_serving_threads (self, error))
+    return FALSE;
+  if (self->loops->len == 1 && !add_keep_alive_listener (self->soup, error))
     return FALSE;
 
-  /* Our own accept loop, not soup_server_listen_socket(): see
-   * asgiref-accept-loop-private.h. */
-  g_ptr_array_add (self->accept_loops, _asgiref_accept_loop_new (socket, on_accepted, self));
+  /* Our own accept loops, not soup_server_listen_socket(): see
+   * asgiref-accept-loop-private.h. With serving threads, one on each. */
+  g_socket_set_blocking (socket, FALSE);
+  g_ptr_array_add (self->listeners, g_object_ref (socket));
+  first = self->loops->len == 1 ? 0 : 1;
+  for (guint i = first; i < self->loops->len; i++)
+    {
+      ServingLoop *loop = self->loops->pdata[i];
+
+      g_ptr_array_add (loop->accept_loops, _asgiref_accept_loop_new (socket, loop->context, on_accepted, loop));
+    }
 
   /* Not through soup_server_get_uris(): libsoup 3.2 leaks the address it
    * makes for each listener there. */
@@ -965,9 +1292,9 @@ asgiref_server_get_uris (AsgirefServer *self)
   g_return_val_if_fail (ASGIREF_IS_SERVER (self), NULL);
 
   scheme = soup_server_get_tls_certificate (self->soup) != NULL ? "https" : "http";
-  for (guint i = 0; i < self->accept_loops->len; i++)
+  for (guint i = 0; i < self->listeners->len; i++)
     {
-      GSocket *socket = _asgiref_accept_loop_get_socket (self->accept_loops->pdata[i]);
+      GSocket *socket = self->listeners->pdata[i];
       g_autoptr(GSocketAddress) address = g_socket_get_local_address (socket, NULL);
       g_autofree char *host = NULL;
 
@@ -999,6 +1326,18 @@ asgiref_server_get_port (AsgirefServer *self)
 
 /* ---- The object --------------------------------------------------------- */
 
+/* Serving threads read the settings without a lock. */
+static gboolean
+settings_changeable (AsgirefServer *self,
+                     const char    *name)
+{
+  if (self->loops->len <= 1)
+    return TRUE;
+  g_critical ("AsgirefServer:%s cannot change once the server serves on threads: "
+              "set it before listening", name);
+  return FALSE;
+}
+
 static void
 asgiref_server_constructed (GObject *object)
 {
@@ -1008,13 +1347,8 @@ asgiref_server_constructed (GObject *object)
 
   g_return_if_fail (self->application != NULL);
 
-  /* Raw paths: the scope's raw_path is what the client sent. */
-  self->soup = soup_server_new ("raw-paths", TRUE, "server-header", "asgiref-glib ", NULL);
-  soup_server_add_early_handler (self->soup, NULL, on_request_headers, self, NULL);
-  soup_server_add_handler (self->soup, NULL, on_request_body, self, NULL);
-  /* Once for the server, not for each message. */
-  g_signal_connect (self->soup, "request-finished", G_CALLBACK (on_request_done), self);
-  g_signal_connect (self->soup, "request-aborted", G_CALLBACK (on_request_done), self);
+  self->soup = new_soup_server ();
+  g_ptr_array_add (self->loops, serving_loop_new (self, self->main_context, g_object_ref (self->soup)));
 }
 
 static void
@@ -1022,15 +1356,17 @@ asgiref_server_dispose (GObject *object)
 {
   AsgirefServer *self = ASGIREF_SERVER (object);
 
-  /* Every live exchange and the lifespan instance hold a reference: none
-   * is left. */
-  if (self->soup != NULL)
+  /* Every live exchange, serving thread and the lifespan instance hold a
+   * reference: none is left, and the server's own loop is the only one. */
+  if (self->loops->len > 0)
     {
-      soup_server_remove_handler (self->soup, NULL);
-      close_listeners (self);
-      soup_server_disconnect (self->soup);
+      g_assert (self->loops->len == 1);
+      serving_loop_close (self->loops->pdata[0]);
+      g_ptr_array_set_size (self->loops, 0);
     }
-  close_connections (self);
+  for (guint i = 0; i < self->listeners->len; i++)
+    g_socket_close (self->listeners->pdata[i], NULL);
+  g_ptr_array_set_size (self->listeners, 0);
   g_clear_object (&self->soup);
   g_clear_object (&self->lifespan);
   g_clear_object (&self->lifespan_cancellable);
@@ -1044,10 +1380,9 @@ asgiref_server_finalize (GObject *object)
 {
   AsgirefServer *self = ASGIREF_SERVER (object);
 
-  g_hash_table_unref (self->exchanges);
-  g_hash_table_unref (self->connections);
   g_free (self->root_path);
-  g_ptr_array_unref (self->accept_loops);
+  g_ptr_array_unref (self->loops);
+  g_ptr_array_unref (self->listeners);
   asgiref_context_unref (self->context);
   g_main_context_unref (self->main_context);
 
@@ -1094,6 +1429,9 @@ asgiref_server_get_property (GObject    *object,
     case PROP_MAX_WEBSOCKET_MESSAGE_SIZE:
       g_value_set_uint64 (value, self->max_websocket_message_size);
       break;
+    case PROP_SERVING_THREADS:
+      g_value_set_uint (value, self->serving_threads);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1135,6 +1473,9 @@ asgiref_server_set_property (GObject      *object,
       break;
     case PROP_MAX_WEBSOCKET_MESSAGE_SIZE:
       asgiref_server_set_max_websocket_message_size (self, g_value_get_uint64 (value));
+      break;
+    case PROP_SERVING_THREADS:
+      asgiref_server_set_serving_threads (self, g_value_get_uint (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1281,6 +1622,36 @@ asgiref_server_class_init (AsgirefServerClass *klass)
                          1, G_MAXUINT64, DEFAULT_MAX_WEBSOCKET_MESSAGE_SIZE,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  /**
+   * AsgirefServer:serving-threads:
+   *
+   * How many threads serve requests. With 1 (the default), the server
+   * serves on the main context it was created on, and its application is
+   * called there. With more, the first listen starts that many threads,
+   * each with a main context and a #SoupServer of its own, accepting
+   * connections from the same listening sockets; the application's
+   * instances run on them, several at once, and the server's main context
+   * runs only the lifespan protocol and the server's own callbacks. Only
+   * an application declared thread-safe
+   * ([method@Asgiref.Application.set_thread_safe]) is served so: Python and
+   * JavaScript applications stay on their main context.
+   *
+   * Each instance still runs in a [struct@Asgiref.Context] of its own, a
+   * copy of the server's, so [class@Asgiref.Local] values stay with their
+   * request on any thread; the lifespan instance runs once, on the
+   * server's main context.
+   *
+   * A server with serving threads keeps itself alive until
+   * [method@Asgiref.Server.stop_async] ended them, and its settings are
+   * fixed once it listens. The threads' servers take the TLS certificate,
+   * database and authentication mode of
+   * [property@Asgiref.Server:soup-server], and nothing else of it.
+   */
+  properties[PROP_SERVING_THREADS] =
+    g_param_spec_uint ("serving-threads", NULL, NULL,
+                       1, MAX_SERVING_THREADS, 1,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -1289,12 +1660,12 @@ asgiref_server_init (AsgirefServer *self)
 {
   self->main_context = g_main_context_ref_thread_default ();
   self->context = asgiref_context_capture ();
-  self->exchanges = g_hash_table_new (NULL, NULL);
-  self->connections = g_hash_table_new (NULL, NULL);
+  self->loops = g_ptr_array_new_with_free_func ((GDestroyNotify) serving_loop_free);
+  self->listeners = g_ptr_array_new_with_free_func (g_object_unref);
+  self->serving_threads = 1;
   self->header_timeout = DEFAULT_HEADER_TIMEOUT;
   self->max_websocket_message_size = DEFAULT_MAX_WEBSOCKET_MESSAGE_SIZE;
   self->keep_alive_timeout = DEFAULT_KEEP_ALIVE_TIMEOUT;
-  self->accept_loops = g_ptr_array_new_with_free_func ((GDestroyNotify) _asgiref_accept_loop_free);
 }
 
 /**
@@ -1375,6 +1746,8 @@ asgiref_server_set_max_request_body_size (AsgirefServer *self,
                                           guint64        size)
 {
   g_return_if_fail (ASGIREF_IS_SERVER (self));
+  if (!settings_changeable (self, "max-request-body-size"))
+    return;
 
   if (self->max_request_body_size == size)
     return;
@@ -1414,6 +1787,8 @@ asgiref_server_set_response_timeout (AsgirefServer *self,
                                      guint          seconds)
 {
   g_return_if_fail (ASGIREF_IS_SERVER (self));
+  if (!settings_changeable (self, "response-timeout"))
+    return;
 
   if (self->response_timeout == seconds)
     return;
@@ -1452,6 +1827,8 @@ asgiref_server_set_header_timeout (AsgirefServer *self,
                                    guint          seconds)
 {
   g_return_if_fail (ASGIREF_IS_SERVER (self));
+  if (!settings_changeable (self, "header-timeout"))
+    return;
 
   if (self->header_timeout == seconds)
     return;
@@ -1489,6 +1866,8 @@ asgiref_server_set_keep_alive_timeout (AsgirefServer *self,
                                        guint          seconds)
 {
   g_return_if_fail (ASGIREF_IS_SERVER (self));
+  if (!settings_changeable (self, "keep-alive-timeout"))
+    return;
 
   if (self->keep_alive_timeout == seconds)
     return;
@@ -1527,6 +1906,8 @@ asgiref_server_set_max_instances (AsgirefServer *self,
                                   guint          max_instances)
 {
   g_return_if_fail (ASGIREF_IS_SERVER (self));
+  if (!settings_changeable (self, "max-instances"))
+    return;
 
   if (self->max_instances == max_instances)
     return;
@@ -1563,6 +1944,8 @@ asgiref_server_set_access_log (AsgirefServer *self,
                                gboolean       access_log)
 {
   g_return_if_fail (ASGIREF_IS_SERVER (self));
+  if (!settings_changeable (self, "access-log"))
+    return;
 
   access_log = !!access_log;
   if (self->access_log == access_log)
@@ -1602,6 +1985,8 @@ asgiref_server_set_root_path (AsgirefServer *self,
                               const char    *root_path)
 {
   g_return_if_fail (ASGIREF_IS_SERVER (self));
+  if (!settings_changeable (self, "root-path"))
+    return;
   g_return_if_fail (root_path == NULL || root_path[0] == '\0' || root_path[0] == '/');
 
   if (root_path != NULL && root_path[0] == '\0')
@@ -1643,6 +2028,8 @@ asgiref_server_set_max_websocket_message_size (AsgirefServer *self,
                                                guint64        size)
 {
   g_return_if_fail (ASGIREF_IS_SERVER (self));
+  if (!settings_changeable (self, "max-websocket-message-size"))
+    return;
   g_return_if_fail (size > 0);
 
   if (self->max_websocket_message_size == size)
@@ -1650,4 +2037,44 @@ asgiref_server_set_max_websocket_message_size (AsgirefServer *self,
 
   self->max_websocket_message_size = size;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_WEBSOCKET_MESSAGE_SIZE]);
+}
+
+/**
+ * asgiref_server_get_serving_threads:
+ * @self: a server
+ *
+ * Gets [property@Asgiref.Server:serving-threads].
+ *
+ * Returns: how many threads serve requests
+ */
+guint
+asgiref_server_get_serving_threads (AsgirefServer *self)
+{
+  g_return_val_if_fail (ASGIREF_IS_SERVER (self), 0);
+
+  return self->serving_threads;
+}
+
+/**
+ * asgiref_server_set_serving_threads:
+ * @self: a server that does not listen yet
+ * @n_threads: how many threads serve requests, from 1 (the server's main
+ *   context) to 256
+ *
+ * Sets [property@Asgiref.Server:serving-threads], before the server
+ * listens.
+ */
+void
+asgiref_server_set_serving_threads (AsgirefServer *self,
+                                    guint          n_threads)
+{
+  g_return_if_fail (ASGIREF_IS_SERVER (self));
+  g_return_if_fail (n_threads >= 1 && n_threads <= MAX_SERVING_THREADS);
+  g_return_if_fail (self->listeners->len == 0);
+
+  if (self->serving_threads == n_threads)
+    return;
+
+  self->serving_threads = n_threads;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SERVING_THREADS]);
 }

@@ -52,6 +52,11 @@ ASGIREF_AVAILABLE_IN_1_0
 void                asgiref_server_set_max_websocket_message_size (AsgirefServer *self,
                                                                    guint64        size);
 ASGIREF_AVAILABLE_IN_1_0
+guint               asgiref_server_get_serving_threads (AsgirefServer *self);
+ASGIREF_AVAILABLE_IN_1_0
+void                asgiref_server_set_serving_threads (AsgirefServer *self,
+                                                        guint          n_threads);
+ASGIREF_AVAILABLE_IN_1_0
 const char         *asgiref_server_get_root_path      (AsgirefServer        *self);
 ASGIREF_AVAILABLE_IN_1_0
 void                asgiref_server_set_root_path      (AsgirefServer        *self,

@@ -224,10 +224,17 @@ on_sink_released (gpointer data)
 static void
 release_sink (AsgirefWebsocketExchange *self)
 {
+  g_autoptr(GSource) idle = NULL;
+
   if (!self->sink_held)
     return;
   self->sink_held = FALSE;
-  g_idle_add_full (G_PRIORITY_HIGH, on_sink_released, exchange_ref (self), NULL);
+  /* The exchange's own main context: a serving thread's, maybe. */
+  idle = g_idle_source_new ();
+  g_source_set_priority (idle, G_PRIORITY_HIGH);
+  g_source_set_static_name (idle, "[asgiref] websocket sink released");
+  g_source_set_callback (idle, on_sink_released, exchange_ref (self), NULL);
+  g_source_attach (idle, g_main_context_get_thread_default ());
 }
 
 static void

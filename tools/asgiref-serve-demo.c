@@ -56,7 +56,7 @@ static const char index_page[] =
 typedef struct
 {
   AsgirefLocal *local;          /* per request: its number */
-  guint requests;
+  gint requests;   /* atomic: served on several threads with --threads */
 } Demo;
 
 static void
@@ -144,6 +144,7 @@ on_stream_sent (GObject      *source,
 {
   Stream *stream = data;
   GError *error = NULL;
+  g_autoptr(GSource) pause = NULL;
 
   if (!asgiref_channel_send_finish (ASGIREF_CHANNEL (source), result, &error))
     {
@@ -158,7 +159,11 @@ on_stream_sent (GObject      *source,
       stream_free (stream);
       return;
     }
-  g_timeout_add (STREAM_INTERVAL_MS, on_stream_due, stream);
+  /* On the instance's own main context: a serving thread's, maybe. */
+  pause = g_timeout_source_new (STREAM_INTERVAL_MS);
+  g_source_set_static_name (pause, "[asgiref-serve] stream line due");
+  g_source_set_callback (pause, on_stream_due, stream, NULL);
+  g_source_attach (pause, g_main_context_get_thread_default ());
 }
 
 static void
@@ -263,7 +268,9 @@ serve_blocking (Demo           *demo,
    * worker thread, which the request's context follows to. */
   if (with_local)
     asgiref_local_set_pointer (demo->local, "request",
-                               g_strdup_printf ("request number %u", ++demo->requests), g_free);
+                               g_strdup_printf ("request number %d",
+                                                g_atomic_int_add (&demo->requests, 1) + 1),
+                               g_free);
   asgiref_bridge_sync_to_async (asgiref_bridge_get_default (), blocking_work, blocking, NULL,
                                 ASGIREF_SYNC_FLAGS_NOT_THREAD_SENSITIVE, g_task_get_cancellable (task),
                                 on_blocking_done, blocking);
@@ -370,7 +377,11 @@ AsgirefApplication *
 asgiref_serve_demo_new (void)
 {
   Demo *demo = g_new0 (Demo, 1);
+  AsgirefApplication *application;
 
   demo->local = asgiref_local_new ();
-  return asgiref_function_application_new (demo_call, demo, demo_free);
+  application = asgiref_function_application_new (demo_call, demo, demo_free);
+  /* Its state is a Local and an atomic counter: --threads may serve it. */
+  asgiref_application_set_thread_safe (application, TRUE);
+  return application;
 }

@@ -43,6 +43,7 @@ static int response_timeout = 60;
 static int header_timeout = 30;
 static int keep_alive_timeout = 60;
 static int graceful_timeout = 10;
+static int threads = 1;
 
 static const GOptionEntry entries[] = {
   { "host", 0, 0, G_OPTION_ARG_STRING, &host,
@@ -53,6 +54,9 @@ static const GOptionEntry entries[] = {
     N_("Listen on a Unix socket at this path instead"), N_("PATH") },
   { "fd", 0, 0, G_OPTION_ARG_INT, &fd,
     N_("Listen on this inherited, listening socket instead"), N_("FD") },
+  { "threads", 0, 0, G_OPTION_ARG_INT, &threads,
+    N_("Serve on this many threads (default 1, the main thread; the application must be thread-safe)"),
+    N_("N") },
   { "module", 0, 0, G_OPTION_ARG_FILENAME, &module,
     N_("Serve the application of this module (symbol asgiref_serve_application unless given)"),
     N_("PATH.so[:SYMBOL]") },
@@ -256,6 +260,12 @@ main (int   argc,
       return 2;
     }
 
+  if (threads < 1 || threads > 256)
+    {
+      g_printerr (_("asgiref-serve: --threads takes 1 to 256\n"));
+      return 2;
+    }
+
   if (root_path != NULL && root_path[0] != '\0' && root_path[0] != '/')
     {
       g_printerr (_("asgiref-serve: the root path must start with “/”\n"));
@@ -273,6 +283,7 @@ main (int   argc,
 
   serve.loop = g_main_loop_new (NULL, FALSE);
   serve.server = asgiref_server_new (application);
+  asgiref_server_set_serving_threads (serve.server, (guint) threads);
   asgiref_server_set_root_path (serve.server, root_path);
   asgiref_server_set_access_log (serve.server, access_log);
   asgiref_server_set_max_request_body_size (serve.server, (guint64) MAX (max_body_size, 0));

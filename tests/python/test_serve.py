@@ -3,6 +3,7 @@
 application, and its graceful stop."""
 
 import os
+import re
 import resource
 import select
 import signal
@@ -80,19 +81,27 @@ def test_demo_pages(demo):
     assert get(demo.url + 'nothing')[0] == 404
 
 
-def test_demo_websocket_echo(demo):
+def websocket_echo(url, text):
+    """What the demo's WebSocket at @url answers to @text."""
     websockets = pytest.importorskip('websockets')
     import asyncio
 
     async def talk():
-        uri = demo.url.replace('http://', 'ws://') + 'ws'
+        uri = url.replace('http://', 'ws://') + 'ws'
         async with websockets.connect(uri, open_timeout=GUARD) as socket:
-            await socket.send('hello')
+            await socket.send(text)
             got = await asyncio.wait_for(socket.recv(), GUARD)
             await socket.close(code=4001)
         return got
 
-    assert asyncio.run(talk()) == 'echo: hello'
+    return asyncio.run(talk())
+
+
+def test_demo_websocket_echo(demo):
+    websockets = pytest.importorskip('websockets')
+    import asyncio
+
+    assert websocket_echo(demo.url, 'hello') == 'echo: hello'
 
     async def refused():
         uri = demo.url.replace('http://', 'ws://') + 'elsewhere'
@@ -119,6 +128,33 @@ def test_stop_waits_for_running_requests(demo):
             assert chunk, answer
             answer += chunk
     assert demo.process.wait(GUARD) == 0
+
+
+def test_demo_on_serving_threads():
+    """--threads 2: the demo, thread-safe, served on two threads, with each
+    request's Local its own and the stream and WebSocket working there."""
+    serve = Serve('--port', '0', '--threads', '2')
+    values = {re.search(r'request number (\d+)', get(serve.url + 'local')[2]).group(1)
+              for _ in range(6)}
+    assert len(values) == 6
+    status, _, body = get(serve.url + 'stream')
+    assert status == 200 and body.splitlines()[-1] == 'line 10 of 10'
+    assert '(none)' in get(serve.url + 'blocking')[2]
+    assert websocket_echo(serve.url, 'threads') == 'echo: threads'
+    serve.stop()
+
+
+def test_threads_need_a_thread_safe_application():
+    result = subprocess.run([SERVE, '--port', '0', '--threads', '2',
+                             '--module', MODULE + ':test_serve_application'],
+                            capture_output=True, text=True, timeout=GUARD)
+    assert result.returncode == 1
+    assert 'not thread-safe' in result.stderr
+
+    result = subprocess.run([SERVE, '--threads', '0'], capture_output=True, text=True,
+                            timeout=GUARD)
+    assert result.returncode == 2
+    assert '--threads' in result.stderr
 
 
 def test_module_application():
@@ -171,7 +207,8 @@ def test_raises_its_descriptor_limit():
 def test_help_names_the_options():
     result = subprocess.run([SERVE, '--help'], capture_output=True, text=True, timeout=GUARD)
     assert result.returncode == 0
-    for option in ('--host', '--port', '--uds', '--fd', '--module', '--root-path', '--access-log',
+    for option in ('--host', '--port', '--uds', '--fd', '--threads', '--module', '--root-path',
+                   '--access-log',
                    '--max-body-size', '--max-instances', '--timeout-response',
                    '--timeout-header', '--timeout-keep-alive', '--timeout-graceful'):
         assert option in result.stdout
