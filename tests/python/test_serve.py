@@ -6,6 +6,7 @@ import os
 import re
 import resource
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -18,6 +19,8 @@ import pytest
 SERVE = os.environ['ASGIREF_SERVE']
 MODULE = os.environ['ASGIREF_SERVE_TEST_MODULE']
 GUARD = 30
+# Debian's headless Chromium, which .ci/install-deps installs.
+CHROMIUM = shutil.which('chromium-headless-shell') or shutil.which('chromium')
 
 
 def readline(stream):
@@ -110,6 +113,20 @@ def test_demo_websocket_echo(demo):
         return raised.value.status_code
 
     assert asyncio.run(refused()) == 403
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason='no headless Chromium (chromium-headless-shell)')
+def test_browser_runs_the_demo_page(demo):
+    """A browser opens the demo page, whose script connects to the
+    WebSocket echo and sends the form's text: the page's log shows the
+    answer, in the DOM as Chromium has it after running the script."""
+    with tempfile.TemporaryDirectory() as profile:
+        result = subprocess.run([CHROMIUM, '--headless', '--no-sandbox', '--disable-gpu',
+                                 '--user-data-dir=' + profile, '--virtual-time-budget=10000',
+                                 '--dump-dom', demo.url],
+                                capture_output=True, text=True, timeout=2 * GUARD)
+    assert result.returncode == 0, result.stderr
+    assert '<pre id="log">connected\necho: hello\n' in result.stdout, result.stdout
 
 
 def test_stop_waits_for_running_requests(demo):
