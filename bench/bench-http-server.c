@@ -2,7 +2,7 @@
 /*
  * The server side of the HTTP benchmarks (bench/run drives it with wrk):
  *
- *   bench-http-server asgi|bare
+ *   bench-http-server asgi[:THREADS]|bare
  *
  * serves, on 127.0.0.1 and a port the system chooses (printed as the
  * first line of standard output):
@@ -16,7 +16,8 @@
  * either through AsgirefServer and a C function application (`asgi`), or
  * through a bare SoupServer handler doing the same work (`bare`), with the
  * same listening socket (backlog 4096). Both run on this thread's main
- * loop; the program ends when its standard input closes.
+ * loop, unless `asgi:THREADS` asks for that many serving threads; the
+ * program ends when its standard input closes.
  */
 #include <stdio.h>
 #include <string.h>
@@ -28,7 +29,7 @@
 
 static GBytes *hello;
 static GBytes *big;
-static guint64 answered;
+static gint answered;   /* atomic: with serving threads */
 
 static GBytes *
 answer_for (const char *path)
@@ -37,7 +38,7 @@ answer_for (const char *path)
     return g_bytes_ref (big);
   if (strcmp (path, "/count") == 0)
     {
-      g_autofree char *text = g_strdup_printf ("%" G_GUINT64_FORMAT "\n", answered);
+      g_autofree char *text = g_strdup_printf ("%d\n", g_atomic_int_get (&answered));
 
       return g_bytes_new (text, strlen (text));
     }
@@ -65,7 +66,7 @@ bare_handler (SoupServer        *server,
   soup_message_headers_append (headers, "content-type", "text/plain");
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   soup_message_body_append_bytes (soup_server_message_get_response_body (msg), body);
-  answered++;
+  g_atomic_int_inc (&answered);
 }
 
 /* ---- ASGI --------------------------------------------------------------- */
@@ -174,7 +175,7 @@ asgi_app (AsgirefScope   *scope,
   chunk = asgiref_message_new_http_response_body (body, FALSE);
   asgiref_channel_send_async (channel, start, NULL, NULL, NULL);
   asgiref_channel_send_async (channel, chunk, NULL, on_body_sent, g_object_ref (task));
-  answered++;
+  g_atomic_int_inc (&answered);
 }
 
 /* ---- main --------------------------------------------------------------- */
@@ -218,10 +219,14 @@ main (int   argc,
   g_autoptr(AsgirefServer) asgi = NULL;
   g_autoptr(GIOChannel) input = NULL;
   guint8 *big_data;
+  guint64 threads = 1;
 
-  if (argc != 2 || (strcmp (argv[1], "asgi") != 0 && strcmp (argv[1], "bare") != 0))
+  if (argc != 2 ||
+      (strcmp (argv[1], "bare") != 0 && strcmp (argv[1], "asgi") != 0 &&
+       !(g_str_has_prefix (argv[1], "asgi:") &&
+         g_ascii_string_to_unsigned (argv[1] + 5, 10, 1, 64, &threads, NULL))))
     {
-      g_printerr ("usage: %s asgi|bare\n", argv[0]);
+      g_printerr ("usage: %s asgi[:THREADS]|bare\n", argv[0]);
       return 2;
     }
 
@@ -248,7 +253,9 @@ main (int   argc,
         asgiref_function_application_new (asgi_app, asgiref_headers_ref (headers),
                                           (GDestroyNotify) asgiref_headers_unref);
 
+      asgiref_application_set_thread_safe (app, TRUE);
       asgi = asgiref_server_new (app);
+      asgiref_server_set_serving_threads (asgi, (guint) threads);
       if (!asgiref_server_listen_socket (asgi, socket, &error))
         g_error ("%s", error->message);
     }

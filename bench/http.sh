@@ -11,6 +11,9 @@
 #       (1 MiB): wrk -t2 -c64 -d${HTTP_SECONDS}s --latency after a 1 s
 #       warm-up, each server started fresh, REPS pairs run alternately
 #       (bare, asgi, bare, asgi, ...); medians
+#   http-hello-2-threads           the same for / with two serving threads
+#       (asgi:2) against the same bare handler, which libsoup serves on
+#       one thread only
 #   http-hello-p99, http-1mib-p99  the 99th percentile latency of those
 #       runs, ms; medians
 #   http-errors                    socket errors + non-2xx/3xx responses
@@ -113,9 +116,10 @@ median () {
 : >"$tmp/errors-asgi"
 r=0
 while [ "$r" -lt "$reps" ]; do
-  for name in hello 1mib; do
-    case $name in hello) path=/ ;; *) path=/big ;; esac
-    for mode in bare asgi; do
+  for name in hello 1mib hello-2-threads; do
+    case $name in hello*) path=/ ;; *) path=/big ;; esac
+    case $name in *-2-threads) modes="bare asgi:2" ;; *) modes="bare asgi" ;; esac
+    for mode in $modes; do
       start "$mode"
       wrk -t2 -c64 -d1s "$url$path" >/dev/null
       wrk -t2 -c64 -d"${seconds}s" --latency "$url$path" >"$tmp/wrk.out"
@@ -126,15 +130,16 @@ while [ "$r" -lt "$reps" ]; do
         exit 1
       fi
       read -r rps p99 errors <"$tmp/wrk.parsed"
-      echo "$rps" >>"$tmp/$name-$mode"
-      echo "$p99" >>"$tmp/$name-p99-$mode"
-      echo "$errors" >>"$tmp/errors-$mode"
+      side=${mode%%:*}
+      echo "$rps" >>"$tmp/$name-$side"
+      echo "$p99" >>"$tmp/$name-p99-$side"
+      echo "$errors" >>"$tmp/errors-$side"
     done
   done
   r=$((r + 1))
 done
 
-for name in hello 1mib; do
+for name in hello 1mib hello-2-threads; do
   awk -v e="http-$name" -v o="$(median "$tmp/$name-asgi")" -v b="$(median "$tmp/$name-bare")" \
     'BEGIN { printf "%s\t%.0f\t%.0f\treq/s\t%.3f\n", e, o, b, o / b }'
   awk -v e="http-$name-p99" -v o="$(median "$tmp/$name-p99-asgi")" -v b="$(median "$tmp/$name-p99-bare")" \
