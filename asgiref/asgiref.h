@@ -28,4 +28,6 @@
 # include "asgiref-sync-function.h"
 # include "asgiref-thread-sensitive-context.h"
 # include "asgiref-timeout.h"
+# include "asgiref-wsgi-response.h"
+# include "asgiref-wsgi-application.h"
 #undef ASGIREF_INSIDE

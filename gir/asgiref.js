@@ -88,9 +88,10 @@ function unwrap(value) {
 }
 
 function define(prototype, methods) {
-    for (const [name, value] of Object.entries(methods)) {
+    // Reflect.ownKeys(): the markers are symbols, which Object.entries() skips.
+    for (const name of Reflect.ownKeys(methods)) {
         Object.defineProperty(prototype, name, {
-            value,
+            value: methods[name],
             writable: true,
             configurable: true,
             enumerable: false,
@@ -330,6 +331,51 @@ if (!Asgiref.SyncFunction.prototype[guarded]) {
                     'which GJS refuses: use syncToAsync() of a JS function instead');
             }
             return callAsync.apply(this, args);
+        },
+    });
+}
+
+// A WSGI handler runs on the bridge's worker threads, and an application
+// declared thread-safe on a server's serving threads: neither can be JS.
+if (!Asgiref.WsgiApplication[guarded]) {
+    define(Asgiref.WsgiApplication, {[guarded]: true});
+    const newWsgi = Asgiref.WsgiApplication.new;
+    Asgiref.WsgiApplication.new = function (handler, ...rest) {
+        if (typeof handler === 'function') {
+            throw new TypeError('Asgiref.WsgiApplication.new(): a WSGI handler runs on a worker ' +
+                'thread, which GJS refuses to run JS on: write it in C, or write an ASGI ' +
+                'application with application()');
+        }
+        return newWsgi.call(this, handler, ...rest);
+    };
+}
+
+// Marks the C applications whose function is JS (FunctionApplication.new()
+// with a JS function, as application() makes them).
+const jsBacked = Symbol.for('asgiref-glib.js-backed');
+
+if (!Asgiref.FunctionApplication[guarded]) {
+    define(Asgiref.FunctionApplication, {[guarded]: true});
+    const newFunctionApplication = Asgiref.FunctionApplication.new;
+    Asgiref.FunctionApplication.new = function (func, ...rest) {
+        const made = newFunctionApplication.call(this, func, ...rest);
+        if (typeof func === 'function')
+            define(made, {[jsBacked]: true});
+        return made;
+    };
+}
+
+if (!Asgiref.Application.prototype[guarded]) {
+    define(Asgiref.Application.prototype, {[guarded]: true});
+    const setThreadSafe = Asgiref.Application.prototype.set_thread_safe;
+    Object.assign(Asgiref.Application.prototype, {
+        set_thread_safe(threadSafe) {
+            if (threadSafe && (!isCImplemented(this) || this[jsBacked])) {
+                throw new TypeError(`Asgiref.Application.set_thread_safe(): ${this} is ` +
+                    'implemented in JS, which GJS runs on its main thread only: it cannot be ' +
+                    'served on serving threads');
+            }
+            return setThreadSafe.call(this, threadSafe);
         },
     });
 }

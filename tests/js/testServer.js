@@ -222,4 +222,45 @@ test('a JS application serves a WebSocket', () => {
     assertEqual(disconnected, 4003);
 });
 
+test('a C WSGI handler serves requests from a worker thread', () => {
+    inLoop(async () => {
+        const server = Asgiref.Server.new(AsgirefTest.wsgi_echo_new());
+        await server.start_async(null);
+        server.listen_local(0);
+        const session = new Soup.Session();
+        const msg = Soup.Message.new('POST', `http://127.0.0.1:${server.get_port()}/echo`);
+        msg.set_request_body_from_bytes('text/plain', new GLib.Bytes(encoder.encode('from JS')));
+        const body = await session.send_and_read_async(msg, GLib.PRIORITY_DEFAULT, null);
+        assertEqual(msg.get_status(), 200);
+        assertEqual(decoder.decode(body.toArray()), 'POST /echo on a worker thread: from JS');
+        await server.stop_async(null);
+    });
+});
+
+test('a JS function cannot be a WSGI handler', () => {
+    let thrown = null;
+    try {
+        Asgiref.WsgiApplication.new(() => true);
+    } catch (e) {
+        thrown = e;
+    }
+    assert(thrown instanceof TypeError, `${thrown}`);
+    assert(String(thrown.message).includes('worker thread'), thrown.message);
+});
+
+test('a JS application cannot be declared thread-safe', () => {
+    let thrown = null;
+    try {
+        app.set_thread_safe(true);
+    } catch (e) {
+        thrown = e;
+    }
+    assert(thrown instanceof TypeError, `${thrown}`);
+    assertEqual(app.get_thread_safe(), false);
+    // A C one can.
+    const c = AsgirefTest.wsgi_echo_new();
+    c.set_thread_safe(true);
+    assertEqual(c.get_thread_safe(), true);
+});
+
 run('server');

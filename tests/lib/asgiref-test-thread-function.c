@@ -186,3 +186,42 @@ asgiref_test_thread_function_get_n_calls (AsgirefTestThreadFunction *self)
 
   return g_atomic_int_get (&self->n_calls);
 }
+
+/* A WSGI handler in C: "<method> <path> on <thread>: <body>". */
+static gboolean
+wsgi_echo (AsgirefScope         *scope,
+           GInputStream         *body,
+           AsgirefWsgiResponse  *response,
+           gpointer              user_data,
+           GError              **error)
+{
+  g_autoptr(GOutputStream) collected = g_memory_output_stream_new_resizable ();
+  g_autoptr(GBytes) received = NULL;
+  g_autoptr(GBytes) answer = NULL;
+  char *text;
+
+  if (g_output_stream_splice (collected, body, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, NULL, error) < 0)
+    return FALSE;
+  received = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (collected));
+  text = g_strdup_printf ("%s %s on %s: %.*s", asgiref_scope_get_method (scope),
+                          asgiref_scope_get_path (scope),
+                          asgiref_test_thread_function_is_main_thread () ? "the main thread" : "a worker thread",
+                          (int) g_bytes_get_size (received), (const char *) g_bytes_get_data (received, NULL));
+  answer = g_bytes_new_take (text, strlen (text));
+  return asgiref_wsgi_response_start (response, 200, NULL, error) &&
+         asgiref_wsgi_response_write (response, answer, NULL, error);
+}
+
+/**
+ * asgiref_test_wsgi_echo_new:
+ *
+ * A WSGI application with a C handler, which JavaScript cannot write:
+ * it answers with the method, the path, the thread it ran on and the body.
+ *
+ * Returns: (transfer full): the application
+ */
+AsgirefApplication *
+asgiref_test_wsgi_echo_new (void)
+{
+  return asgiref_wsgi_application_new (wsgi_echo, NULL, NULL);
+}

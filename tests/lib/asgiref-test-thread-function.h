@@ -14,4 +14,6 @@ AsgirefTestThreadFunction *asgiref_test_thread_function_new         (void);
 guint                      asgiref_test_thread_function_get_n_calls (AsgirefTestThreadFunction *self);
 gboolean                   asgiref_test_thread_function_is_main_thread (void);
 
+AsgirefApplication        *asgiref_test_wsgi_echo_new (void);
+
 G_END_DECLS

@@ -1,0 +1,440 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "asgiref-application.h"
+#include "asgiref-bridge.h"
+#include "asgiref-enums.h"
+#include "asgiref-error.h"
+#include "asgiref-i18n-private.h"
+#include "asgiref-message.h"
+#include "asgiref-wsgi-application.h"
+#include "asgiref-wsgi-private.h"
+
+/**
+ * AsgirefWsgiApplication:
+ *
+ * Serves a synchronous handler ([callback@Asgiref.WsgiHandler]) as an
+ * [iface@Asgiref.Application]: asgiref's `WsgiToAsgi` for GLib.
+ *
+ * Each HTTP request runs the handler once, through
+ * [method@Asgiref.Bridge.sync_to_async] on a worker thread of the default
+ * bridge (never on the server's main loop), so a slow handler does not
+ * delay other requests; it runs in the request's own
+ * [struct@Asgiref.Context], so the request's [class@Asgiref.Local] values
+ * are there. With [property@Asgiref.WsgiApplication:thread-sensitive], all
+ * handlers run on the one thread of thread-sensitive code instead.
+ *
+ * The handler gets the request's scope, its body as a blocking
+ * #GInputStream fed with the `http.request` messages as they arrive (the
+ * handler may start before the whole body came), and an
+ * [class@Asgiref.WsgiResponse]:
+ *
+ * ```c
+ * static gboolean
+ * hello (AsgirefScope *scope, GInputStream *body, AsgirefWsgiResponse *response,
+ *        gpointer user_data, GError **error)
+ * {
+ *   g_autoptr(GBytes) text = g_bytes_new_static ("Hello\n", 6);
+ *
+ *   return asgiref_wsgi_response_start (response, 200, NULL, error) &&
+ *          asgiref_wsgi_response_write (response, text, NULL, error);
+ * }
+ *
+ * server = asgiref_server_new (asgiref_wsgi_application_new (hello, NULL, NULL));
+ * ```
+ *
+ * A handler that fails before its headers went out gets a 500 from the
+ * server, which logs its error; one that fails later has its connection
+ * closed. Lifespan and WebSocket scopes are not for WSGI handlers: the
+ * lifespan instance ends at once (the server starts without it), and a
+ * WebSocket is refused with 403.
+ *
+ * Handlers run on the bridge's threads, so a handler written in
+ * JavaScript cannot be one: GJS refuses calls off its main thread.
+ */
+
+struct _AsgirefWsgiApplication
+{
+  GObject parent_instance;
+
+  AsgirefWsgiHandler handler;
+  gpointer user_data;
+  GDestroyNotify destroy;
+  gboolean thread_sensitive;
+};
+
+enum {
+  PROP_0,
+  PROP_THREAD_SENSITIVE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void application_iface_init (AsgirefApplicationInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (AsgirefWsgiApplication, asgiref_wsgi_application, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (ASGIREF_TYPE_APPLICATION, application_iface_init))
+
+/* ---- Talking to the channel from the handler's thread ------------------- */
+
+typedef struct
+{
+  AsgirefChannel *channel;
+  AsgirefMessage *first;
+  AsgirefMessage *last;
+} Send;
+
+static void
+send_free (gpointer data)
+{
+  Send *send = data;
+
+  g_object_unref (send->channel);
+  g_clear_pointer (&send->first, asgiref_message_unref);
+  asgiref_message_unref (send->last);
+  g_free (send);
+}
+
+static void
+on_sent (GObject      *source,
+         GAsyncResult *result,
+         gpointer      data)
+{
+  g_autoptr(GTask) task = data;
+  GError *error = NULL;
+
+  if (asgiref_channel_send_finish (ASGIREF_CHANNEL (source), result, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+/* On the main context: the sends themselves. */
+static void
+start_send (GTask        *task,
+            gpointer      source,
+            gpointer      data,
+            GCancellable *cancellable)
+{
+  Send *send = data;
+
+  /* The second fails as the first would, if the client left. */
+  if (send->first != NULL)
+    asgiref_channel_send_async (send->channel, send->first, NULL, NULL, NULL);
+  asgiref_channel_send_async (send->channel, send->last, cancellable, on_sent, g_object_ref (task));
+}
+
+gboolean
+_asgiref_wsgi_send (AsgirefChannel  *channel,
+                    AsgirefMessage  *first,
+                    AsgirefMessage  *last,
+                    GCancellable    *cancellable,
+                    GError         **error)
+{
+  Send *send = g_new0 (Send, 1);
+  g_autoptr(GAsyncResult) result = NULL;
+
+  send->channel = g_object_ref (channel);
+  send->first = first != NULL ? asgiref_message_ref (first) : NULL;
+  send->last = asgiref_message_ref (last);
+  result = asgiref_bridge_async_to_sync (asgiref_bridge_get_default (), start_send,
+                                         send, send_free, cancellable);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+on_received (GObject      *source,
+             GAsyncResult *result,
+             gpointer      data)
+{
+  g_autoptr(GTask) task = data;
+  GError *error = NULL;
+  AsgirefMessage *message = asgiref_channel_receive_finish (ASGIREF_CHANNEL (source), result, &error);
+
+  if (message != NULL)
+    g_task_return_pointer (task, message, (GDestroyNotify) asgiref_message_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+start_receive (GTask        *task,
+               gpointer      source,
+               gpointer      data,
+               GCancellable *cancellable)
+{
+  asgiref_channel_receive_async (data, cancellable, on_received, g_object_ref (task));
+}
+
+AsgirefMessage *
+_asgiref_wsgi_receive (AsgirefChannel  *channel,
+                       GCancellable    *cancellable,
+                       GError         **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  result = asgiref_bridge_async_to_sync (asgiref_bridge_get_default (), start_receive,
+                                         g_object_ref (channel), g_object_unref, cancellable);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ---- One request -------------------------------------------------------- */
+
+typedef struct
+{
+  AsgirefWsgiApplication *self;
+  AsgirefScope *scope;
+  GInputStream *body;
+  AsgirefWsgiResponse *response;
+  GTask *task;                   /* the instance's */
+} Request;
+
+static void
+request_free (Request *request)
+{
+  g_object_unref (request->self);
+  asgiref_scope_unref (request->scope);
+  g_object_unref (request->body);
+  g_object_unref (request->response);
+  g_object_unref (request->task);
+  g_free (request);
+}
+
+/* On the bridge's thread. */
+static void
+run_handler (GTask        *task,
+             gpointer      source,
+             gpointer      data,
+             GCancellable *cancellable)
+{
+  Request *request = data;
+  AsgirefWsgiApplication *self = request->self;
+  GError *error = NULL;
+
+  if (!self->handler (request->scope, request->body, request->response, self->user_data, &error))
+    {
+      if (error == NULL)
+        error = g_error_new_literal (ASGIREF_ERROR, ASGIREF_ERROR_FAILED,
+                                     _("The WSGI handler failed without saying why"));
+      g_task_return_error (task, error);
+      return;
+    }
+  g_clear_error (&error);
+  g_task_return_pointer (task, GINT_TO_POINTER (TRUE), NULL);
+}
+
+static void
+on_response_finished (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      data)
+{
+  Request *request = data;
+  GError *error = NULL;
+
+  if (_asgiref_wsgi_response_finish_finish (request->response, result, &error))
+    g_task_return_boolean (request->task, TRUE);
+  else
+    g_task_return_error (request->task, error);
+  request_free (request);
+}
+
+/* Back on the server's main context. */
+static void
+on_handler_done (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      data)
+{
+  Request *request = data;
+  GError *error = NULL;
+
+  if (asgiref_bridge_sync_to_async_finish (ASGIREF_BRIDGE (source), result, &error) == NULL)
+    {
+      /* The server answers 500, or closes the connection once the
+       * response began, and logs the error. */
+      g_task_return_error (request->task, error);
+      request_free (request);
+      return;
+    }
+  _asgiref_wsgi_response_finish_async (request->response, on_response_finished, request);
+}
+
+static void
+asgiref_wsgi_application_call (AsgirefApplication *application,
+                               AsgirefScope       *scope,
+                               AsgirefChannel     *channel,
+                               GTask              *task)
+{
+  AsgirefWsgiApplication *self = ASGIREF_WSGI_APPLICATION (application);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  Request *request;
+
+  if (asgiref_scope_get_kind (scope) != ASGIREF_SCOPE_HTTP)
+    {
+      /* Not WSGI's: ending at once declines it. */
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  request = g_new0 (Request, 1);
+  request->self = g_object_ref (self);
+  request->scope = asgiref_scope_ref (scope);
+  request->body = _asgiref_wsgi_input_new (channel, cancellable);
+  request->response = _asgiref_wsgi_response_new (channel, cancellable);
+  request->task = g_object_ref (task);
+  asgiref_bridge_sync_to_async (asgiref_bridge_get_default (), run_handler, request, NULL,
+                                self->thread_sensitive ? ASGIREF_SYNC_FLAGS_NONE
+                                                       : ASGIREF_SYNC_FLAGS_NOT_THREAD_SENSITIVE,
+                                cancellable, on_handler_done, request);
+}
+
+static void
+application_iface_init (AsgirefApplicationInterface *iface)
+{
+  iface->call = asgiref_wsgi_application_call;
+}
+
+/* ---- The object --------------------------------------------------------- */
+
+static void
+asgiref_wsgi_application_finalize (GObject *object)
+{
+  AsgirefWsgiApplication *self = ASGIREF_WSGI_APPLICATION (object);
+
+  if (self->destroy != NULL)
+    self->destroy (self->user_data);
+
+  G_OBJECT_CLASS (asgiref_wsgi_application_parent_class)->finalize (object);
+}
+
+static void
+asgiref_wsgi_application_get_property (GObject    *object,
+                                       guint       prop_id,
+                                       GValue     *value,
+                                       GParamSpec *pspec)
+{
+  AsgirefWsgiApplication *self = ASGIREF_WSGI_APPLICATION (object);
+
+  switch (prop_id)
+    {
+    case PROP_THREAD_SENSITIVE:
+      g_value_set_boolean (value, self->thread_sensitive);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+asgiref_wsgi_application_set_property (GObject      *object,
+                                       guint         prop_id,
+                                       const GValue *value,
+                                       GParamSpec   *pspec)
+{
+  AsgirefWsgiApplication *self = ASGIREF_WSGI_APPLICATION (object);
+
+  switch (prop_id)
+    {
+    case PROP_THREAD_SENSITIVE:
+      asgiref_wsgi_application_set_thread_sensitive (self, g_value_get_boolean (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+asgiref_wsgi_application_class_init (AsgirefWsgiApplicationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = asgiref_wsgi_application_finalize;
+  object_class->get_property = asgiref_wsgi_application_get_property;
+  object_class->set_property = asgiref_wsgi_application_set_property;
+
+  /**
+   * AsgirefWsgiApplication:thread-sensitive:
+   *
+   * Whether every handler runs on the one thread of thread-sensitive
+   * code ([method@Asgiref.Bridge.sync_to_async] without
+   * %ASGIREF_SYNC_FLAGS_NOT_THREAD_SENSITIVE), for a handler that is not
+   * thread-safe, one request at a time. Off by default: handlers run on
+   * the bridge's pool of worker threads, several at once.
+   */
+  properties[PROP_THREAD_SENSITIVE] =
+    g_param_spec_boolean ("thread-sensitive", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+asgiref_wsgi_application_init (AsgirefWsgiApplication *self)
+{
+}
+
+/**
+ * asgiref_wsgi_application_new:
+ * @handler: (scope notified) (closure user_data) (destroy destroy): the
+ *   handler, called on a worker thread once per request
+ * @user_data: data for @handler
+ * @destroy: (nullable): frees @user_data with the application
+ *
+ * Creates an application that serves each HTTP request with @handler.
+ *
+ * Returns: (transfer full): a new application
+ */
+AsgirefApplication *
+asgiref_wsgi_application_new (AsgirefWsgiHandler handler,
+                              gpointer           user_data,
+                              GDestroyNotify     destroy)
+{
+  AsgirefWsgiApplication *self;
+
+  g_return_val_if_fail (handler != NULL, NULL);
+
+  self = g_object_new (ASGIREF_TYPE_WSGI_APPLICATION, NULL);
+  self->handler = handler;
+  self->user_data = user_data;
+  self->destroy = destroy;
+  return ASGIREF_APPLICATION (self);
+}
+
+/**
+ * asgiref_wsgi_application_get_thread_sensitive:
+ * @self: an application
+ *
+ * Gets [property@Asgiref.WsgiApplication:thread-sensitive].
+ *
+ * Returns: whether handlers run on the thread of thread-sensitive code
+ */
+gboolean
+asgiref_wsgi_application_get_thread_sensitive (AsgirefWsgiApplication *self)
+{
+  g_return_val_if_fail (ASGIREF_IS_WSGI_APPLICATION (self), FALSE);
+
+  return self->thread_sensitive;
+}
+
+/**
+ * asgiref_wsgi_application_set_thread_sensitive:
+ * @self: an application
+ * @thread_sensitive: whether handlers run on the thread of
+ *   thread-sensitive code
+ *
+ * Sets [property@Asgiref.WsgiApplication:thread-sensitive], for the
+ * requests that arrive from now on.
+ */
+void
+asgiref_wsgi_application_set_thread_sensitive (AsgirefWsgiApplication *self,
+                                               gboolean                thread_sensitive)
+{
+  g_return_if_fail (ASGIREF_IS_WSGI_APPLICATION (self));
+
+  thread_sensitive = !!thread_sensitive;
+  if (self->thread_sensitive == thread_sensitive)
+    return;
+
+  self->thread_sensitive = thread_sensitive;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_THREAD_SENSITIVE]);
+}
