@@ -66,6 +66,7 @@ GLib.Variant or the native value; ``dict_to_variant`` and
 """
 
 import functools
+import re
 import traceback
 
 from ..overrides import override
@@ -1324,3 +1325,256 @@ class Communicator(Asgiref.Communicator):
 
 Communicator = override(Communicator)
 __all__.append('Communicator')
+
+
+# ---- WSGI: PEP 3333 applications on the C adapter -----------------------
+#
+# A PEP 3333 callable runs as the handler of an Asgiref.WsgiApplication: on a
+# worker thread of the bridge, under the GIL, in the request's context. The
+# environ is built from the scope, wsgi.input reads the body stream as the
+# request arrives, and start_response()/write() drive the C response, whose
+# writes block until the server took the bytes.
+
+_WSGI_LOG_DOMAIN = 'Asgiref-Wsgi'
+_STATUS = re.compile(r'^([1-9][0-9]{2}) [^\r\n]*$')
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+class _WsgiInput:
+    """``wsgi.input``: the request body, read as it arrives."""
+
+    _CHUNK = 65536
+
+    def __init__(self, stream):
+        self._stream = stream
+        self._buffer = b''
+        self._eof = False
+
+    def _more(self, size):
+        if self._eof:
+            return False
+        data = self._stream.read_bytes(size, None).get_data()
+        if not data:
+            self._eof = True
+            return False
+        self._buffer += data
+        return True
+
+    def read(self, size=-1):
+        if size is None or size < 0:
+            while self._more(self._CHUNK):
+                pass
+            data, self._buffer = self._buffer, b''
+            return data
+        while len(self._buffer) < size and self._more(max(size - len(self._buffer), 1)):
+            pass
+        data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
+
+    def readline(self, size=-1):
+        while True:
+            end = self._buffer.find(b'\n')
+            if end >= 0:
+                end += 1
+                break
+            if size is not None and 0 <= size <= len(self._buffer):
+                break
+            if not self._more(self._CHUNK):
+                end = len(self._buffer)
+                break
+        if size is not None and size >= 0:
+            end = min(end if end >= 0 else len(self._buffer), size)
+        line, self._buffer = self._buffer[:end], self._buffer[end:]
+        return line
+
+    def readlines(self, hint=-1):
+        lines = []
+        total = 0
+        for line in self:
+            lines.append(line)
+            total += len(line)
+            if hint is not None and 0 < hint <= total:
+                break
+        return lines
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+
+class _WsgiErrors:
+    """``wsgi.errors``: each line a warning in the log domain Asgiref-Wsgi."""
+
+    def __init__(self):
+        self._pending = ''
+
+    def write(self, text):
+        self._pending += text
+        while '\n' in self._pending:
+            line, self._pending = self._pending.split('\n', 1)
+            GLib.log_variant(_WSGI_LOG_DOMAIN, GLib.LogLevelFlags.LEVEL_WARNING,
+                             GLib.Variant('a{sv}', {'MESSAGE': GLib.Variant('s', line)}))
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def flush(self):
+        if self._pending:
+            self.write('\n')
+
+
+def _latin1(data):
+    return bytes(data).decode('latin-1')
+
+
+def _wsgi_environ(scope, body, multithread):
+    """The PEP 3333 environ of a request's scope."""
+    headers = scope.get_headers()
+    root_path = scope.get_root_path() or ''
+    # The path as the client sent it, decoded, as bytes in a native str.
+    path = scope.get_path().encode('utf-8').decode('latin-1')
+    script_name = root_path.encode('utf-8').decode('latin-1')
+    if script_name and path.startswith(script_name):
+        path = path[len(script_name):]
+    environ = {
+        'REQUEST_METHOD': scope.get_method(),
+        'SCRIPT_NAME': script_name,
+        'PATH_INFO': path,
+        'QUERY_STRING': _latin1(scope.get_query_string().get_data() or b''),
+        'SERVER_PROTOCOL': 'HTTP/%s' % scope.get_http_version(),
+        'wsgi.version': (1, 0),
+        'wsgi.url_scheme': scope.get_scheme() or 'http',
+        'wsgi.input': body,
+        'wsgi.errors': _WsgiErrors(),
+        'wsgi.multithread': multithread,
+        'wsgi.multiprocess': False,
+        'wsgi.run_once': False,
+        'wsgi.input_terminated': True,
+    }
+    has_server, host, port = scope.get_server()
+    environ['SERVER_NAME'], environ['SERVER_PORT'] = (host, str(port)) if has_server else ('localhost', '80')
+    has_client, host, port = scope.get_client()
+    if has_client:
+        environ['REMOTE_ADDR'], environ['REMOTE_PORT'] = host, str(port)
+    for index in range(headers.get_length() if headers is not None else 0):
+        name = headers.get_name(index)
+        value = headers.get_value(index)
+        if name == 'content-type':
+            key = 'CONTENT_TYPE'
+        elif name == 'content-length':
+            key = 'CONTENT_LENGTH'
+        else:
+            key = 'HTTP_' + name.upper().replace('-', '_')
+        environ[key] = environ[key] + ', ' + value if key in environ else value
+    return environ
+
+
+def _wsgi_headers(headers):
+    names = []
+    values = []
+    if not isinstance(headers, list):
+        raise TypeError('start_response(): headers must be a list of (name, value) tuples, not %s'
+                        % type(headers).__name__)
+    for item in headers:
+        if not (isinstance(item, tuple) and len(item) == 2 and
+                all(isinstance(part, str) for part in item)):
+            raise TypeError('start_response(): a header must be a (str, str) tuple, not %r'
+                            % (item,))
+        name, value = item
+        if not _TOKEN.match(name):
+            raise ValueError('start_response(): %r is not a header name' % name)
+        if any(c in value for c in '\r\n\0'):
+            raise ValueError('start_response(): the value of %s holds a line break' % name)
+        names.append(name.lower())
+        values.append(value)
+    return Asgiref.Headers.new(names, values)
+
+
+def _run_wsgi(app, scope, body, response, multithread):
+    """The handler: runs ``app`` for one request, by PEP 3333's rules."""
+    state = {'length': None, 'sent': 0}
+
+    def start_response(status, headers, exc_info=None):
+        if response.get_status() != 0:
+            if exc_info is None:
+                raise AssertionError('start_response() called a second time without exc_info')
+            if response.get_headers_sent():
+                raise exc_info[1].with_traceback(exc_info[2])
+        if not isinstance(status, str) or not _STATUS.match(status):
+            raise ValueError('start_response(): %r is not a status such as "200 OK"' % (status,))
+        native = _wsgi_headers(headers)
+        response.start(int(status[:3]), native)
+        length = native.lookup('content-length')
+        state['length'] = int(length) if length is not None and length.isdigit() else None
+        return write
+
+    def write(data):
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError('a WSGI body chunk must be bytes, not %s' % type(data).__name__)
+        if data:
+            response.write(GLib.Bytes.new(bytes(data)), None)
+            state['sent'] += len(data)
+
+    environ = _wsgi_environ(scope, _WsgiInput(body), multithread)
+    try:
+        result = app(environ, start_response)
+    except GLib.Error:
+        raise
+    except BaseException as exc:  # noqa: B036: reported to the server
+        raise _wsgi_error(exc) from exc
+    try:
+        for chunk in result:
+            write(chunk)
+            # Not past the content-length: the rest would not be sent.
+            if state['length'] is not None and state['sent'] >= state['length']:
+                break
+    except GLib.Error:
+        raise
+    except BaseException as exc:  # noqa: B036: reported to the server
+        raise _wsgi_error(exc) from exc
+    finally:
+        close = getattr(result, 'close', None)
+        if close is not None:
+            close()
+    return True
+
+
+def _wsgi_error(exc):
+    where = ''.join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return GLib.Error('%s: %s\n%s' % (type(exc).__name__, exc, where.rstrip()),
+                      PYTHON_ERROR_DOMAIN, 0)
+
+
+class WsgiApplication(Asgiref.WsgiApplication):
+    """Serves synchronous handlers. ``new_for_callable(app)`` serves any
+    PEP 3333 application (Flask, Django's ``get_wsgi_application()``)::
+
+        server = Asgiref.Server.new(Asgiref.WsgiApplication.new_for_callable(flask_app))
+
+    See the C documentation of ``AsgirefWsgiApplication`` for the threads
+    handlers run on."""
+
+    @classmethod
+    def new_for_callable(cls, app, thread_sensitive=False):
+        """An application running the PEP 3333 callable ``app`` once per
+        request, on a worker thread (or, ``thread_sensitive``, on the one
+        thread of thread-sensitive code), in the request's context."""
+        if not callable(app):
+            raise TypeError('new_for_callable() needs a WSGI callable, not %r' % (app,))
+
+        def handler(scope, body, response):
+            return _run_wsgi(app, scope, body, response, not thread_sensitive)
+
+        made = Asgiref.WsgiApplication.new(handler)
+        made.set_thread_sensitive(thread_sensitive)
+        return made
+
+
+WsgiApplication = override(WsgiApplication)
+__all__.append('WsgiApplication')
