@@ -25,6 +25,7 @@
 # include "asgiref-scope.h"
 # include "asgiref-scope-builder.h"
 # include "asgiref-server.h"
+# include "asgiref-stateless-server.h"
 # include "asgiref-sync-function.h"
 # include "asgiref-thread-sensitive-context.h"
 # include "asgiref-timeout.h"

@@ -61,3 +61,21 @@ def test_example_server(language):
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_chat_example():
+    """examples/chat-server.c, an AsgirefStatelessServer: one instance per
+    user, each counting that user's lines; the end of the input ends it."""
+    chat = os.environ.get('ASGIREF_EXAMPLE_CHAT')
+    if not chat:
+        pytest.skip('no chat example built (ASGIREF_EXAMPLE_CHAT)')
+    result = subprocess.run(shlex.split(chat), input='ann: hi\nbob: hello\nann: bye\n'
+                            'not a chat line\nann: third\n', capture_output=True, text=True,
+                            timeout=GUARD)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line for line in lines if line.startswith('[ann]')] == [
+        '[ann] line 1 of ann: hi', '[ann] line 2 of ann: bye', '[ann] line 3 of ann: third']
+    assert [line for line in lines if line.startswith('[bob]')] == ['[bob] line 1 of bob: hello']
+    assert len(lines) == 4
+    assert 'not a chat line' in result.stderr
