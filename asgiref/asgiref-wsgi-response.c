@@ -202,8 +202,18 @@ asgiref_wsgi_response_write (AsgirefWsgiResponse  *self,
 
   start = take_start (self);
   body = asgiref_message_new_http_response_body (part, !last);
-  if (!_asgiref_wsgi_send (self->channel, start, body,
-                           cancellable != NULL ? cancellable : self->cancellable, error))
+  if (last)
+    {
+      /* The body's end: nothing follows that would need to wait for the
+       * client, so it goes without the round trip to the server's main
+       * context and back (a channel takes sends from any thread). A
+       * client that left by then is the server's to notice. */
+      if (start != NULL)
+        asgiref_channel_send_async (self->channel, start, NULL, NULL, NULL);
+      asgiref_channel_send_async (self->channel, body, NULL, NULL, NULL);
+    }
+  else if (!_asgiref_wsgi_send (self->channel, start, body,
+                                cancellable != NULL ? cancellable : self->cancellable, error))
     return FALSE;
 
   self->headers_sent = TRUE;

@@ -2,7 +2,7 @@
 /*
  * The server side of the HTTP benchmarks (bench/run drives it with wrk):
  *
- *   bench-http-server asgi[:THREADS]|bare
+ *   bench-http-server asgi[:THREADS]|wsgi|bare
  *
  * serves, on 127.0.0.1 and a port the system chooses (printed as the
  * first line of standard output):
@@ -14,6 +14,8 @@
  *   /fail   a failing application: the instance ends with an error, and
  *           the server answers 500 (the bare handler answers 500)
  * either through AsgirefServer and a C function application (`asgi`), or
+ * through AsgirefServer and a synchronous C handler on the WSGI adapter
+ * (`wsgi`; not /stream), or
  * through a bare SoupServer handler doing the same work (`bare`), with the
  * same listening socket (backlog 4096). Both run on this thread's main
  * loop, unless `asgi:THREADS` asks for that many serving threads; the
@@ -178,6 +180,50 @@ asgi_app (AsgirefScope   *scope,
   g_atomic_int_inc (&answered);
 }
 
+/* ---- WSGI --------------------------------------------------------------- */
+
+static AsgirefHeaders *wsgi_hello_headers;
+static AsgirefHeaders *wsgi_big_headers;
+
+/* On a worker thread: the answer, framed by its length as the bare
+ * handler's is. */
+static gboolean
+wsgi_handler (AsgirefScope         *scope,
+              GInputStream         *body,
+              AsgirefWsgiResponse  *response,
+              gpointer              data,
+              GError              **error)
+{
+  const char *path = asgiref_scope_get_path (scope);
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(AsgirefHeaders) count = NULL;
+  AsgirefHeaders *headers;
+
+  if (strcmp (path, "/fail") == 0)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "failing on purpose");
+      return FALSE;
+    }
+  answer = answer_for (path);
+  if (strcmp (path, "/big") == 0)
+    headers = wsgi_big_headers;
+  else if (strcmp (path, "/count") == 0)
+    {
+      static const char * const names[] = { "content-type", "content-length", NULL };
+      g_autofree char *length = g_strdup_printf ("%" G_GSIZE_FORMAT, g_bytes_get_size (answer));
+      const char *values[] = { "text/plain", length, NULL };
+
+      headers = count = asgiref_headers_new (names, values, NULL);
+    }
+  else
+    headers = wsgi_hello_headers;
+  if (!asgiref_wsgi_response_start (response, 200, headers, error) ||
+      !asgiref_wsgi_response_write (response, answer, NULL, error))
+    return FALSE;
+  g_atomic_int_inc (&answered);
+  return TRUE;
+}
+
 /* ---- main --------------------------------------------------------------- */
 
 static gboolean
@@ -223,10 +269,11 @@ main (int   argc,
 
   if (argc != 2 ||
       (strcmp (argv[1], "bare") != 0 && strcmp (argv[1], "asgi") != 0 &&
+       strcmp (argv[1], "wsgi") != 0 &&
        !(g_str_has_prefix (argv[1], "asgi:") &&
          g_ascii_string_to_unsigned (argv[1] + 5, 10, 1, 64, &threads, NULL))))
     {
-      g_printerr ("usage: %s asgi[:THREADS]|bare\n", argv[0]);
+      g_printerr ("usage: %s asgi[:THREADS]|wsgi|bare\n", argv[0]);
       return 2;
     }
 
@@ -239,7 +286,21 @@ main (int   argc,
   if (socket == NULL)
     g_error ("%s", error->message);
 
-  if (strcmp (argv[1], "bare") == 0)
+  if (strcmp (argv[1], "wsgi") == 0)
+    {
+      static const char * const wsgi_names[] = { "content-type", "content-length", NULL };
+      static const char * const hello_values[] = { "text/plain", "5", NULL };
+      g_autofree char *big_size = g_strdup_printf ("%d", BIG_SIZE);
+      const char *big_values[] = { "text/plain", big_size, NULL };
+      g_autoptr(AsgirefApplication) app = asgiref_wsgi_application_new (wsgi_handler, NULL, NULL);
+
+      wsgi_hello_headers = asgiref_headers_new (wsgi_names, hello_values, NULL);
+      wsgi_big_headers = asgiref_headers_new (wsgi_names, big_values, NULL);
+      asgi = asgiref_server_new (app);
+      if (!asgiref_server_listen_socket (asgi, socket, &error))
+        g_error ("%s", error->message);
+    }
+  else if (strcmp (argv[1], "bare") == 0)
     {
       bare = soup_server_new ("server-header", "bench ", NULL);
       soup_server_add_handler (bare, NULL, bare_handler, NULL, NULL);

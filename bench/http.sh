@@ -11,6 +11,8 @@
 #       (1 MiB): wrk -t2 -c64 -d${HTTP_SECONDS}s --latency after a 1 s
 #       warm-up, each server started fresh, REPS pairs run alternately
 #       (bare, asgi, bare, asgi, ...); medians
+#   http-wsgi-hello                the same for / through the WSGI adapter
+#       (a synchronous C handler on the bridge's worker threads)
 #   http-hello-2-threads           the same for / with two serving threads
 #       (asgi:2) against the same bare handler, which libsoup serves on
 #       one thread only
@@ -116,9 +118,13 @@ median () {
 : >"$tmp/errors-asgi"
 r=0
 while [ "$r" -lt "$reps" ]; do
-  for name in hello 1mib hello-2-threads; do
-    case $name in hello*) path=/ ;; *) path=/big ;; esac
-    case $name in *-2-threads) modes="bare asgi:2" ;; *) modes="bare asgi" ;; esac
+  for name in hello 1mib hello-2-threads wsgi-hello; do
+    case $name in *hello*) path=/ ;; *) path=/big ;; esac
+    case $name in
+      *-2-threads) modes="bare asgi:2" ;;
+      wsgi-*) modes="bare wsgi" ;;
+      *) modes="bare asgi" ;;
+    esac
     for mode in $modes; do
       start "$mode"
       wrk -t2 -c64 -d1s "$url$path" >/dev/null
@@ -131,6 +137,7 @@ while [ "$r" -lt "$reps" ]; do
       fi
       read -r rps p99 errors <"$tmp/wrk.parsed"
       side=${mode%%:*}
+      [ "$side" = wsgi ] && side=asgi
       echo "$rps" >>"$tmp/$name-$side"
       echo "$p99" >>"$tmp/$name-p99-$side"
       echo "$errors" >>"$tmp/errors-$side"
@@ -139,7 +146,7 @@ while [ "$r" -lt "$reps" ]; do
   r=$((r + 1))
 done
 
-for name in hello 1mib hello-2-threads; do
+for name in hello 1mib hello-2-threads wsgi-hello; do
   awk -v e="http-$name" -v o="$(median "$tmp/$name-asgi")" -v b="$(median "$tmp/$name-bare")" \
     'BEGIN { printf "%s\t%.0f\t%.0f\treq/s\t%.3f\n", e, o, b, o / b }'
   awk -v e="http-$name-p99" -v o="$(median "$tmp/$name-p99-asgi")" -v b="$(median "$tmp/$name-p99-bare")" \
