@@ -28,7 +28,6 @@ trap 'exit 143' TERM HUP
 
 stop () {
   [ -n "$pid" ] || return 0
-  exec 9>&-
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   pid=
@@ -40,14 +39,12 @@ free_port () {
 
 # start NAME: starts a fresh server, sets pid and url.
 start () {
-  rm -f "$tmp/in"
-  mkfifo "$tmp/in"
+  : >"$tmp/port"
   case $1 in
     ours)
       GI_TYPELIB_PATH=$builddir/gir LD_LIBRARY_PATH=$builddir/asgiref PYTHONPATH=$top/gir \
-        "$python" "$top/bench/flask_hello.py" <"$tmp/in" >"$tmp/port" 2>"$tmp/server.log" &
+        "$python" "$top/bench/flask_hello.py" </dev/null >"$tmp/port" 2>"$tmp/server.log" &
       pid=$!
-      exec 9>"$tmp/in"
       i=0
       while [ ! -s "$tmp/port" ] && [ "$i" -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
       port=$(head -n 1 "$tmp/port")
@@ -55,24 +52,23 @@ start () {
     gunicorn)
       port=$(free_port)
       (cd "$top/bench" && exec "$python" -m gunicorn --workers 1 --worker-class gthread --threads 4 \
-        --bind "127.0.0.1:$port" --log-level warning flask_hello:app) <"$tmp/in" 2>"$tmp/server.log" &
+        --bind "127.0.0.1:$port" --log-level warning flask_hello:app) </dev/null 2>"$tmp/server.log" &
       pid=$!
-      exec 9>"$tmp/in"
       ;;
     waitress)
       port=$(free_port)
       (cd "$top/bench" && exec "$python" -m waitress --listen="127.0.0.1:$port" --threads=4 \
-        flask_hello:app) <"$tmp/in" >/dev/null 2>"$tmp/server.log" &
+        flask_hello:app) </dev/null >/dev/null 2>"$tmp/server.log" &
       pid=$!
-      exec 9>"$tmp/in"
       ;;
   esac
   url=http://127.0.0.1:$port/
   i=0
   until curl -sf "$url" >/dev/null 2>&1; do
     if ! kill -0 "$pid" 2>/dev/null || [ "$i" -ge 300 ]; then
-      echo "bench/flask.sh: $1 did not start" >&2
+      echo "bench/flask.sh: $1 did not start (url $url)" >&2
       cat "$tmp/server.log" >&2
+      ps -o pid,stat,wchan:32,args -p "$pid" >&2 || true
       exit 1
     fi
     sleep 0.1

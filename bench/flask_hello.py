@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The Flask application of the framework benchmark (bench/flask.sh), and
 the program that serves it with AsgirefServer: `flask_hello.py` prints the
-port it listens on (127.0.0.1, any free port) and serves until its
-standard input closes."""
+port it listens on (127.0.0.1, any free port) and serves until SIGTERM."""
 
 import os
+import signal
 import sys
 
 import flask
@@ -30,12 +30,11 @@ def serve():
         server.listen_local(0)
         print(server.get_port(), flush=True)
 
-    def stdin_closed(*_args):
+    def stop(*_args):
         server.stop_async(None, lambda *args: loop.quit())
         return GLib.SOURCE_REMOVE
 
-    GLib.io_add_watch(GLib.IOChannel.unix_new(sys.stdin.fileno()), GLib.PRIORITY_DEFAULT,
-                      GLib.IOCondition.IN | GLib.IOCondition.HUP, stdin_closed)
+    GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGTERM, stop)
     server.start_async(None, started)
     loop.run()
 

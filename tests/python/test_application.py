@@ -132,6 +132,17 @@ def test_exception_in_do_call_surfaces():
         comm.wait(5)
 
 
+def test_exception_in_a_function_application_surfaces():
+    def app(scope, channel, task):
+        raise KeyError('missing')
+
+    comm = Asgiref.Communicator(Asgiref.FunctionApplication.new(app), http_scope())
+    with pytest.raises(GLib.Error) as excinfo:
+        comm.receive_output(5)
+    assert excinfo.value.message.startswith("KeyError: 'missing'\n")
+    assert "raise KeyError('missing')" in excinfo.value.message
+
+
 class BodyFirst(GObject.Object, Asgiref.Application):
     """Sends a body before the start, and fails with what it is told."""
 

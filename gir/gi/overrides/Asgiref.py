@@ -1223,6 +1223,32 @@ Application = override(Application)
 __all__.append('Application')
 
 
+class FunctionApplication(Asgiref.FunctionApplication):
+    """An application made of one function ``fn(scope, channel, task)``,
+    guarded as ``do_call`` is: an exception it raises before completing
+    the task completes it with that error, so the instance ends."""
+
+    @classmethod
+    def new(cls, fn, *user_data):
+        if not callable(fn):
+            raise TypeError('FunctionApplication.new() needs a function, not %r' % (fn,))
+
+        @functools.wraps(fn)
+        def guarded(scope, channel, task, *data):
+            try:
+                fn(scope, channel, task, *data)
+            except BaseException as exc:  # noqa: B036: handed to the task
+                if task.get_completed() or task.had_error():
+                    raise
+                _complete_with_exception(task, exc)
+
+        return Asgiref.FunctionApplication.new(guarded, *user_data)
+
+
+FunctionApplication = override(FunctionApplication)
+__all__.append('FunctionApplication')
+
+
 class Channel(Asgiref.Channel):
     """The two ends of one application instance. The override's
     ``Channel.new(scope)``, ``send_async(message, ...)`` and
