@@ -147,7 +147,9 @@ echo_handler (AsgirefScope         *scope,
   WsgiLog *log = data;
   g_autoptr(GByteArray) read = g_byte_array_new ();
   g_autoptr(GBytes) query = asgiref_scope_get_query_string (scope);
+  g_autoptr(GString) tests = g_string_new (NULL);
   g_autofree char *text = NULL;
+  AsgirefHeaders *headers;
   guint8 buffer[3];
   gssize n;
 
@@ -158,11 +160,15 @@ echo_handler (AsgirefScope         *scope,
   if (n < 0)
     return FALSE;
 
+  /* Every X-Test, in order: a repeated header stays repeated. */
+  headers = asgiref_scope_get_headers (scope);
+  for (guint i = 0; i < asgiref_headers_get_length (headers); i++)
+    if (strcmp (asgiref_headers_get_name (headers, i), "x-test") == 0)
+      g_string_append_printf (tests, "%s%s", tests->len > 0 ? "," : "", asgiref_headers_get_value (headers, i));
   text = g_strdup_printf ("%s %s ?%.*s [%.*s] %s", asgiref_scope_get_method (scope),
                           asgiref_scope_get_path (scope),
                           (int) g_bytes_get_size (query), (const char *) g_bytes_get_data (query, NULL),
-                          (int) read->len, (const char *) read->data,
-                          asgiref_headers_lookup (asgiref_scope_get_headers (scope), "x-test"));
+                          (int) read->len, (const char *) read->data, tests->str);
   return asgiref_wsgi_response_start (response, 200, NULL, error) &&
          write_text (response, text, error);
 }
@@ -188,8 +194,13 @@ test_wsgi_request (void)
   g_clear_pointer (&got, g_free);
   got = request_raw (&f, "GET /d HTTP/1.0\r\nX-Test: 3\r\n\r\n");
   g_assert_nonnull (strstr (got, "\r\n\r\nGET /d ? [] 3"));
+  g_clear_pointer (&got, g_free);
 
-  g_assert_cmpint (g_atomic_int_get (&f.log.calls), ==, 3);
+  /* A repeated header, and an encoded query kept as sent. */
+  got = request_raw (&f, "GET /e%2Fx?a=%20&b HTTP/1.1\r\nHost: t\r\nX-Test: one\r\nX-Test: two\r\n\r\n");
+  g_assert_nonnull (strstr (got, "\r\n\r\nGET /e/x ?a=%20&b [] one,two"));
+
+  g_assert_cmpint (g_atomic_int_get (&f.log.calls), ==, 4);
   wsgi_fixture_clear (&f);
 }
 
