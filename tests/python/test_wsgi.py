@@ -284,6 +284,28 @@ def test_content_length_stops_the_iterator(serve):
     assert asked == ['hello']
 
 
+def test_errors_go_to_glib_logging(serve, capfd):
+    def app(environ, start_response):
+        environ['wsgi.errors'].write('first line\nsecond ')
+        environ['wsgi.errors'].writelines(['line\n'])
+        environ['wsgi.errors'].flush()
+        start_response('200 OK', [('Content-Type', 'text/plain')])
+        return [str(environ['wsgi.multithread']).encode()]
+
+    # Structured logging (g_log_variant()): the default writer prints the
+    # lines on standard error. Warnings, and not fatal here.
+    old_mask = GLib.log_set_always_fatal(GLib.LogLevelFlags.LEVEL_ERROR)
+    try:
+        served = serve(wsgiref.validate.validator(app), thread_sensitive=True)
+        # One thread for every request: not multithreaded.
+        assert served.request('GET', '/')[::2] == (200, b'False')
+    finally:
+        GLib.log_set_always_fatal(old_mask)
+    err = capfd.readouterr().err
+    assert 'Asgiref-Wsgi-WARNING' in err
+    assert err.index('first line') < err.index('second line')
+
+
 def test_exception_gets_500_and_a_warning(serve, logged):
     def app(environ, start_response):
         raise ValueError('broken on purpose')
