@@ -190,10 +190,10 @@ typedef enum {
   EXCHANGE_WEBSOCKET,
 } ExchangeKind;
 
-/* The last instance ended while stopping: time for the lifespan's
+/* Stopping, and no instance runs any more: time for the lifespan's
  * shutdown, once. */
 static void
-instances_ended (AsgirefServer *self)
+shut_down_when_idle (AsgirefServer *self)
 {
   if (self->stop_task == NULL || self->lifespan_shutting_down ||
       g_atomic_int_get (&self->n_instances) != 0)
@@ -202,12 +202,12 @@ instances_ended (AsgirefServer *self)
 }
 
 static gboolean
-instances_ended_posted (gpointer data)
+shut_down_when_idle_posted (gpointer data)
 {
   AsgirefServer *self = data;
 
   _asgiref_main_context_received (self);
-  instances_ended (self);
+  shut_down_when_idle (self);
   g_object_unref (self);
   return G_SOURCE_REMOVE;
 }
@@ -220,10 +220,10 @@ instance_ended (ServingLoop *loop)
   if (!g_atomic_int_dec_and_test (&self->n_instances) || !g_atomic_int_get (&self->stopping))
     return;
   if (loop->thread == NULL)
-    instances_ended (self);
+    shut_down_when_idle (self);
   else
     _asgiref_main_context_post (self->main_context, "[asgiref] server instances ended",
-                                instances_ended_posted, g_object_ref (self));
+                                shut_down_when_idle_posted, g_object_ref (self));
 }
 
 static void
@@ -582,11 +582,9 @@ stop_done (AsgirefServer *self,
     g_cancellable_disconnect (g_task_get_cancellable (task), self->stop_handler);
   self->stop_handler = 0;
 
-  /* As a request's instance is cancelled: its receives fail too. */
+  /* Its channel is tied to the cancellable: its receives fail too. */
   if (self->lifespan_cancellable != NULL)
     g_cancellable_cancel (self->lifespan_cancellable);
-  if (self->lifespan != NULL)
-    _asgiref_channel_cancel (self->lifespan);
 
   /* The task returns once every loop closed: at once for the server's own,
    * later for serving threads. */
@@ -746,7 +744,7 @@ asgiref_server_stop_async (AsgirefServer       *self,
     self->stop_handler = g_cancellable_connect (cancellable, G_CALLBACK (on_stop_cancelled),
                                                 self, NULL);
 
-  instances_ended (self);
+  shut_down_when_idle (self);
 }
 
 /**

@@ -113,11 +113,12 @@ instance_unref (gpointer data)
   g_free (instance);
 }
 
+/* asgiref_application_call_async() tied the channel to the cancellable:
+ * the instance's receives and sends fail too. */
 static void
 instance_cancel (Instance *instance)
 {
   g_cancellable_cancel (instance->cancellable);
-  _asgiref_channel_cancel (instance->channel);
 }
 
 /* The server lets go of @instance: it hears nothing of it any more. */

@@ -96,10 +96,10 @@ send_free (gpointer data)
   g_free (send);
 }
 
-static void
-on_sent (GObject      *source,
-         GAsyncResult *result,
-         gpointer      data)
+void
+_asgiref_wsgi_return_sent (GObject      *source,
+                           GAsyncResult *result,
+                           gpointer      data)
 {
   g_autoptr(GTask) task = data;
   GError *error = NULL;
@@ -122,7 +122,8 @@ start_send (GTask        *task,
   /* The second fails as the first would, if the client left. */
   if (send->first != NULL)
     asgiref_channel_send_async (send->channel, send->first, NULL, NULL, NULL);
-  asgiref_channel_send_async (send->channel, send->last, cancellable, on_sent, g_object_ref (task));
+  asgiref_channel_send_async (send->channel, send->last, cancellable, _asgiref_wsgi_return_sent,
+                              g_object_ref (task));
 }
 
 gboolean

@@ -20,6 +20,11 @@ gboolean             _asgiref_wsgi_send              (AsgirefChannel       *chan
                                                       AsgirefMessage       *last,
                                                       GCancellable         *cancellable,
                                                       GError              **error);
+/* A send's callback: completes the GTask @data (taken over) with the
+ * send's outcome. */
+void                 _asgiref_wsgi_return_sent       (GObject              *source,
+                                                      GAsyncResult         *result,
+                                                      gpointer              data);
 /* Waits for the next message of the server. */
 AsgirefMessage      *_asgiref_wsgi_receive           (AsgirefChannel       *channel,
                                                       GCancellable         *cancellable,

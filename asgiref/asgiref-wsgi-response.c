@@ -256,20 +256,6 @@ asgiref_wsgi_response_get_status (AsgirefWsgiResponse *self)
   return self->status;
 }
 
-static void
-on_end_sent (GObject      *source,
-             GAsyncResult *result,
-             gpointer      data)
-{
-  g_autoptr(GTask) task = data;
-  GError *error = NULL;
-
-  if (asgiref_channel_send_finish (ASGIREF_CHANNEL (source), result, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
 void
 _asgiref_wsgi_response_finish_async (AsgirefWsgiResponse *self,
                                      GAsyncReadyCallback  callback,
@@ -297,7 +283,8 @@ _asgiref_wsgi_response_finish_async (AsgirefWsgiResponse *self,
   self->headers_sent = TRUE;
   self->complete = TRUE;
   end = asgiref_message_new_http_response_body (NULL, FALSE);
-  asgiref_channel_send_async (self->channel, end, NULL, on_end_sent, g_steal_pointer (&task));
+  asgiref_channel_send_async (self->channel, end, NULL, _asgiref_wsgi_return_sent,
+                              g_steal_pointer (&task));
 }
 
 gboolean

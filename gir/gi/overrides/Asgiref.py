@@ -1151,17 +1151,20 @@ Headers = override(Headers)
 __all__.append('Headers')
 
 
-def _complete_with_exception(task, exc):
-    # The traceback goes into the error's message, so that whoever logs the
-    # instance's failure (the server does, naming the request) shows where
-    # it happened, not only what.
+def _error_of(exc):
+    """``exc`` as a GLib.Error: itself if it is one, else one of
+    PYTHON_ERROR_DOMAIN whose message carries the traceback, so that
+    whoever logs the failure (the server does, naming the request) shows
+    where it happened, not only what."""
     if isinstance(exc, GLib.Error):
-        error = exc
-    else:
-        where = ''.join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        error = GLib.Error('%s: %s\n%s' % (type(exc).__name__, exc, where.rstrip()),
-                           PYTHON_ERROR_DOMAIN, 0)
-    task.return_error(error)
+        return exc
+    where = ''.join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return GLib.Error('%s: %s\n%s' % (type(exc).__name__, exc, where.rstrip()),
+                      PYTHON_ERROR_DOMAIN, 0)
+
+
+def _complete_with_exception(task, exc):
+    task.return_error(_error_of(exc))
 
 
 class Application(Asgiref.Application):
@@ -1553,7 +1556,7 @@ def _run_wsgi(app, scope, body, response, multithread):
     except GLib.Error:
         raise
     except BaseException as exc:  # noqa: B036: reported to the server
-        raise _wsgi_error(exc) from exc
+        raise _error_of(exc) from exc
     try:
         for chunk in result:
             write(chunk)
@@ -1563,18 +1566,12 @@ def _run_wsgi(app, scope, body, response, multithread):
     except GLib.Error:
         raise
     except BaseException as exc:  # noqa: B036: reported to the server
-        raise _wsgi_error(exc) from exc
+        raise _error_of(exc) from exc
     finally:
         close = getattr(result, 'close', None)
         if close is not None:
             close()
     return True
-
-
-def _wsgi_error(exc):
-    where = ''.join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    return GLib.Error('%s: %s\n%s' % (type(exc).__name__, exc, where.rstrip()),
-                      PYTHON_ERROR_DOMAIN, 0)
 
 
 class WsgiApplication(Asgiref.WsgiApplication):
