@@ -66,13 +66,14 @@ GLib.Variant or the native value; ``dict_to_variant`` and
 """
 
 import functools
+import inspect
 import re
 import traceback
 
 from ..overrides import override
 from ..module import get_introspection_module
 
-from gi.repository import GLib, GObject
+from gi.repository import Gio, GLib, GObject
 
 Asgiref = get_introspection_module('Asgiref')
 
@@ -519,6 +520,23 @@ class Future:
         for fn in callbacks:
             fn(self)
 
+    def __await__(self):
+        """``await future`` in asyncio code running on the caller's main
+        context (see :func:`install_asyncio`): waits without blocking the
+        loop and gives ``result()``. Cancelling the awaiting task stops the
+        wait, not the call."""
+        if not self._done:
+            waiter = _asyncio_support().asyncio.get_running_loop().create_future()
+
+            def settle(_future):
+                # On the caller's main context: the waiter's loop thread.
+                if not waiter.done():
+                    waiter.set_result(None)
+
+            self.add_done_callback(settle)
+            yield from waiter.__await__()
+        return self.result()
+
     def __repr__(self):
         if not self._done:
             state = 'pending'
@@ -715,6 +733,7 @@ class AsyncToSync:
         self.func = fn
         self.bridge = bridge
         self.cancellable = cancellable
+        self._coroutine = inspect.iscoroutinefunction(fn)
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args, **kwargs):
@@ -726,6 +745,9 @@ class AsyncToSync:
             # caller's context.
             cancellable = rest[-1] if rest else task.get_cancellable()
             completion = Completion(task, cancellable, outcome)
+            if self._coroutine:
+                _start_coroutine(completion, fn, args, kwargs)
+                return
             with _HopCancellable(cancellable):
                 try:
                     fn(completion, *args, **kwargs)
@@ -750,6 +772,43 @@ class AsyncToSync:
 
 
 __all__.append('AsyncToSync')
+
+
+def _cancel_on(cancellable, running):
+    """Cancels the asyncio task ``running`` when ``cancellable`` is (at once
+    if it is already); returns the handler for ``cancellable.disconnect()``."""
+    loop = running.get_loop()
+    # g_cancellable_connect(): "cancelled" may come from any thread, and the
+    # callback gets only its data.
+    return cancellable.connect(lambda *_data: loop.call_soon_threadsafe(running.cancel))
+
+
+def _start_coroutine(completion, fn, args, kwargs):
+    """Runs the ``async def`` function ``fn`` as an asyncio task on the
+    loop of the current main context, in the current Asgiref.Context, and
+    completes ``completion`` with its outcome."""
+    cancellable = completion.cancellable
+
+    async def body():
+        with _HopCancellable(cancellable):
+            return await fn(*args, **kwargs)
+
+    running = _asyncio_support().start(body())
+    handler = None
+    if cancellable is not None:
+        handler = _cancel_on(cancellable, running)
+
+    def done(running):
+        if handler is not None:
+            cancellable.disconnect(handler)
+        if running.cancelled():
+            completion.return_error(_cancelled_error())
+        elif running.exception() is not None:
+            completion.return_error(running.exception())
+        else:
+            completion.return_value(running.result())
+
+    running.add_done_callback(done)
 
 
 def async_to_sync(fn=None, *, bridge=None, cancellable=None):
@@ -1317,14 +1376,14 @@ class Communicator(Asgiref.Communicator):
     """
 
     def __new__(cls, application, scope):
-        return Asgiref.Communicator.new(application, _as_scope(scope))
+        return Asgiref.Communicator.new(_as_application(application), _as_scope(scope))
 
     def __init__(self, application, scope):
         pass
 
     @classmethod
     def new(cls, application, scope):
-        return Asgiref.Communicator.new(application, _as_scope(scope))
+        return Asgiref.Communicator.new(_as_application(application), _as_scope(scope))
 
     def send_input(self, message):
         """Queue ``message`` (a dict, GLib.Variant or Asgiref.Message) for
@@ -1601,3 +1660,460 @@ class WsgiApplication(Asgiref.WsgiApplication):
 
 WsgiApplication = override(WsgiApplication)
 __all__.append('WsgiApplication')
+
+
+# ---- asyncio: ASGI callables and awaitables on the GLib main loop --------
+#
+# asyncio runs on GLib's main context through gbulb (Debian's python3-gbulb,
+# a PEP 3156 event loop whose callbacks are GLib sources). Two things are
+# added on top of it, in a loop subclass whose handles run each callback:
+# - the running loop is set while a callback runs, whoever iterates the
+#   main context (loop.run_forever(), a GLib.MainLoop, Gtk.Application.run()):
+#   plain gbulb sets it only inside its own run(), so asyncio.sleep() and
+#   every library calling get_running_loop() fail under any other loop;
+# - the Asgiref.Context of the request (carried by a contextvar, which
+#   asyncio copies into every task and callback) is entered around each
+#   callback, so that a Local read or written after an await, by a task the
+#   request created, or by C code called from there, is the request's.
+# Imported on first use: a program that never serves an asyncio application
+# does not pay for asyncio and gbulb.
+
+_aio = None
+
+
+class _AsyncioSupport:
+    """asyncio, gbulb and the loop classes built on them, made once."""
+
+    def __init__(self):
+        import asyncio
+        import contextvars
+        from asyncio import events
+
+        try:
+            from gbulb import glib_events
+        except ImportError as exc:
+            raise ImportError('serving asyncio code on the GLib main loop needs gbulb '
+                              '(Debian: apt install python3-gbulb)') from exc
+
+        self.asyncio = asyncio
+        self.events = events
+        self.contextvars = contextvars
+        self.request_context = contextvars.ContextVar('asgiref_request_context', default=None)
+        self.loops = threading.local()
+        request_context = self.request_context
+
+        class Handle(glib_events.GLibHandle):
+            __slots__ = ()
+
+            def _run(self):
+                outer = events._get_running_loop()
+                if outer is None:
+                    events._set_running_loop(self._loop)
+                context = self._context.get(request_context)
+                try:
+                    if context is None:
+                        super()._run()
+                    else:
+                        Asgiref.Context.enter(context)
+                        try:
+                            super()._run()
+                        finally:
+                            Asgiref.Context.leave(context)
+                finally:
+                    if outer is None:
+                        events._set_running_loop(None)
+
+        class EventLoop(glib_events.GLibEventLoop):
+            """gbulb's loop, whose callbacks run as described above."""
+
+            def call_soon(self, callback, *args, context=None):
+                self._check_not_coroutine(callback, 'call_soon')
+                source = GLib.Idle()
+                source.set_priority(GLib.PRIORITY_DEFAULT)
+                return Handle(loop=self, source=source, repeat=False,
+                              callback=callback, args=args, context=context)
+
+            # GLib sources may be attached from any thread.
+            call_soon_threadsafe = call_soon
+
+            def call_later(self, delay, callback, *args, context=None):
+                self._check_not_coroutine(callback, 'call_later')
+                source = GLib.Timeout(int(delay * 1000)) if delay > 0 else GLib.Idle()
+                return Handle(loop=self, source=source, repeat=False,
+                              callback=callback, args=args, context=context)
+
+            def create_task(self, coro, *, name=None, context=None):
+                # A task made inside a request works in a copy of the
+                # request's Asgiref.Context, as it works in a copy of the
+                # contextvars: it sees the values set so far, and what it
+                # sets stays its own.
+                if context is None:
+                    context = contextvars.copy_context()
+                    current = context.get(request_context)
+                    if current is not None:
+                        context.run(request_context.set, Asgiref.Context.copy(current))
+                return super().create_task(coro, name=name, context=context)
+
+        class EventLoopPolicy(glib_events.GLibEventLoopPolicy):
+            """gbulb's policy, made of the loops above."""
+
+            def _new_default_loop(self):
+                loop = EventLoop(context=GLib.MainContext.default(),
+                                 application=self._application)
+                loop._policy = self
+                return loop
+
+            def new_event_loop(self):
+                # The main thread's loop is the default context's (gbulb
+                # makes it so only until the first one exists).
+                if threading.current_thread() is threading.main_thread():
+                    return self.get_default_loop()
+                loop = EventLoop()
+                loop._policy = self
+                return loop
+
+            def get_default_loop(self):
+                if self._default_loop is not None and self._default_loop.is_closed():
+                    # asyncio.run() closes the loop it ran: the main context
+                    # goes on, and so does a loop on it.
+                    self._default_loop = None
+                return super().get_default_loop()
+
+        self.glib_events = glib_events
+        self.EventLoop = EventLoop
+        self.EventLoopPolicy = EventLoopPolicy
+
+    def install(self):
+        """Makes the policy asyncio's and returns the main context's loop."""
+        asyncio = self.asyncio
+        policy = asyncio.get_event_loop_policy()
+        if not isinstance(policy, self.EventLoopPolicy):
+            if type(policy) is not asyncio.DefaultEventLoopPolicy:
+                raise RuntimeError(
+                    "asyncio's event loop policy is already %s; Asgiref serves asyncio code "
+                    'on its own GLib event loop: call Asgiref.install_asyncio() before '
+                    'anything sets a policy (gbulb.install() included)' % type(policy).__name__)
+            running = self.events._get_running_loop()
+            if running is not None:
+                raise RuntimeError(
+                    'an asyncio loop that is not the GLib main loop runs in this thread (%r): '
+                    'call Asgiref.install_asyncio() first and run its loop instead' % (running,))
+            policy = self.EventLoopPolicy()
+            asyncio.set_event_loop_policy(policy)
+        loop = policy.get_default_loop()
+        if threading.current_thread() is threading.main_thread():
+            policy.set_event_loop(loop)
+        return loop
+
+    def loop_for(self, context):
+        """The loop whose callbacks run on the GLib ``context``."""
+        if context is None:
+            context = GLib.MainContext.ref_thread_default()
+        if context == GLib.MainContext.default():
+            return self.install()
+        # Another context (a server's own, a serving thread's): one loop per
+        # context, kept by the thread that runs it.
+        pairs = getattr(self.loops, 'pairs', None)
+        if pairs is None:
+            pairs = self.loops.pairs = []
+        for known, loop in pairs:
+            if known == context:
+                return loop
+        loop = self.EventLoop(context=context)
+        pairs.append((context, loop))
+        return loop
+
+    def start(self, coro, loop=None):
+        """Runs ``coro`` as a task on the loop of the calling thread's
+        main context, in the current Asgiref.Context itself."""
+        loop = loop or self.loop_for(None)
+        context = self.contextvars.copy_context()
+        context.run(self.request_context.set, Asgiref.Context.get_current())
+        return loop.create_task(coro, context=context)
+
+
+def _asyncio_support():
+    global _aio
+    if _aio is None:
+        _aio = _AsyncioSupport()
+    return _aio
+
+
+def install_asyncio():
+    """Run asyncio on GLib's default main context, and return its loop.
+
+    Makes asyncio's event loop of the main thread a gbulb loop on
+    :func:`GLib.MainContext.default`: asyncio callbacks and tasks become
+    GLib sources, dispatched by whatever iterates that context. Run the
+    program with ``loop.run_forever()`` (``loop.run_forever(application=app)``
+    for a :class:`Gio.Application`) or with its own ``GLib.MainLoop`` or
+    ``Gtk.Application.run()``: either way the code a callback runs sees the
+    loop as running, and ``asyncio.get_running_loop()``, ``asyncio.sleep()``
+    and the rest of asyncio work.
+
+    Serving an ASGI callable calls this for you. Call it yourself before
+    anything else makes an event loop (``asyncio.get_event_loop()``,
+    ``asyncio.run()``): it raises :class:`RuntimeError` when another
+    policy was installed, or a loop that is not GLib's runs in the thread.
+    Calling it again returns the same loop.
+    """
+    return _asyncio_support().install()
+
+
+__all__.append('install_asyncio')
+
+
+def get_asyncio_loop(context=None):
+    """The asyncio event loop whose callbacks run on the GLib main
+    ``context`` (default: the calling thread's thread-default one).
+
+    For the global default context, this is :func:`install_asyncio`'s
+    loop. For another context, a loop made on first use, one per context
+    and thread; it runs while something iterates that context.
+    """
+    return _asyncio_support().loop_for(context)
+
+
+__all__.append('get_asyncio_loop')
+
+
+def _is_single_callable(app):
+    """Whether ``app`` is an ASGI 3 application (rather than an ASGI 2
+    class or factory), by the markers and shapes asgiref looks at."""
+    if getattr(app, '_asgi_single_callable', False):
+        return True
+    if getattr(app, '_asgi_double_callable', False) or inspect.isclass(app):
+        return False
+    call = getattr(app, '__call__', None)
+    return inspect.iscoroutinefunction(app) or inspect.iscoroutinefunction(call)
+
+
+def _cancelled_error():
+    return GLib.Error.new_literal(Gio.io_error_quark(), 'the application instance was cancelled',
+                                  int(Gio.IOErrorEnum.CANCELLED))
+
+
+def _is_io_error(error, code):
+    return (isinstance(error, GLib.Error) and error.domain == GLib.quark_to_string(Gio.io_error_quark())
+            and error.code == int(code))
+
+
+class _AsgiInstance:
+    """One ASGI instance of an AsyncioApplication: its receive() and
+    send(), and the asyncio task that runs it."""
+
+    def __init__(self, app, single, scope, channel, task):
+        self.app = app
+        self.single = single
+        self.scope = scope
+        self.channel = channel
+        self.task = task
+        self.kind = scope.get_kind()
+        self.ended = None           # what receive() gives once the client left
+        self.unclaimed = []         # a message received for a cancelled receive()
+        self.asyncio = _asyncio_support().asyncio
+
+    async def run(self):
+        scope = self.scope.to_dict()
+        if self.single:
+            await self.app(scope, self.receive, self.send)
+        else:
+            await self.app(scope)(self.receive, self.send)
+
+    async def receive(self):
+        if self.unclaimed:
+            return self.unclaimed.pop(0).to_dict()
+        if self.ended is not None:
+            return dict(self.ended)
+        waiter = self.asyncio.get_running_loop().create_future()
+
+        def received(channel, result, *_user_data):
+            try:
+                message = channel.receive_finish(result)
+            except GLib.Error as error:
+                if not waiter.cancelled():
+                    waiter.set_exception(error)
+                return
+            if waiter.cancelled():
+                self.unclaimed.append(message)
+            else:
+                waiter.set_result(message)
+
+        self.channel.receive_async(None, received)
+        try:
+            message = (await waiter).to_dict()
+        except GLib.Error as error:
+            if _is_io_error(error, Gio.IOErrorEnum.CANCELLED):
+                raise self.asyncio.CancelledError() from None
+            if _is_io_error(error, Gio.IOErrorEnum.CLOSED) and self.ended is None:
+                # Already said once, or the server closed without saying:
+                # as uvicorn does, every later receive says the client left.
+                self.ended = self._disconnect()
+                return dict(self.ended)
+            raise
+        if message['type'] in ('http.disconnect', 'websocket.disconnect'):
+            self.ended = message
+        return message
+
+    def _disconnect(self):
+        if self.kind == Asgiref.ScopeKind.WEBSOCKET:
+            return {'type': 'websocket.disconnect', 'code': 1006}
+        return {'type': 'http.disconnect'}
+
+    async def send(self, message):
+        waiter = self.asyncio.get_running_loop().create_future()
+
+        def sent(channel, result, *_user_data):
+            try:
+                channel.send_finish(result)
+            except GLib.Error as error:
+                if not waiter.cancelled():
+                    waiter.set_exception(error)
+                return
+            if not waiter.cancelled():
+                waiter.set_result(None)
+
+        # An invalid message raises here, GLib.Error INVALID_MESSAGE with
+        # what is wrong, and the server logs it whatever the caller does.
+        Channel.send_async(self.channel, message, None, sent)
+        try:
+            await waiter
+        except GLib.Error as error:
+            if _is_io_error(error, Gio.IOErrorEnum.CLOSED):
+                # The client left: as under uvicorn, what is sent after
+                # goes nowhere; receive() says http.disconnect.
+                return
+            if _is_io_error(error, Gio.IOErrorEnum.CANCELLED):
+                raise self.asyncio.CancelledError() from None
+            raise
+
+    def ended_with(self, running):
+        """Completes the GTask with how the asyncio task ended."""
+        task = self.task
+        self.task = None
+        if running.cancelled():
+            task.return_error(_cancelled_error())
+            return
+        exc = running.exception()
+        if exc is not None:
+            _complete_with_exception(task, exc)
+        else:
+            task.return_boolean(True)
+
+
+class AsyncioApplication(GObject.Object, Application):
+    """An :class:`Asgiref.Application` that runs an ASGI callable on
+    asyncio, on the GLib main loop: Starlette, FastAPI, Django's
+    ``get_asgi_application()``, or ``async def app(scope, receive, send)``.
+
+    Each instance is a task on the asyncio loop of the main context that
+    calls the application (:func:`get_asyncio_loop`; for a server on the
+    default main context, :func:`install_asyncio`'s loop, installed on
+    first use). The task gets the scope as asgiref's dict, and
+    ``receive()``/``send()`` coroutines that take and give asgiref's dicts
+    (bytes bodies, ``(bytes, bytes)`` header pairs). As under uvicorn:
+
+    - once the client left, ``receive()`` gives ``http.disconnect`` (or
+      ``websocket.disconnect``) every time, and ``send()`` returns without
+      sending;
+    - an invalid message makes ``send()`` raise :class:`GLib.Error`
+      ``Asgiref.Error.INVALID_MESSAGE`` with the reason (which the server
+      also logs, naming the request);
+    - an exception that ends the application is the instance's error, its
+      traceback in the message the server logs; the client gets a 500 if
+      no response had started;
+    - when the server cancels the instance (its ``response-timeout``, a
+      cancelled stop), the task is cancelled: the application sees
+      :class:`asyncio.CancelledError` at its ``await``.
+
+    The task runs in the request's :class:`Asgiref.Context`, entered
+    around each step of it, so ``Asgiref.Local`` values set before or after
+    an ``await`` stay in the request, and C code called from the
+    coroutine sees them too. Tasks it creates (``asyncio.create_task()``,
+    ``asyncio.gather()``) work in a copy of it, as they work in a copy of
+    the contextvars.
+
+    ASGI 2 applications (a class, or a callable of the scope returning a
+    coroutine function of ``receive, send``) are recognised by asgiref's
+    rules and served the same way. Wherever the Python API expects an
+    :class:`Asgiref.Application` (``Asgiref.Server``,
+    ``Asgiref.Communicator``, ``Asgiref.StatelessServer``), an ASGI
+    callable is wrapped in one of these for you.
+    """
+
+    __gtype_name__ = 'AsgirefPythonAsyncioApplication'
+    # PyGObject registers no GType for a class of a gi.overrides module (it
+    # takes it for an override of an existing type): this one is new.
+    __module__ = 'gi.repository.Asgiref'
+
+    def __init__(self, app):
+        if not callable(app):
+            raise TypeError('AsyncioApplication needs an ASGI callable, not %r' % (app,))
+        super().__init__()
+        self.app = app
+        self.single = _is_single_callable(app)
+
+    def do_call(self, scope, channel, task):
+        aio = _asyncio_support()
+        instance = _AsgiInstance(self.app, self.single, scope, channel, task)
+        running = aio.start(instance.run())
+        cancellable = task.get_cancellable()
+        handler = None
+        if cancellable is not None:
+            handler = _cancel_on(cancellable, running)
+
+        def done(running):
+            if handler is not None:
+                cancellable.disconnect(handler)
+            instance.ended_with(running)
+
+        running.add_done_callback(done)
+
+    def __repr__(self):
+        return '<Asgiref.AsyncioApplication %r>' % (self.app,)
+
+
+__all__.append('AsyncioApplication')
+
+
+def _as_application(app):
+    """``app`` if it is an Asgiref.Application (or None), an
+    AsyncioApplication around it if it is any other callable."""
+    if app is None or isinstance(app, Asgiref.Application):
+        return app
+    if callable(app):
+        return AsyncioApplication(app)
+    raise TypeError('expected an Asgiref.Application or an ASGI callable, not %r' % (app,))
+
+
+class Server(Asgiref.Server):
+    """``Asgiref.Server.new(app)`` and ``Asgiref.Server(application=app)``
+    take an ASGI callable as well as an :class:`Asgiref.Application`: see
+    :class:`AsyncioApplication`."""
+
+    def __init__(self, application=None, **kwargs):
+        if application is not None:
+            kwargs['application'] = _as_application(application)
+        super().__init__(**kwargs)
+
+    @classmethod
+    def new(cls, application):
+        return Asgiref.Server.new(_as_application(application))
+
+
+Server = override(Server)
+__all__.append('Server')
+
+
+class StatelessServer(Asgiref.StatelessServer):
+    """Its ``application`` may be an ASGI callable as well: see
+    :class:`AsyncioApplication`."""
+
+    def __init__(self, **kwargs):
+        if kwargs.get('application') is not None:
+            kwargs['application'] = _as_application(kwargs['application'])
+        super().__init__(**kwargs)
+
+
+StatelessServer = override(StatelessServer)
+__all__.append('StatelessServer')
