@@ -63,6 +63,13 @@ headers as a list of (bytes, bytes))::
 Every method that takes a message or a scope takes a dict, an ``a{sv}``
 GLib.Variant or the native value; ``dict_to_variant`` and
 ``variant_to_dict`` convert between dicts and the GVariant form.
+
+asyncio runs on the GLib main loop (through gbulb), and ASGI callables
+(Starlette, Django's ``get_asgi_application()``) are applications::
+
+    server = Asgiref.Server.new(starlette_app)  # wrapped in AsyncioApplication
+    loop = Asgiref.install_asyncio()            # asyncio's loop, on GLib's context
+    await Asgiref.sync_to_async(blocking)()     # bridge futures are awaitable
 """
 
 import functools
@@ -854,6 +861,17 @@ def async_to_sync(fn=None, *, bridge=None, cancellable=None):
     cancellable of the hop the caller runs in. ``bridge`` defaults to
     :meth:`Asgiref.Bridge.get_default`. Usable as a decorator, bare or with
     keyword arguments.
+
+    ``fn`` may also be an ``async def`` function: it is then called with
+    ``*args, **kwargs`` only, as an asyncio task on the loop of the main
+    context it runs on (:func:`get_asyncio_loop`), and its return value or
+    exception is the call's; cancelling ``cancellable`` cancels the task::
+
+        @Asgiref.async_to_sync
+        async def fetch(url):
+            return await client.get(url)    # any asyncio code
+
+        fetch('http://...')                 # from a worker thread
     """
     def decorate(fn):
         return AsyncToSync(fn, bridge=bridge, cancellable=cancellable)
