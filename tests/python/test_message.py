@@ -286,3 +286,57 @@ def test_dict_to_variant_and_back():
 
 def test_repr_names_the_type():
     assert 'http.request' in repr(Asgiref.Message.new_http_request(None, False))
+
+
+# ---- The quick paths: well-formed response dicts, and to_dict() ------------
+
+def slow_message(message):
+    return Asgiref.Message.new_from_variant(Asgiref.dict_to_variant(message))
+
+
+@pytest.mark.parametrize('message', [
+    {'type': 'http.response.start', 'status': 200,
+     'headers': [(b'Content-Type', b'text/plain'), (b'x-a', b'1'), (b'x-a', b'2')]},
+    {'type': 'http.response.start', 'status': 404, 'headers': [], 'trailers': True},
+    {'type': 'http.response.start', 'status': 200, 'headers': [[b'x-list', b'pair']]},
+    {'type': 'http.response.body', 'body': b'hello', 'more_body': True},
+    {'type': 'http.response.body'},
+])
+def test_channel_sends_what_the_dict_path_makes(message):
+    # Channel.send_async() builds these with their constructors: the
+    # same message as message_from_dict() makes.
+    channel = Asgiref.Channel.new(Asgiref.Scope.new_http('GET', '/', None, None))
+    if message['type'] == 'http.response.body':
+        channel.send_async({'type': 'http.response.start', 'status': 200}, None, None)
+    channel.send_async(message, None, None)
+    sent = []
+    while len(sent) < 2 - (message['type'] == 'http.response.start'):
+        result = []
+        channel.take_output_async(None, lambda ch, res: result.append(ch.take_output_finish(res)))
+        while not result:
+            GLib.MainContext.default().iteration(True)
+        sent.append(result[0])
+    assert sent[-1].to_variant().equal(slow_message(message).to_variant())
+
+
+@pytest.mark.parametrize('message, why', [
+    ({'type': 'http.response.start', 'status': 42}, 'status'),
+    ({'type': 'http.response.start', 'status': 200, 'headers': [(b'bad name', b'v')]}, '0x20'),
+    ({'type': 'http.response.start', 'status': 200, 'headers': [('x', 'str')]}, 'bytes'),
+    ({'type': 'http.response.body', 'body': 'text'}, 'bytes'),
+])
+def test_quick_path_refuses_as_the_dict_path(message, why):
+    channel = Asgiref.Channel.new(Asgiref.Scope.new_http('GET', '/', None, None))
+    with pytest.raises(GLib.Error) as quick:
+        channel.send_async(message, None, None)
+    with pytest.raises(GLib.Error) as slow:
+        Asgiref.message_from_dict(message)
+    assert quick.value.code == slow.value.code == int(Asgiref.Error.INVALID_MESSAGE)
+    assert quick.value.message == slow.value.message and why in quick.value.message
+
+
+def test_received_messages_read_as_their_view():
+    for message in (Asgiref.Message.new_http_request(GLib.Bytes.new(b'chunk'), True),
+                    Asgiref.Message.new_http_request(None, False),
+                    Asgiref.Message.new(Asgiref.MessageKind.HTTP_DISCONNECT)):
+        assert message.to_dict() == Asgiref.variant_to_dict(message.to_variant())

@@ -189,3 +189,25 @@ def test_invalid_scopes_raise():
 
 def test_repr_names_the_type():
     assert 'lifespan' in repr(Asgiref.Scope.new_lifespan(None))
+
+
+# ---- to_dict() reads the fields; the a{sv} view where only it knows -------
+
+@pytest.mark.parametrize('scope', [
+    {'type': 'http', 'asgi': {'version': '3.0'}, 'http_version': '1.1', 'method': 'POST',
+     'scheme': 'https', 'path': '/caf\u00e9', 'raw_path': b'/caf%C3%A9', 'query_string': b'a=1',
+     'root_path': '/app', 'headers': [(b'host', b'x'), (b'x-r', b'1'), (b'x-r', b'2')],
+     'client': ('10.0.0.1', 1234), 'server': ('10.0.0.2', 443),
+     'state': {'db': 'up'}, 'extensions': {'http.response.trailers': {}}},
+    {'type': 'websocket', 'asgi': {'version': '3.0'}, 'http_version': '1.1', 'path': '/ws',
+     'query_string': b'', 'headers': [], 'subprotocols': ['chat', 'v2'],
+     'server': ('/run/app.sock', None)},
+    # Keys ASGI does not name, and header bytes that are not UTF-8: only
+    # the a{sv} view has them.
+    {'type': 'http', 'asgi': {'version': '3.0'}, 'http_version': '1.1', 'method': 'GET',
+     'path': '/', 'query_string': b'', 'headers': [(b'x-latin', b'caf\xe9')], 'custom': 'kept'},
+])
+def test_to_dict_is_the_view_as_a_dict(scope):
+    native = Asgiref.scope_from_dict(scope)
+    assert native.to_dict() == Asgiref.variant_to_dict(native.to_variant())
+    assert native.to_dict()['headers'] == [(k.lower(), v) for k, v in scope['headers']]

@@ -72,6 +72,7 @@ asyncio runs on the GLib main loop (through gbulb), and ASGI callables
     await Asgiref.sync_to_async(blocking)()     # bridge futures are awaitable
 """
 
+import collections
 import functools
 import inspect
 import re
@@ -1064,6 +1065,29 @@ def variant_to_dict(message):
 __all__.append('variant_to_dict')
 
 
+_HTTP_REQUEST = Asgiref.MessageKind.HTTP_REQUEST
+_HTTP_DISCONNECT = Asgiref.MessageKind.HTTP_DISCONNECT
+_SCOPE_LIFESPAN = Asgiref.ScopeKind.LIFESPAN
+_SCOPE_WEBSOCKET = Asgiref.ScopeKind.WEBSOCKET
+
+
+def _bytes_or_empty(data):
+    return (data.get_data() or b'') if data is not None else b''
+
+
+def _headers_list(headers):
+    """Asgiref.Headers as (bytes, bytes) pairs."""
+    if headers is None:
+        return []
+    try:
+        return [(headers.get_name(i).encode(), headers.get_value(i).encode())
+                for i in range(headers.get_length())]
+    except UnicodeError:
+        # A value that is not UTF-8 (HTTP allows any octet): its exact bytes
+        # are in the a{sv} form.
+        return _python_value(headers.to_variant())
+
+
 def _invalid(what, exc):
     return GLib.Error('Invalid ASGI %s: %s' % (what, exc), _ERROR_DOMAIN, _INVALID_MESSAGE)
 
@@ -1130,6 +1154,61 @@ def headers_from_list(headers):
 __all__.append('headers_from_list')
 
 
+# The messages every HTTP response sends are built with their constructors
+# when the dict is plainly well-formed (the keys ASGI names, of the types it
+# names, ASCII headers): a tenth of the cost of the a{sv} path, which stays
+# the one that explains what is wrong with any other dict. The message is
+# validated all the same, so both paths accept and refuse the same dicts.
+_START_KEYS = frozenset(('type', 'status', 'headers', 'trailers'))
+_BODY_KEYS = frozenset(('type', 'body', 'more_body'))
+
+
+def _plain_headers(items):
+    """Asgiref.Headers of a list of ASCII (bytes, bytes) pairs, or None for
+    anything else (left to the a{sv} path and its error messages)."""
+    names = []
+    values = []
+    for item in items:
+        if type(item) not in (tuple, list) or len(item) != 2:
+            return None
+        name, value = item
+        if type(name) is not bytes or type(value) is not bytes or \
+                not name.isascii() or not value.isascii():
+            return None
+        names.append(name.decode('ascii'))
+        values.append(value.decode('ascii'))
+    try:
+        return Asgiref.Headers.new(names, values)
+    except GLib.Error:
+        return None
+
+
+def _message_quickly(message):
+    """The Asgiref.Message of a well-formed response dict, or None."""
+    kind = message.get('type')
+    if kind == 'http.response.body':
+        body = message.get('body', b'')
+        more_body = message.get('more_body', False)
+        if type(body) is not bytes or type(more_body) is not bool or \
+                not _BODY_KEYS.issuperset(message):
+            return None
+        made = Asgiref.Message.new_http_response_body(GLib.Bytes.new(body), more_body)
+    elif kind == 'http.response.start':
+        status = message.get('status')
+        trailers = message.get('trailers', False)
+        if type(status) is not int or type(trailers) is not bool or \
+                not _START_KEYS.issuperset(message):
+            return None
+        headers = _plain_headers(message.get('headers', ()))
+        if headers is None:
+            return None
+        made = Asgiref.Message.new_http_response_start(status, headers, trailers)
+    else:
+        return None
+    made.validate()
+    return made
+
+
 def _as_message(message):
     """``message`` as an Asgiref.Message: a Message as it is, a GLib.Variant
     or a dict converted (GLib.Error INVALID_MESSAGE if it is not valid)."""
@@ -1138,7 +1217,7 @@ def _as_message(message):
     if isinstance(message, GLib.Variant):
         return Asgiref.Message.new_from_variant(message)
     if isinstance(message, Mapping):
-        return message_from_dict(message)
+        return _message_quickly(message) or message_from_dict(message)
     raise TypeError('an ASGI message is a dict, a GLib.Variant or an Asgiref.Message, not %r'
                     % (message,))
 
@@ -1169,6 +1248,13 @@ class Message(Asgiref.Message):
         """This message as the dict asgiref would use: bytes for byte
         strings (``body``, ``bytes``), headers as a list of (bytes, bytes).
         A new dict each time: changing it does not change the message."""
+        kind = self.get_kind()
+        # What every request receives, read from its fields directly.
+        if kind == _HTTP_REQUEST:
+            return {'type': 'http.request', 'body': _bytes_or_empty(self.get_body()),
+                    'more_body': self.get_more_body()}
+        if kind == _HTTP_DISCONNECT:
+            return {'type': 'http.disconnect'}
         return variant_to_dict(self.to_variant())
 
     def __repr__(self):
@@ -1200,7 +1286,41 @@ class Scope(Asgiref.Scope):
         for ``query_string`` and ``raw_path``, headers as a list of (bytes,
         bytes), ``client`` and ``server`` as (host, port) tuples, ``asgi``,
         ``state`` and ``extensions`` as dicts. A new dict each time."""
-        return variant_to_dict(self.to_variant())
+        kind = self.get_kind()
+        if kind == _SCOPE_LIFESPAN:
+            return variant_to_dict(self.to_variant())
+        # A connection's scope, read from its fields (five times faster than
+        # through its a{sv} view), unless it carries keys ASGI does not name,
+        # which only that view has.
+        scope = {'type': self.get_type_name(),
+                 'asgi': {'version': self.get_asgi_version(),
+                          'spec_version': self.get_spec_version()},
+                 'http_version': self.get_http_version()}
+        method = self.get_method()
+        if method is not None:
+            scope['method'] = method
+        scope['scheme'] = self.get_scheme()
+        scope['path'] = self.get_path() or ''
+        raw_path = self.get_raw_path()
+        if raw_path is not None:
+            scope['raw_path'] = _bytes_or_empty(raw_path)
+        scope['query_string'] = _bytes_or_empty(self.get_query_string())
+        scope['root_path'] = self.get_root_path()
+        scope['headers'] = _headers_list(self.get_headers())
+        has_client, host, port = self.get_client()
+        if has_client:
+            scope['client'] = (host, port)
+        has_server, host, port = self.get_server()
+        if has_server:
+            scope['server'] = (host, None if port < 0 else port)
+        if kind == _SCOPE_WEBSOCKET:
+            scope['subprotocols'] = list(self.get_subprotocols() or ())
+        for key, value in (('state', self.get_state()), ('extensions', self.get_extensions())):
+            if value is not None:
+                scope[key] = variant_to_dict(value)
+        if len(scope) != self.to_variant().n_children():
+            return variant_to_dict(self.to_variant())
+        return scope
 
     def __repr__(self):
         return '<Asgiref.Scope %s at 0x%x>' % (self.get_type_name(), id(self))
@@ -1218,7 +1338,7 @@ class Headers(Asgiref.Headers):
 
     def to_list(self):
         """The headers as a list of (bytes, bytes) pairs."""
-        return _python_value(self.to_variant())
+        return _headers_list(self)
 
     def __repr__(self):
         return '<Asgiref.Headers %r>' % (self.to_list(),)
@@ -1720,45 +1840,112 @@ class _AsyncioSupport:
         self.loops = threading.local()
         request_context = self.request_context
 
-        class Handle(glib_events.GLibHandle):
+        def run_in_request(handle, run):
+            """Runs ``run()``, the callback of ``handle``, in the request's
+            Asgiref.Context if a request scheduled it."""
+            context = handle._context.get(request_context)
+            if context is None:
+                run()
+                return
+            Asgiref.Context.enter(context)
+            try:
+                run()
+            finally:
+                Asgiref.Context.leave(context)
+
+        class running:
+            """Marks ``loop`` running while callbacks run, unless a loop
+            already is (its own run_forever())."""
+            __slots__ = ('loop', 'outer')
+
+            def __init__(self, loop):
+                self.loop = loop
+
+            def __enter__(self):
+                self.outer = events._get_running_loop()
+                if self.outer is None:
+                    events._set_running_loop(self.loop)
+
+            def __exit__(self, *exc_info):
+                if self.outer is None:
+                    events._set_running_loop(None)
+
+        class Handle(events.Handle):
+            """A callback of call_soon(), run from the loop's ready queue."""
             __slots__ = ()
 
             def _run(self):
-                outer = events._get_running_loop()
-                if outer is None:
-                    events._set_running_loop(self._loop)
-                context = self._context.get(request_context)
-                try:
-                    if context is None:
-                        super()._run()
-                    else:
-                        Asgiref.Context.enter(context)
-                        try:
-                            super()._run()
-                        finally:
-                            Asgiref.Context.leave(context)
-                finally:
-                    if outer is None:
-                        events._set_running_loop(None)
+                run_in_request(self, super()._run)
+
+        class TimerHandle(glib_events.GLibHandle):
+            """A callback of call_later(): a GLib timeout source of its own."""
+            __slots__ = ()
+
+            def _run(self):
+                with running(self._loop):
+                    run_in_request(self, super()._run)
 
         class EventLoop(glib_events.GLibEventLoop):
-            """gbulb's loop, whose callbacks run as described above."""
+            """gbulb's loop, whose callbacks run as described above.
+
+            call_soon() callbacks wait in a queue that one idle source
+            drains, a batch per dispatch, where gbulb makes, attaches and
+            destroys a GLib source for each callback: a request takes
+            several steps, and this halves the loop's cost of a request."""
+
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                self._queue = collections.deque()
+                self._queue_lock = threading.Lock()
+                self._queue_source = None
 
             def call_soon(self, callback, *args, context=None):
-                self._check_not_coroutine(callback, 'call_soon')
-                source = GLib.Idle()
-                source.set_priority(GLib.PRIORITY_DEFAULT)
-                return Handle(loop=self, source=source, repeat=False,
-                              callback=callback, args=args, context=context)
+                if self._debug:
+                    self._check_not_coroutine(callback, 'call_soon')
+                handle = Handle(callback, args, self, context)
+                with self._queue_lock:
+                    self._queue.append(handle)
+                    if self._queue_source is None:
+                        # Attaching is thread-safe, and wakes the context.
+                        source = GLib.Idle()
+                        source.set_priority(GLib.PRIORITY_DEFAULT)
+                        source.set_callback(self._run_queue)
+                        source.attach(self._context)
+                        self._queue_source = source
+                return handle
 
-            # GLib sources may be attached from any thread.
             call_soon_threadsafe = call_soon
 
+            def _run_queue(self, *_user_data):
+                # The callbacks queued so far, as asyncio runs one batch per
+                # iteration: those they queue wait for the next dispatch, so
+                # that sockets and other sources get their turn in between.
+                with self._queue_lock:
+                    batch, self._queue = self._queue, collections.deque()
+                with running(self):
+                    for handle in batch:
+                        if not handle._cancelled:
+                            handle._run()
+                with self._queue_lock:
+                    if self._queue:
+                        return GLib.SOURCE_CONTINUE
+                    self._queue_source = None
+                    return GLib.SOURCE_REMOVE
+
             def call_later(self, delay, callback, *args, context=None):
-                self._check_not_coroutine(callback, 'call_later')
+                if self._debug:
+                    self._check_not_coroutine(callback, 'call_later')
                 source = GLib.Timeout(int(delay * 1000)) if delay > 0 else GLib.Idle()
-                return Handle(loop=self, source=source, repeat=False,
-                              callback=callback, args=args, context=context)
+                return TimerHandle(loop=self, source=source, repeat=False,
+                                   callback=callback, args=args, context=context)
+
+            def close(self):
+                with self._queue_lock:
+                    source, self._queue_source = self._queue_source, None
+                    self._queue.clear()
+                if source is not None:
+                    source.destroy()
+                super().close()
 
             def create_task(self, coro, *, name=None, context=None):
                 # A task made inside a request works in a copy of the
