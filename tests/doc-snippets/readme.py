@@ -110,6 +110,43 @@ stopped = []
 server.stop_async(None, lambda server, result: stopped.append(server.stop_finish(result)))
 run_until(lambda: stopped)
 
+async def app(scope, receive, send):          # any ASGI callable: Starlette, Django...
+    if scope["type"] == "http":
+        await receive()
+        local.user = scope["path"]            # stays with this request across awaits
+        await send({"type": "http.response.start", "status": 200})
+        await send({"type": "http.response.body", "body": local.user.encode()})
+
+loop = Asgiref.install_asyncio()              # asyncio's loop, on GLib's main context
+server = Asgiref.Server.new(app)
+server.start_async(None, listen)
+
+answers = []
+
+
+def ask_then_stop():
+    # The tour's loop runs until stopped: a client stops it once answered.
+    run_until_port = time.monotonic() + GUARD
+    while not server.get_port() and time.monotonic() < run_until_port:
+        time.sleep(0.01)
+    try:
+        client()
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+
+
+thread = threading.Thread(target=ask_then_stop)
+thread.start()
+
+loop.run_forever()                            # or GLib.MainLoop().run(), or a Gtk app
+
+thread.join(GUARD)
+assert answers == [(200, b"/tour")], answers
+assert not hasattr(local, "user")
+stopped = []
+server.stop_async(None, lambda server, result: stopped.append(server.stop_finish(result)))
+run_until(lambda: stopped)
+
 sys.stdout = sys.__stdout__
 assert printed.getvalue().split("\n") == ["False", "idle sees 1", "idle sees 2", ""], printed.getvalue()
 print(printed.getvalue(), end="")
