@@ -403,54 +403,10 @@ def test_flask(serve, logged):
 
 def django_app():
     pytest.importorskip('django')
-    import django
-    from django.conf import settings
-
-    if not settings.configured:
-        settings.configure(
-            DEBUG=False,
-            SECRET_KEY='asgiref-glib tests',
-            ROOT_URLCONF=__name__,
-            ALLOWED_HOSTS=['127.0.0.1', 'localhost'],
-            MIDDLEWARE=[],
-            INSTALLED_APPS=[],
-            DATABASES={},
-        )
-        django.setup()
+    import django_project
+    django_project.set_up()
     from django.core.wsgi import get_wsgi_application
     return get_wsgi_application()
-
-
-def _django_urls():
-    from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
-    from django.urls import path
-
-    def hello(request, name):
-        return HttpResponse('hello %s, page %s' % (name, request.GET.get('page', '1')))
-
-    def form(request):
-        return HttpResponse('form: %s' % request.POST['field'])
-
-    def json_view(request):
-        return JsonResponse({'got': json.loads(request.body), 'path': request.path})
-
-    def stream(request):
-        return StreamingHttpResponse(('line %d\n' % n for n in range(5)), content_type='text/plain')
-
-    def cookie(request):
-        response = HttpResponse('seen: %s' % request.COOKIES.get('visit', 'no'))
-        response.set_cookie('visit', 'yes')
-        return response
-
-    return [path('hello/<name>', hello), path('form', form), path('json', json_view),
-            path('stream', stream), path('cookie', cookie)]
-
-
-def __getattr__(name):
-    # Django reads urlpatterns from this module (ROOT_URLCONF) once it is set up.
-    if name == 'urlpatterns':
-        return _django_urls()
-    raise AttributeError(name)
 
 
 def test_django(serve):
