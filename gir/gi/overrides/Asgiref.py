@@ -782,33 +782,37 @@ class AsyncToSync:
 __all__.append('AsyncToSync')
 
 
-def _cancel_on(cancellable, running):
-    """Cancels the asyncio task ``running`` when ``cancellable`` is (at once
-    if it is already); returns the handler for ``cancellable.disconnect()``."""
-    loop = running.get_loop()
-    # g_cancellable_connect(): "cancelled" may come from any thread, and the
-    # callback gets only its data.
-    return cancellable.connect(lambda *_data: loop.call_soon_threadsafe(running.cancel))
+def _start_task(coro, cancellable, finish):
+    """Runs ``coro`` as an asyncio task on the loop of the current main
+    context, in the current Asgiref.Context itself; cancels it when
+    ``cancellable`` (if any) is, at once if it already is; calls
+    ``finish(task)`` when it ended."""
+    running = _asyncio_support().start(coro)
+    handler = None
+    if cancellable is not None:
+        loop = running.get_loop()
+        # g_cancellable_connect(): "cancelled" may come from any thread, and
+        # the callback gets only its data.
+        handler = cancellable.connect(lambda *_data: loop.call_soon_threadsafe(running.cancel))
+
+    def done(running):
+        if handler is not None:
+            cancellable.disconnect(handler)
+        finish(running)
+
+    running.add_done_callback(done)
 
 
 def _start_coroutine(completion, fn, args, kwargs):
-    """Runs the ``async def`` function ``fn`` as an asyncio task on the
-    loop of the current main context, in the current Asgiref.Context, and
-    completes ``completion`` with its outcome."""
+    """Runs the ``async def`` function ``fn`` as a task (see _start_task)
+    and completes ``completion`` with its outcome."""
     cancellable = completion.cancellable
 
     async def body():
         with _HopCancellable(cancellable):
             return await fn(*args, **kwargs)
 
-    running = _asyncio_support().start(body())
-    handler = None
-    if cancellable is not None:
-        handler = _cancel_on(cancellable, running)
-
-    def done(running):
-        if handler is not None:
-            cancellable.disconnect(handler)
+    def finish(running):
         if running.cancelled():
             completion.return_error(_cancelled_error())
         elif running.exception() is not None:
@@ -816,7 +820,7 @@ def _start_coroutine(completion, fn, args, kwargs):
         else:
             completion.return_value(running.result())
 
-    running.add_done_callback(done)
+    _start_task(body(), cancellable, finish)
 
 
 def async_to_sync(fn=None, *, bridge=None, cancellable=None):
@@ -2259,20 +2263,8 @@ class AsyncioApplication(GObject.Object, Application):
         self.single = _is_single_callable(app)
 
     def do_call(self, scope, channel, task):
-        aio = _asyncio_support()
         instance = _AsgiInstance(self.app, self.single, scope, channel, task)
-        running = aio.start(instance.run())
-        cancellable = task.get_cancellable()
-        handler = None
-        if cancellable is not None:
-            handler = _cancel_on(cancellable, running)
-
-        def done(running):
-            if handler is not None:
-                cancellable.disconnect(handler)
-            instance.ended_with(running)
-
-        running.add_done_callback(done)
+        _start_task(instance.run(), task.get_cancellable(), instance.ended_with)
 
     def __repr__(self):
         return '<Asgiref.AsyncioApplication %r>' % (self.app,)
