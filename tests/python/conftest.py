@@ -76,3 +76,19 @@ class LoopRunner:
 @pytest.fixture
 def loop():
     return LoopRunner()
+
+
+@pytest.fixture
+def logged():
+    """The server's warnings, recorded rather than fatal: for the tests of
+    what a failing application gets."""
+    messages = []
+
+    def record(domain, level, message, *_user_data):
+        messages.append(message)
+
+    old_mask = GLib.log_set_always_fatal(GLib.LogLevelFlags.LEVEL_ERROR)
+    handler = GLib.log_set_handler('Asgiref', GLib.LogLevelFlags.LEVEL_WARNING, record)
+    yield messages
+    GLib.log_remove_handler('Asgiref', handler)
+    GLib.log_set_always_fatal(old_mask)
