@@ -24,7 +24,7 @@ GUARD = 30
 
 
 @pytest.fixture(scope='module')
-def loop():
+def asyncio_loop():
     return Asgiref.install_asyncio()
 
 
@@ -91,7 +91,7 @@ async def echo_app(scope, receive, send):
     await send({'type': 'http.response.body', 'body': json.dumps(shown).encode()})
 
 
-def test_an_async_function_is_an_application(loop):
+def test_an_async_function_is_an_application(asyncio_loop):
     # What an issue's reporter tried first: the function itself.
     async def scenario():
         async with served(echo_app) as (_, base):
@@ -99,7 +99,7 @@ def test_an_async_function_is_an_application(loop):
                                                           headers={'X-Test': 'yes'}, timeout=GUARD))
             return response
 
-    response = run(loop, scenario())
+    response = run(asyncio_loop, scenario())
     assert response.status_code == 200
     shown = response.json()
     assert shown['path'] == '/a/b' and shown['query'] == 'x=1' and shown['method'] == 'POST'
@@ -108,7 +108,7 @@ def test_an_async_function_is_an_application(loop):
     assert shown['body'] == 'x' * 200000
 
 
-def test_explicit_wrapper_and_asgi2(loop):
+def test_explicit_wrapper_and_asgi2(asyncio_loop):
     class Asgi2:
         """An ASGI 2 application: a class, one instance per scope."""
 
@@ -131,7 +131,7 @@ def test_explicit_wrapper_and_asgi2(loop):
             second = await in_thread(get, base + '/two')
         return first, second
 
-    first, second = run(loop, scenario())
+    first, second = run(asyncio_loop, scenario())
     assert first.json()['path'] == '/w'
     assert second.text == 'asgi2 /two'
 
@@ -141,7 +141,7 @@ def test_not_an_application_is_refused():
         Asgiref.Server.new(42)
 
 
-def test_exception_is_logged_with_traceback_and_client_gets_500(loop, logged):
+def test_exception_is_logged_with_traceback_and_client_gets_500(asyncio_loop, logged):
     async def failing(scope, receive, send):
         if scope['type'] == 'http':
             await asyncio.sleep(0)
@@ -162,7 +162,7 @@ def test_exception_is_logged_with_traceback_and_client_gets_500(loop, logged):
             second = await in_thread(get, base + '/str')
         return first, second
 
-    first, second = run(loop, scenario())
+    first, second = run(asyncio_loop, scenario())
     assert first.status_code == 500
     failure = [m for m in logged if m.startswith('ASGI application error on GET /fail: ')]
     assert failure and 'ValueError: broken after an await' in failure[0]
@@ -173,7 +173,7 @@ def test_exception_is_logged_with_traceback_and_client_gets_500(loop, logged):
     assert refused and 'bytes' in refused[0], logged
 
 
-def test_disconnect_as_under_uvicorn(loop):
+def test_disconnect_as_under_uvicorn(asyncio_loop):
     seen = {}
     ended = None
 
@@ -203,11 +203,11 @@ def test_disconnect_as_under_uvicorn(loop):
             await in_thread(leave_early, base)
             await ended
 
-    run(loop, scenario())
+    run(asyncio_loop, scenario())
     assert seen == {'first': {'type': 'http.disconnect'}, 'again': {'type': 'http.disconnect'}}
 
 
-def test_server_cancellation_cancels_the_task(loop, logged):
+def test_server_cancellation_cancels_the_task(asyncio_loop, logged):
     outcome = {}
 
     async def slow(scope, receive, send):
@@ -223,14 +223,14 @@ def test_server_cancellation_cancels_the_task(loop, logged):
         async with served(slow, response_timeout=1) as (_, base):
             return await in_thread(get, base + '/slow')
 
-    response = run(loop, scenario())
+    response = run(asyncio_loop, scenario())
     assert response.status_code == 504
     assert outcome == {'cancelled': True}
 
 
 # ---- Context and Local ---------------------------------------------------
 
-def test_locals_stay_with_their_request_across_awaits(loop):
+def test_locals_stay_with_their_request_across_awaits(asyncio_loop):
     local = Asgiref.Local()
     count = 6
     arrived = 0
@@ -277,13 +277,13 @@ def test_locals_stay_with_their_request_across_awaits(loop):
         async with served(app) as (_, base):
             return await asyncio.gather(*(in_thread(query, base, n) for n in range(count)))
 
-    bodies = run(loop, scenario())
+    bodies = run(asyncio_loop, scenario())
     assert bodies == ['r%d+' % n for n in range(count)]
     assert seen == {'r%d' % n: ('r%d' % n, 'r%d+' % n, 'r%d+' % n, 'r%d+' % n) for n in range(count)}
     assert not hasattr(local, 'name')         # nothing leaked into the main context
 
 
-def test_glib_timeout_and_request_on_one_loop(loop):
+def test_glib_timeout_and_request_on_one_loop(asyncio_loop):
     # The application waits for a GLib timeout source: one loop runs both.
     fired = []
     main_thread = threading.get_ident()
@@ -307,11 +307,11 @@ def test_glib_timeout_and_request_on_one_loop(loop):
         async with served(app) as (_, base):
             return await in_thread(get, base + '/')
 
-    assert run(loop, scenario()).text == 'after the timeout'
+    assert run(asyncio_loop, scenario()).text == 'after the timeout'
     assert fired == [main_thread]
 
 
-def test_a_glib_main_loop_runs_asyncio_code(loop):
+def test_a_glib_main_loop_runs_asyncio_code(asyncio_loop):
     # Not asyncio's run_until_complete: a plain GLib.MainLoop (as a GTK
     # program has) iterates the context, and asyncio code still runs.
     main_loop = GLib.MainLoop()
@@ -413,7 +413,7 @@ def websocket_client(url, texts):
         own.close()
 
 
-def test_starlette(loop, logged):
+def test_starlette(asyncio_loop, logged):
     events = []
     local = Asgiref.Local()
     app = starlette_app(events, local)
@@ -440,7 +440,7 @@ def test_starlette(loop, logged):
                 *(in_thread(lambda n=n: get('%s/items/%d' % (base, n)).json()) for n in range(8)))
         return out
 
-    out = run(loop, scenario())
+    out = run(asyncio_loop, scenario())
     assert out['item'] == {'item': 7, 'q': 'x y'}
     assert out['echo'] == {'got': {'a': [1, 2]}}
     assert out['stream'] == '0\n1\n2\n3\n4\n'
@@ -462,7 +462,7 @@ def django_asgi_app():
     return get_asgi_application()
 
 
-def test_django_asgi(loop):
+def test_django_asgi(asyncio_loop):
     app = django_asgi_app()
 
     def client(base):
@@ -485,7 +485,7 @@ def test_django_asgi(loop):
                 *(in_thread(lambda n=n: get('%s/async?n=%d' % (base, n)).text) for n in range(6)))
         return out
 
-    out = run(loop, scenario())
+    out = run(asyncio_loop, scenario())
     assert out['hello'] == 'hello bob, page 2'
     assert out['form'] == 'form: value'
     assert out['json'] == {'got': [1, 'two'], 'path': '/json'}
@@ -497,7 +497,7 @@ def test_django_asgi(loop):
 
 # ---- The bridge from asyncio code ---------------------------------------
 
-def test_sync_to_async_future_is_awaitable(loop):
+def test_sync_to_async_future_is_awaitable(asyncio_loop):
     @Asgiref.sync_to_async(thread_sensitive=False)
     def blocking(x):
         return x * 2, threading.get_ident()
@@ -512,11 +512,11 @@ def test_sync_to_async_future_is_awaitable(loop):
             await failing()
         return value, thread
 
-    value, thread = run(loop, scenario())
+    value, thread = run(asyncio_loop, scenario())
     assert value == 42 and thread != threading.get_ident()
 
 
-def test_async_to_sync_runs_a_coroutine_on_the_main_loop(loop):
+def test_async_to_sync_runs_a_coroutine_on_the_main_loop(asyncio_loop):
     local = Asgiref.Local()
     main_thread = threading.get_ident()
 
@@ -540,7 +540,7 @@ def test_async_to_sync_runs_a_coroutine_on_the_main_loop(loop):
     async def scenario():
         return await worker()
 
-    (value, thread), seen = run(loop, scenario())
+    (value, thread), seen = run(asyncio_loop, scenario())
     assert value == 2 and thread == main_thread
     assert seen == 'from the worker'
 
@@ -594,12 +594,12 @@ def test_install_refuses_a_foreign_policy():
     assert out.stdout.startswith("refused: asyncio's event loop policy is already Other"), out
 
 
-def test_install_is_gio_friendly(loop):
+def test_install_is_gio_friendly(asyncio_loop):
     # The loop is on the default main context: GIO callbacks and asyncio
     # share it.
-    assert loop is Asgiref.install_asyncio()
-    assert loop is Asgiref.get_asyncio_loop(GLib.MainContext.default())
-    assert asyncio.get_event_loop_policy().get_event_loop() is loop
+    assert asyncio_loop is Asgiref.install_asyncio()
+    assert asyncio_loop is Asgiref.get_asyncio_loop(GLib.MainContext.default())
+    assert asyncio.get_event_loop_policy().get_event_loop() is asyncio_loop
 
     async def read_file():
         stream = Gio.MemoryInputStream.new_from_data(b'gio data')
@@ -607,4 +607,4 @@ def test_install_is_gio_friendly(loop):
                                Gio.InputStream.read_bytes_finish)
         return data.get_data()
 
-    assert run(loop, read_file()) == b'gio data'
+    assert run(asyncio_loop, read_file()) == b'gio data'
