@@ -594,6 +594,32 @@ def test_install_refuses_a_foreign_policy():
     assert out.stdout.startswith("refused: asyncio's event loop policy is already Other"), out
 
 
+def test_serving_from_a_foreign_asyncio_loop_is_refused():
+    # asyncio.run() without install_asyncio(): the thread would sit in a
+    # selector loop that never iterates GLib's, and serve nothing.
+    code = (
+        "import asyncio, gi\n"
+        "gi.require_version('Asgiref', '1.0')\n"
+        "from gi.repository import Asgiref\n"
+        "async def app(scope, receive, send): pass\n"
+        "async def main():\n"
+        "    try:\n"
+        "        Asgiref.Server.new(app)\n"
+        "    except RuntimeError as e:\n"
+        "        print('refused:', e)\n"
+        "asyncio.run(main())\n"
+        "Asgiref.install_asyncio()\n"
+        "async def again():\n"
+        "    return Asgiref.Server.new(app) is not None\n"
+        "print('after install:', asyncio.run(again()))\n")
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=GUARD)
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith('refused: this thread runs an asyncio loop that is not the GLib'), out
+    assert lines[1] == 'after install: True', out
+
+
 def test_install_is_gio_friendly(asyncio_loop):
     # The loop is on the default main context: GIO callbacks and asyncio
     # share it.

@@ -2258,6 +2258,15 @@ class AsyncioApplication(GObject.Object, Application):
     def __init__(self, app):
         if not callable(app):
             raise TypeError('AsyncioApplication needs an ASGI callable, not %r' % (app,))
+        aio = _asyncio_support()
+        running = aio.events._get_running_loop()
+        if running is not None and not isinstance(running, aio.EventLoop):
+            # Its thread is busy in asyncio's own loop, which never
+            # iterates GLib's: a server would accept and answer nothing.
+            raise RuntimeError(
+                'this thread runs an asyncio loop that is not the GLib main loop (%r), so '
+                'nothing would serve the application: call Asgiref.install_asyncio() '
+                'before asyncio.run(), or run its loop' % (running,))
         super().__init__()
         self.app = app
         self.single = _is_single_callable(app)
