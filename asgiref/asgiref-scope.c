@@ -610,6 +610,27 @@ asgiref_scope_get_extensions (AsgirefScope *scope)
 }
 
 /**
+ * asgiref_scope_get_extra:
+ * @scope: a scope
+ *
+ * Reads the keys of the scope that ASGI does not name, with their values:
+ * what a scope made by [ctor@Asgiref.Scope.new_from_variant] carried
+ * besides ASGI's own keys (a server's or a framework's additions). They
+ * are part of [method@Asgiref.Scope.to_variant] too; a scope the server
+ * makes has none.
+ *
+ * Returns: (transfer none) (nullable): the other keys, an `a{sv}` valid as
+ *   long as @scope is, or %NULL when there are none
+ */
+GVariant *
+asgiref_scope_get_extra (AsgirefScope *scope)
+{
+  g_return_val_if_fail (scope != NULL, NULL);
+
+  return scope->extra;
+}
+
+/**
  * asgiref_scope_has_extension:
  * @scope: a scope
  * @name: an extension's name, such as `"websocket.http.response"`

@@ -82,6 +82,8 @@ GVariant            *asgiref_scope_get_extensions            (AsgirefScope      
 ASGIREF_AVAILABLE_IN_1_0
 gboolean             asgiref_scope_has_extension             (AsgirefScope        *scope,
                                                               const char          *name);
+ASGIREF_AVAILABLE_IN_1_0
+GVariant            *asgiref_scope_get_extra                 (AsgirefScope        *scope);
 
 /* Validation. */
 

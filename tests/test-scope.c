@@ -986,6 +986,23 @@ test_to_variant_keeps_unknown_keys (void)
   g_assert_null (asgiref_scope_get_path (lifespan));
   g_assert_true (g_variant_lookup (lifespan_view, "path", "&s", &path));
   g_assert_cmpstr (path, ==, "/odd");
+
+  /* The unknown keys, and only they, read on their own. */
+  g_assert_cmpuint (g_variant_n_children (asgiref_scope_get_extra (scope)), ==, 1);
+  g_assert_true (g_variant_lookup (asgiref_scope_get_extra (scope), "x-server-thing", "i", &thing));
+  g_assert_cmpuint (g_variant_n_children (asgiref_scope_get_extra (lifespan)), ==, 1);
+  g_assert_true (g_variant_equal (asgiref_scope_get_extra (again), asgiref_scope_get_extra (scope)));
+}
+
+static void
+test_scope_without_unknown_keys_has_no_extra (void)
+{
+  g_autoptr(GVariant) base = http_variant ();
+  g_autoptr(AsgirefScope) plain = from_variant (g_variant_ref (base));
+  g_autoptr(AsgirefScope) made = asgiref_scope_new_http ("GET", "/", NULL, NULL);
+
+  g_assert_null (asgiref_scope_get_extra (plain));
+  g_assert_null (asgiref_scope_get_extra (made));
 }
 
 static void
@@ -1411,6 +1428,7 @@ main (int    argc,
                    test_to_variant_has_the_keys_of_an_asgi_scope);
   g_test_add_func ("/Asgiref/Scope/to-variant-round-trip", test_to_variant_round_trip);
   g_test_add_func ("/Asgiref/Scope/to-variant-keeps-unknown-keys", test_to_variant_keeps_unknown_keys);
+  g_test_add_func ("/Asgiref/Scope/no-extra-without-unknown-keys", test_scope_without_unknown_keys_has_no_extra);
   g_test_add_func ("/Asgiref/Scope/to-variant-is-cached", test_to_variant_is_cached);
   g_test_add_func ("/Asgiref/Scope/to-variant-is-built-once-across-threads",
                    test_to_variant_is_built_once_across_threads);
