@@ -9,6 +9,7 @@
 #include "asgiref-local-store-private.h"
 #include "asgiref-lock-private.h"
 #include "asgiref-task-private.h"
+#include "asgiref-worker-pool-private.h"
 
 /**
  * AsgirefBridge:
@@ -70,7 +71,7 @@ struct _AsgirefBridge
   GObject parent_instance;
 
   guint max_threads;
-  GThreadPool *pool;
+  AsgirefWorkerPool *pool;
 
   GMutex lock;
   /* Made on first use, under lock; read atomically. */
@@ -441,8 +442,7 @@ sync_call_reject (AsgirefExecutorJob *job)
 }
 
 static void
-pool_run (gpointer data,
-          gpointer user_data)
+pool_run (gpointer data)
 {
   SyncCall *call = data;
 
@@ -552,7 +552,7 @@ asgiref_bridge_sync_to_async (AsgirefBridge       *self,
   if (flags & ASGIREF_SYNC_FLAGS_NOT_THREAD_SENSITIVE)
     {
       _asgiref_tsan_release (call);
-      if (!g_thread_pool_push (self->pool, call, &error))
+      if (!_asgiref_worker_pool_push (self->pool, call, &error))
         sync_call_fail (call, error);
       return;
     }
@@ -775,7 +775,7 @@ asgiref_bridge_constructed (GObject *object)
 
   G_OBJECT_CLASS (asgiref_bridge_parent_class)->constructed (object);
 
-  self->pool = g_thread_pool_new (pool_run, NULL, (gint) self->max_threads, FALSE, NULL);
+  self->pool = _asgiref_worker_pool_new ("asgiref-worker", self->max_threads, pool_run);
 }
 
 static void
@@ -784,7 +784,7 @@ asgiref_bridge_finalize (GObject *object)
   AsgirefBridge *self = ASGIREF_BRIDGE (object);
 
   /* Calls hold a reference to the bridge: nothing is queued any more. */
-  g_thread_pool_free (self->pool, FALSE, FALSE);
+  _asgiref_worker_pool_free (self->pool);
   g_clear_pointer (&self->shared_thread, _asgiref_sync_thread_unref);
   g_mutex_clear (&self->lock);
 
