@@ -6,10 +6,14 @@
 G_BEGIN_DECLS
 
 /*
- * Runs @func (@data) once, from an idle source of @context, whichever
+ * Runs @func (@data) once, in a later iteration of @context, whichever
  * thread calls this: not g_main_context_invoke(), which on a thread with no
  * thread-default main context runs it right here whenever the default one
- * is idle. @data is handed over as ThreadSanitizer sees it.
+ * is idle. Posts to one context run in the order they were made, at
+ * G_PRIORITY_DEFAULT, from its inbox (see asgiref-task.c), which wakes the
+ * context only when it may be sleeping; @func's return value is ignored.
+ * @name (static) says what the post is, for a debugger. @data is handed
+ * over as ThreadSanitizer sees it.
  */
 void _asgiref_main_context_post (GMainContext *context,
                                  const char   *name,
