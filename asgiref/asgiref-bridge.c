@@ -188,7 +188,10 @@ typedef struct
 {
   AsgirefExecutorJob job;          /* must stay first */
   AsgirefBridge *bridge;
-  GTask *task;
+  GTask *task;                     /* made on the pool thread, for a pool call */
+  GCancellable *cancellable;       /* the task's */
+  GMainContext *caller_context;    /* where the callback runs */
+  gboolean on_pool;                /* the task completes on the pool thread */
   GTaskThreadFunc func;
   gpointer task_data;
   GDestroyNotify task_data_destroy;
@@ -232,6 +235,8 @@ sync_call_free (SyncCall *call)
   asgiref_context_unref (call->callee);
   _asgiref_hamt_unref (call->before);
   g_object_unref (call->task);
+  g_clear_object (&call->cancellable);
+  g_main_context_unref (call->caller_context);
   g_object_unref (call->bridge);
   g_free (call);
 }
@@ -278,7 +283,8 @@ sync_call_complete_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* GTask's callback, on the caller's main context. */
+/* GTask's callback, on the caller's main context; for a pool call, on
+ * the pool thread, whose loop in pool_run() then hands the call over. */
 static void
 sync_call_done (GObject      *source_object,
                 GAsyncResult *result,
@@ -286,7 +292,8 @@ sync_call_done (GObject      *source_object,
 {
   SyncCall *call = data;
 
-  if (g_atomic_int_or (&call->ends, SYNC_CALL_CALLED_BACK) & SYNC_CALL_RETURNED)
+  if ((g_atomic_int_or (&call->ends, SYNC_CALL_CALLED_BACK) & SYNC_CALL_RETURNED) &&
+      !call->on_pool)
     sync_call_complete (call);
 }
 
@@ -294,13 +301,28 @@ sync_call_done (GObject      *source_object,
 static void
 sync_call_returned (SyncCall *call)
 {
-  if (!(g_atomic_int_or (&call->ends, SYNC_CALL_RETURNED) & SYNC_CALL_CALLED_BACK))
+  if (!(g_atomic_int_or (&call->ends, SYNC_CALL_RETURNED) & SYNC_CALL_CALLED_BACK) ||
+      call->on_pool)
     return;
 
   /* GTask called back first. */
-  _asgiref_main_context_post (g_task_get_context (call->task),
-                              "[asgiref] sync_to_async callback",
+  _asgiref_main_context_post (call->caller_context, "[asgiref] sync_to_async callback",
                               sync_call_complete_cb, call);
+}
+
+/* The task @func returns through, made on the thread-default main context:
+ * its callback runs there. */
+static void
+sync_call_new_task (SyncCall *call)
+{
+  call->task = g_task_new (call->bridge, call->cancellable, sync_call_done, call);
+  /* The task does not own task_data: it may be finalized on a worker. */
+  g_task_set_task_data (call->task, call->task_data, NULL);
+  /* The function, not GIO's macro, which also names the task: on GLib
+   * 2.74 a name is copied into the task and again into the source of its
+   * completion, a sixteenth of a hop's cost (g_task_set_static_name() only
+   * comes with 2.76). The source tag identifies the task. */
+  (g_task_set_source_tag) (call->task, asgiref_bridge_sync_to_async);
 }
 
 static void
@@ -325,7 +347,7 @@ sync_call_run (AsgirefExecutorJob *job)
   call->func (call->task,
               call->bridge,
               call->task_data,
-              g_task_get_cancellable (call->task));
+              call->cancellable);
   _asgiref_thread_pop_frame (&thread_frame);
 
   if (frame != NULL)
@@ -441,12 +463,86 @@ sync_call_reject (AsgirefExecutorJob *job)
     sync_call_fail (call, error);
 }
 
+/* A main context for each pool thread, which it owns for its life. */
+static void
+pool_context_free (gpointer data)
+{
+  g_main_context_release (data);
+  g_main_context_unref (data);
+}
+
+static GPrivate pool_context_key = G_PRIVATE_INIT (pool_context_free);
+
+static GMainContext *
+pool_context_get (void)
+{
+  GMainContext *context = g_private_get (&pool_context_key);
+
+  if (G_UNLIKELY (context == NULL))
+    {
+      context = g_main_context_new ();
+      g_main_context_acquire (context);
+      g_private_set (&pool_context_key, context);
+    }
+  return context;
+}
+
+/* Dispatches what is ready on @context, which this thread owns, without
+ * polling: nothing there waits for a descriptor. */
+static void
+pool_context_dispatch (GMainContext *context)
+{
+  GPollFD fds[4];
+  gint max_priority;
+  gint timeout;
+  gint n;
+
+  g_main_context_prepare (context, &max_priority);
+  n = g_main_context_query (context, max_priority, &timeout, fds, G_N_ELEMENTS (fds));
+  if (n > (gint) G_N_ELEMENTS (fds))
+    {
+      /* Not ours to know what else is there: a full iteration. */
+      g_main_context_check (context, max_priority, fds, 0);
+      g_main_context_iteration (context, FALSE);
+      return;
+    }
+  g_main_context_check (context, max_priority, fds, n);
+  g_main_context_dispatch (context);
+}
+
+/*
+ * A call that is not thread-sensitive, on a pool thread. Its task is made
+ * here, on the thread's own main context: GTask completes a task returned
+ * from a thread other than its context's through an idle source of that
+ * context, which for the caller's context means taking the lock its
+ * thread holds for much of each iteration, and writing to its wake-up
+ * descriptor. On this thread's context it costs neither: the thread
+ * dispatches the completion itself once the function returned, then hands
+ * the call to the caller's context with one post.
+ */
 static void
 pool_run (gpointer data)
 {
   SyncCall *call = data;
+  GMainContext *context = pool_context_get ();
+
+  _asgiref_tsan_acquire (call);
+  call->on_pool = TRUE;
+  g_main_context_push_thread_default (context);
+  sync_call_new_task (call);
+  g_main_context_pop_thread_default (context);
 
   sync_call_run (&call->job);
+
+  /* The function returned; its result, in the usual case, or it passed
+   * the task on to return later, from elsewhere: its completion then
+   * wakes this context. */
+  pool_context_dispatch (context);
+  while (!(g_atomic_int_get (&call->ends) & SYNC_CALL_CALLED_BACK))
+    g_main_context_iteration (context, TRUE);
+
+  _asgiref_main_context_post (call->caller_context, "[asgiref] sync_to_async callback",
+                              sync_call_complete_cb, call);
 }
 
 /**
@@ -514,15 +610,8 @@ asgiref_bridge_sync_to_async (AsgirefBridge       *self,
   call->caller_scope = caller_scope ? _asgiref_bridge_scope_ref (caller_scope) : NULL;
   call->callback = callback;
   call->user_data = user_data;
-
-  /* The task does not own task_data: it may be finalized on a worker. */
-  call->task = g_task_new (self, cancellable, sync_call_done, call);
-  g_task_set_task_data (call->task, task_data, NULL);
-  /* The function, not GIO's macro, which also names the task: on GLib
-   * 2.74 a name is copied into the task and again into the source of its
-   * completion, a sixteenth of a hop's cost (g_task_set_static_name() only
-   * comes with 2.76). The source tag identifies the task. */
-  (g_task_set_source_tag) (call->task, asgiref_bridge_sync_to_async);
+  call->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
+  call->caller_context = g_main_context_ref_thread_default ();
 
   /* What sync code needs to know about where it was called from. */
   callee_scope = _asgiref_bridge_scope_copy (caller_scope);
@@ -551,12 +640,17 @@ asgiref_bridge_sync_to_async (AsgirefBridge       *self,
 
   if (flags & ASGIREF_SYNC_FLAGS_NOT_THREAD_SENSITIVE)
     {
+      /* The pool thread makes the task (pool_run()). */
       _asgiref_tsan_release (call);
       if (!_asgiref_worker_pool_push (self->pool, call, &error))
-        sync_call_fail (call, error);
+        {
+          sync_call_new_task (call);
+          sync_call_fail (call, error);
+        }
       return;
     }
 
+  sync_call_new_task (call);
   if (!route_thread_sensitive (call, &error))
     sync_call_fail (call, error);
 }
