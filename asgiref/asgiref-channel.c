@@ -4,6 +4,7 @@
 #include "asgiref-channel-private.h"
 #include "asgiref-message-private.h"
 #include "asgiref-context.h"
+#include "asgiref-context-private.h"
 #include "asgiref-enums.h"
 #include "asgiref-error.h"
 #include "asgiref-i18n-private.h"
@@ -128,6 +129,7 @@ struct _AsgirefChannel
   AsgirefChannelSink sink;
   gpointer sink_data;
   GMainContext *sink_context;
+  GThread *sink_thread;     /* the thread that set the sink */
   /* Under lock. */
   gboolean sink_busy;       /* the sink holds a message, or is being called */
   gboolean sink_posted;     /* a drain is on its way to sink_context */
@@ -511,6 +513,18 @@ input_size (AsgirefMessage *message)
          ? g_bytes_get_size (message->body) : 0;
 }
 
+/* Whether this thread runs the sink's context. A sync function on another
+ * thread (a WSGI handler, say) cannot be running it: it learns so without
+ * taking the context's lock, which the context's own thread holds for
+ * much of each iteration. */
+static gboolean
+sink_is_here (AsgirefChannel *self)
+{
+  if (g_thread_self () != self->sink_thread && _asgiref_thread_runs_sync_code ())
+    return FALSE;
+  return g_main_context_is_owner (self->sink_context);
+}
+
 static gboolean
 drained_posted (gpointer data)
 {
@@ -526,7 +540,7 @@ drained_posted (gpointer data)
 static void
 notify_drained (AsgirefChannel *self)
 {
-  if (g_main_context_is_owner (self->sink_context))
+  if (sink_is_here (self))
     self->drained (self->sink_data);
   else
     _asgiref_main_context_post (self->sink_context, "[asgiref] channel input drained",
@@ -790,7 +804,7 @@ sink_wake (AsgirefChannel *self)
 {
   gboolean post;
 
-  if (g_main_context_is_owner (self->sink_context))
+  if (sink_is_here (self))
     {
       sink_drain (self);
       return;
@@ -811,7 +825,7 @@ static gboolean
 sink_takes_now_locked (AsgirefChannel *self)
 {
   return !self->sink_busy && g_queue_is_empty (&self->sends) &&
-         g_main_context_is_owner (self->sink_context);
+         sink_is_here (self);
 }
 
 /* A send with no callback and no cancellable, to a free sink on this
@@ -854,6 +868,7 @@ _asgiref_channel_set_sink (AsgirefChannel        *self,
   self->drained = drained;
   self->sink_data = data;
   self->sink_context = g_main_context_ref_thread_default ();
+  self->sink_thread = g_thread_self ();
 }
 
 void
