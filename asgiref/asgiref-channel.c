@@ -94,7 +94,8 @@ typedef struct
 {
   gatomicrefcount ref;
   AsgirefChannel *channel;  /* unowned: the task's source object keeps it */
-  GTask *task;
+  GTask *task;              /* NULL for a send nobody waits for (see
+                             * asgiref_channel_send_async()) */
   AsgirefMessage *message;  /* for a send: what it sends */
   GCancellable *cancellable;
   /* Under the channel's lock. */
@@ -168,7 +169,7 @@ pending_new (AsgirefChannel *channel,
   p->channel = channel;
   p->task = task;
   p->message = message;
-  p->cancellable = g_task_get_cancellable (task);
+  p->cancellable = task != NULL ? g_task_get_cancellable (task) : NULL;
   p->link.data = p;
   return p;
 }
@@ -189,7 +190,8 @@ pending_unref (gpointer data)
     return;
 
   g_clear_pointer (&p->message, asgiref_message_unref);
-  _asgiref_task_unref_on_its_context (p->task);
+  if (p->task != NULL)
+    _asgiref_task_unref_on_its_context (p->task);
   g_free (p);
 }
 
@@ -257,6 +259,13 @@ static void
 pending_post_cancelled (Pending *p,
                         gulong   handler)
 {
+  /* Nobody to tell: a send without a task has no cancellable either. */
+  if (p->task == NULL)
+    {
+      pending_release (p, handler);
+      return;
+    }
+
   p->handler = handler;
   _asgiref_main_context_post (g_task_get_context (p->task),
                               "[asgiref] channel operation cancelled",
@@ -351,8 +360,9 @@ asgiref_channel_dispose (GObject *object)
 {
   AsgirefChannel *self = ASGIREF_CHANNEL (object);
 
-  /* Nothing can be waiting: every pending operation's task holds the
-   * channel as its source object. */
+  /* Nothing can be waiting but sends without a task (finalize releases
+   * them): every other pending operation's task holds the channel as its
+   * source object. */
   if (self->instance_handler != 0)
     g_cancellable_disconnect (self->instance_cancellable, self->instance_handler);
   self->instance_handler = 0;
@@ -366,7 +376,18 @@ static void
 asgiref_channel_finalize (GObject *object)
 {
   AsgirefChannel *self = ASGIREF_CHANNEL (object);
+  GList *link;
 
+  /* Sends nobody waits for hold no reference to the channel (see
+   * asgiref_channel_send_async()): those never taken go with it. */
+  while ((link = g_queue_pop_head_link (&self->sends)) != NULL)
+    {
+      Pending *p = link->data;
+
+      g_assert (p->task == NULL);
+      p->queue = NULL;
+      pending_unref (p);
+    }
   g_queue_clear_full (&self->inputs, (GDestroyNotify) asgiref_message_unref);
   g_clear_error (&self->rejection);
   g_clear_pointer (&self->scope, asgiref_scope_unref);
@@ -778,7 +799,8 @@ sink_drain (AsgirefChannel *self)
 
       message = g_steal_pointer (&send->message);
       sink_deliver (self, message);
-      g_task_return_boolean (send->task, TRUE);
+      if (send->task != NULL)
+        g_task_return_boolean (send->task, TRUE);
       pending_release (send, handler);
     }
 }
@@ -930,18 +952,27 @@ asgiref_channel_send_async (AsgirefChannel      *self,
       try_send_to_sink (self, message))
     return;
 
-  task = channel_task_new (self, asgiref_channel_send_async, cancellable, callback, user_data);
-  if (g_task_return_error_if_cancelled (task))
-    return;
+  /* A send nobody waits for, and that nothing cancels but the instance,
+   * needs no task: what would complete it has nobody to tell, and a
+   * rejection is noted all the same. From a handler's thread, it then
+   * costs the server's thread no task to complete and free. */
+  if (callback != NULL || cancellable != NULL)
+    {
+      task = channel_task_new (self, asgiref_channel_send_async, cancellable, callback, user_data);
+      if (g_task_return_error_if_cancelled (task))
+        return;
+    }
 
   if (!asgiref_message_validate (message, &error))
     {
       note_rejection (self, error);
-      g_task_return_error (task, g_steal_pointer (&error));
+      if (task != NULL)
+        g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 
-  p = pending_new (self, g_object_ref (task), asgiref_message_ref (published (message)));
+  p = pending_new (self, task != NULL ? g_object_ref (task) : NULL,
+                   asgiref_message_ref (published (message)));
   handler = pending_watch (p);
 
   _asgiref_mutex_lock (&self->lock);
@@ -982,7 +1013,8 @@ asgiref_channel_send_async (AsgirefChannel      *self,
       g_autoptr(AsgirefMessage) taken = g_steal_pointer (&p->message);
 
       sink_deliver (self, taken);
-      g_task_return_boolean (task, TRUE);
+      if (task != NULL)
+        g_task_return_boolean (task, TRUE);
       /* Sends from other threads may have queued meanwhile. */
       sink_drain (self);
     }
@@ -992,13 +1024,17 @@ asgiref_channel_send_async (AsgirefChannel      *self,
       g_task_return_pointer (take->task, g_steal_pointer (&p->message),
                              (GDestroyNotify) asgiref_message_unref);
       pending_release (take, take_handler);
-      g_task_return_boolean (task, TRUE);
+      if (task != NULL)
+        g_task_return_boolean (task, TRUE);
     }
   else if (error != NULL)
     {
       note_rejection (self, error);
-      g_task_return_error (task, g_steal_pointer (&error));
+      if (task != NULL)
+        g_task_return_error (task, g_steal_pointer (&error));
     }
+  else if (task == NULL)
+    ;   /* closed, ended or cancelled: nobody to tell */
   else if (closed)
     return_closed (task);
   else if (ended)
@@ -1161,7 +1197,8 @@ asgiref_channel_take_output_async (AsgirefChannel      *self,
       /* The send is done with its message: it goes on to the take. */
       g_task_return_pointer (task, g_steal_pointer (&send->message),
                              (GDestroyNotify) asgiref_message_unref);
-      g_task_return_boolean (send->task, TRUE);
+      if (send->task != NULL)
+        g_task_return_boolean (send->task, TRUE);
       pending_release (send, send_handler);
     }
   else if (closed)
@@ -1221,7 +1258,8 @@ return_all (GQueue     *stolen,
     {
       gulong handler = GPOINTER_TO_SIZE (g_queue_pop_head (stolen));
 
-      func (p->task);
+      if (p->task != NULL)
+        func (p->task);
       pending_release (p, handler);
     }
 }
