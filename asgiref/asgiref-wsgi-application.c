@@ -96,10 +96,12 @@ send_free (gpointer data)
   g_free (send);
 }
 
-void
-_asgiref_wsgi_return_sent (GObject      *source,
-                           GAsyncResult *result,
-                           gpointer      data)
+/* A send's callback: completes the GTask @data (taken over) with the
+ * send's outcome. */
+static void
+return_sent (GObject      *source,
+             GAsyncResult *result,
+             gpointer      data)
 {
   g_autoptr(GTask) task = data;
   GError *error = NULL;
@@ -122,7 +124,7 @@ start_send (GTask        *task,
   /* The second fails as the first would, if the client left. */
   if (send->first != NULL)
     asgiref_channel_send_async (send->channel, send->first, NULL, NULL, NULL);
-  asgiref_channel_send_async (send->channel, send->last, cancellable, _asgiref_wsgi_return_sent,
+  asgiref_channel_send_async (send->channel, send->last, cancellable, return_sent,
                               g_object_ref (task));
 }
 
@@ -225,15 +227,16 @@ run_handler (GTask        *task,
   g_task_return_pointer (task, GINT_TO_POINTER (TRUE), NULL);
 }
 
+/* The end of the body was sent, on the server's main context. */
 static void
-on_response_finished (GObject      *source,
-                      GAsyncResult *result,
-                      gpointer      data)
+on_end_sent (GObject      *source,
+             GAsyncResult *result,
+             gpointer      data)
 {
   Request *request = data;
   GError *error = NULL;
 
-  if (_asgiref_wsgi_response_finish_finish (request->response, result, &error))
+  if (asgiref_channel_send_finish (ASGIREF_CHANNEL (source), result, &error))
     g_task_return_boolean (request->task, TRUE);
   else
     g_task_return_error (request->task, error);
@@ -248,16 +251,18 @@ on_handler_done (GObject      *source,
 {
   Request *request = data;
   GError *error = NULL;
+  gboolean pending;
 
-  if (asgiref_bridge_sync_to_async_finish (ASGIREF_BRIDGE (source), result, &error) == NULL)
-    {
-      /* The server answers 500, or closes the connection once the
-       * response began, and logs the error. */
-      g_task_return_error (request->task, error);
-      request_free (request);
-      return;
-    }
-  _asgiref_wsgi_response_finish_async (request->response, on_response_finished, request);
+  /* The server answers 500, or closes the connection once the response
+   * began, and logs the error. */
+  if (asgiref_bridge_sync_to_async_finish (ASGIREF_BRIDGE (source), result, &error) == NULL ||
+      !_asgiref_wsgi_response_conclude (request->response, on_end_sent, request, &pending, &error))
+    g_task_return_error (request->task, error);
+  else if (pending)
+    return;
+  else
+    g_task_return_boolean (request->task, TRUE);
+  request_free (request);
 }
 
 static void
