@@ -32,16 +32,10 @@ GInputStream        *_asgiref_wsgi_input_new         (AsgirefChannel       *chan
 
 AsgirefWsgiResponse *_asgiref_wsgi_response_new      (AsgirefChannel       *channel,
                                                       GCancellable         *cancellable);
-/* After the handler returned, on the main context: sends what is left of
- * the response, the headers if no body went out and the end of the body.
- * Returns FALSE with @error set when the handler started no response.
- * Otherwise TRUE, with @pending set when the end went out: @callback then
- * gets the outcome of its send (asgiref_channel_send_finish() on the
- * channel). A response already complete needs nothing. */
+/* After the handler returned, on its thread: sends what is left of the
+ * response without waiting, the headers if no body went out and the end
+ * of the body. Fails when the handler started no response. */
 gboolean             _asgiref_wsgi_response_conclude (AsgirefWsgiResponse  *self,
-                                                      GAsyncReadyCallback   callback,
-                                                      gpointer              user_data,
-                                                      gboolean             *pending,
                                                       GError              **error);
 
 G_END_DECLS

@@ -258,15 +258,11 @@ asgiref_wsgi_response_get_status (AsgirefWsgiResponse *self)
 
 gboolean
 _asgiref_wsgi_response_conclude (AsgirefWsgiResponse  *self,
-                                 GAsyncReadyCallback   callback,
-                                 gpointer              user_data,
-                                 gboolean             *pending,
                                  GError              **error)
 {
   g_autoptr(AsgirefMessage) start = NULL;
   g_autoptr(AsgirefMessage) end = NULL;
 
-  *pending = FALSE;
   if (self->status == 0)
     {
       g_set_error_literal (error, ASGIREF_ERROR, ASGIREF_ERROR_FAILED,
@@ -276,13 +272,14 @@ _asgiref_wsgi_response_conclude (AsgirefWsgiResponse  *self,
   if (self->complete)
     return TRUE;
 
+  /* As the last write: a client that left by then is the server's to
+   * notice. */
   start = take_start (self);
   if (start != NULL)
     asgiref_channel_send_async (self->channel, start, NULL, NULL, NULL);
   self->headers_sent = TRUE;
   self->complete = TRUE;
   end = asgiref_message_new_http_response_body (NULL, FALSE);
-  asgiref_channel_send_async (self->channel, end, NULL, callback, user_data);
-  *pending = TRUE;
+  asgiref_channel_send_async (self->channel, end, NULL, NULL, NULL);
   return TRUE;
 }
