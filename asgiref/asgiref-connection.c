@@ -32,6 +32,10 @@ struct _AsgirefConnection
   AsgirefConnectionClosed closed;
   gpointer closed_data;
 
+  /* The message its exchange paused, told when the connection closes. */
+  SoupServerMessage *paused;
+  void (*paused_closed) (SoupServerMessage *msg);
+
   /* After an early answer: closed for libsoup, but the socket still reads
    * (and drops) what the client sends, so that closing it does not reset
    * the connection before the client read the answer. */
@@ -370,6 +374,13 @@ connection_close (GIOStream     *stream,
 {
   AsgirefConnection *self = ASGIREF_CONNECTION (stream);
 
+  if (self->paused != NULL)
+    {
+      SoupServerMessage *paused = g_steal_pointer (&self->paused);
+
+      self->paused_closed (paused);
+    }
+
   if (self->deadline != NULL)
     {
       g_source_destroy (self->deadline);
@@ -551,6 +562,23 @@ _asgiref_connection_upgraded (AsgirefConnection *self)
   self->upgraded = TRUE;
   self->awaiting_headers = FALSE;
   arm (self, 0);
+}
+
+void
+_asgiref_connection_watch_paused (AsgirefConnection  *self,
+                                  SoupServerMessage  *msg,
+                                  void              (*paused_closed) (SoupServerMessage *msg))
+{
+  self->paused = msg;
+  self->paused_closed = paused_closed;
+}
+
+void
+_asgiref_connection_forget_paused (AsgirefConnection *self,
+                                   SoupServerMessage *msg)
+{
+  if (self->paused == msg)
+    self->paused = NULL;
 }
 
 void

@@ -83,6 +83,7 @@ struct _AsgirefHttpExchange
   gboolean response_complete;
   gboolean writing;              /* a chunk is out, not yet written */
   gboolean paused;               /* by us, until the response goes out */
+  AsgirefConnection *paused_on;  /* whose closing it watches while paused */
   gboolean writes_watched;       /* wrote-chunk is connected */
   gboolean handlers;             /* a signal of the message is connected to us */
   gboolean client_left;          /* before the response was complete */
@@ -750,7 +751,14 @@ _asgiref_http_exchange_body_read (SoupServerMessage *msg)
    * "disconnected". */
   soup_server_message_pause (msg);
   self->paused = TRUE;
-  g_signal_connect (msg, "disconnected", G_CALLBACK (_asgiref_http_exchange_finished), NULL);
+  self->paused_on = _asgiref_connection_of_message (msg);
+  if (self->paused_on != NULL)
+    {
+      g_object_ref (self->paused_on);
+      _asgiref_connection_watch_paused (self->paused_on, msg, _asgiref_http_exchange_finished);
+    }
+  else
+    g_signal_connect (msg, "disconnected", G_CALLBACK (_asgiref_http_exchange_finished), NULL);
   input_complete (self);
 }
 
@@ -1025,7 +1033,12 @@ _asgiref_http_exchange_finished (SoupServerMessage *msg)
   stop_watching (self);
   if (self->handlers)
     g_signal_handlers_disconnect_by_data (msg, self);
-  if (self->paused)
+  if (self->paused_on != NULL)
+    {
+      _asgiref_connection_forget_paused (self->paused_on, msg);
+      g_clear_object (&self->paused_on);
+    }
+  else if (self->paused)
     g_signal_handlers_disconnect_by_func (msg, _asgiref_http_exchange_finished, NULL);
   g_object_set_qdata (G_OBJECT (msg), exchange_quark (), NULL);
   g_clear_object (&self->msg);
