@@ -545,56 +545,22 @@ pool_run (gpointer data)
                               sync_call_complete_cb, call);
 }
 
-/**
- * asgiref_bridge_sync_to_async:
- * @self: a bridge
- * @func: (scope async): the blocking function, which returns its result
- *   through the task it is given
- * @task_data: (nullable): data for @func
- * @task_data_destroy: (nullable): frees @task_data, on the caller's main
- *   context, once both @func and @callback are done with it
- * @flags: how to run @func
- * @cancellable: (nullable): a #GCancellable, handed to @func; when %NULL,
- *   the cancellable of the hop this code runs in, if any
- * @callback: (scope async) (nullable): called on the calling thread's
- *   thread-default main context when @func returned a result
- * @user_data: (closure callback): data for @callback
- *
- * Runs @func on another thread, as [method@Gio.Task.run_in_thread] would,
- * following the bridge's thread rules (see [class@Asgiref.Bridge]): by
- * default on the one thread of thread-sensitive code.
- *
- * @func gets a #GTask, the bridge, @task_data and the cancellable, and
- * returns its result with a `g_task_return_*()` function; @callback gets
- * the same task as its result. Use
- * [method@Asgiref.Bridge.sync_to_async_finish] for a pointer result, or
- * the matching `g_task_propagate_*()` function.
- *
- * @func runs in a copy of the current context. @callback runs in the
- * current context itself, to which the values @func set before returning
- * its result have been applied.
- *
- * A thread-sensitive call that would wait for the very thread waiting on
- * it fails with %ASGIREF_ERROR_DEADLOCK instead.
- */
-void
-asgiref_bridge_sync_to_async (AsgirefBridge       *self,
-                              GTaskThreadFunc      func,
-                              gpointer             task_data,
-                              GDestroyNotify       task_data_destroy,
-                              AsgirefSyncFlags     flags,
-                              GCancellable        *cancellable,
-                              GAsyncReadyCallback  callback,
-                              gpointer             user_data)
+/* @batch: the server's main context, for _asgiref_bridge_sync_to_async_batched() */
+static void
+sync_to_async (AsgirefBridge       *self,
+               GTaskThreadFunc      func,
+               gpointer             task_data,
+               GDestroyNotify       task_data_destroy,
+               AsgirefSyncFlags     flags,
+               GCancellable        *cancellable,
+               GAsyncReadyCallback  callback,
+               gpointer             user_data,
+               GMainContext        *batch)
 {
   AsgirefBridgeScope *caller_scope;
   AsgirefBridgeScope *callee_scope;
   SyncCall *call;
   GError *error = NULL;
-
-  g_return_if_fail (ASGIREF_IS_BRIDGE (self));
-  g_return_if_fail (func != NULL);
-  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   caller_scope = _asgiref_bridge_scope_get_current ();
   if (cancellable == NULL && caller_scope != NULL)
@@ -641,8 +607,15 @@ asgiref_bridge_sync_to_async (AsgirefBridge       *self,
   if (flags & ASGIREF_SYNC_FLAGS_NOT_THREAD_SENSITIVE)
     {
       /* The pool thread makes the task (pool_run()). */
+      GSource *dispatching = batch != NULL ? g_main_current_source () : NULL;
+      gboolean pushed;
+
       _asgiref_tsan_release (call);
-      if (!_asgiref_worker_pool_push (self->pool, call, &error))
+      if (dispatching != NULL && g_source_get_context (dispatching) == batch)
+        pushed = _asgiref_worker_pool_push_batched (self->pool, call, batch, &error);
+      else
+        pushed = _asgiref_worker_pool_push (self->pool, call, &error);
+      if (!pushed)
         {
           sync_call_new_task (call);
           sync_call_fail (call, error);
@@ -653,6 +626,71 @@ asgiref_bridge_sync_to_async (AsgirefBridge       *self,
   sync_call_new_task (call);
   if (!route_thread_sensitive (call, &error))
     sync_call_fail (call, error);
+}
+
+/**
+ * asgiref_bridge_sync_to_async:
+ * @self: a bridge
+ * @func: (scope async): the blocking function, which returns its result
+ *   through the task it is given
+ * @task_data: (nullable): data for @func
+ * @task_data_destroy: (nullable): frees @task_data, on the caller's main
+ *   context, once both @func and @callback are done with it
+ * @flags: how to run @func
+ * @cancellable: (nullable): a #GCancellable, handed to @func; when %NULL,
+ *   the cancellable of the hop this code runs in, if any
+ * @callback: (scope async) (nullable): called on the calling thread's
+ *   thread-default main context when @func returned a result
+ * @user_data: (closure callback): data for @callback
+ *
+ * Runs @func on another thread, as [method@Gio.Task.run_in_thread] would,
+ * following the bridge's thread rules (see [class@Asgiref.Bridge]): by
+ * default on the one thread of thread-sensitive code.
+ *
+ * @func gets a #GTask, the bridge, @task_data and the cancellable, and
+ * returns its result with a `g_task_return_*()` function; @callback gets
+ * the same task as its result. Use
+ * [method@Asgiref.Bridge.sync_to_async_finish] for a pointer result, or
+ * the matching `g_task_propagate_*()` function.
+ *
+ * @func runs in a copy of the current context. @callback runs in the
+ * current context itself, to which the values @func set before returning
+ * its result have been applied.
+ *
+ * A thread-sensitive call that would wait for the very thread waiting on
+ * it fails with %ASGIREF_ERROR_DEADLOCK instead.
+ */
+void
+asgiref_bridge_sync_to_async (AsgirefBridge       *self,
+                              GTaskThreadFunc      func,
+                              gpointer             task_data,
+                              GDestroyNotify       task_data_destroy,
+                              AsgirefSyncFlags     flags,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_return_if_fail (ASGIREF_IS_BRIDGE (self));
+  g_return_if_fail (func != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  sync_to_async (self, func, task_data, task_data_destroy, flags, cancellable,
+                 callback, user_data, NULL);
+}
+
+void
+_asgiref_bridge_sync_to_async_batched (AsgirefBridge       *self,
+                                       GTaskThreadFunc      func,
+                                       gpointer             task_data,
+                                       GDestroyNotify       task_data_destroy,
+                                       AsgirefSyncFlags     flags,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data,
+                                       GMainContext        *context)
+{
+  sync_to_async (self, func, task_data, task_data_destroy, flags, cancellable,
+                 callback, user_data, context);
 }
 
 /**

@@ -893,6 +893,12 @@ _asgiref_channel_set_sink (AsgirefChannel        *self,
   self->sink_thread = g_thread_self ();
 }
 
+GMainContext *
+_asgiref_channel_get_sink_context (AsgirefChannel *self)
+{
+  return self->sink_context;
+}
+
 void
 _asgiref_channel_sink_ready (AsgirefChannel *self)
 {

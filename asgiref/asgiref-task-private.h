@@ -20,6 +20,18 @@ void _asgiref_main_context_post (GMainContext *context,
                                  GSourceFunc   func,
                                  gpointer      data);
 
+/*
+ * Runs @func (@data) once, on the thread dispatching @context, when its
+ * next iteration prepares to poll: work that may wait until the current
+ * dispatch is over. To be called from a dispatch of @context, on its
+ * thread, for a context that goes on being iterated. @func's return value
+ * is ignored.
+ */
+void _asgiref_main_context_before_poll (GMainContext *context,
+                                        const char   *name,
+                                        GSourceFunc   func,
+                                        gpointer      data);
+
 /* In a function run by _asgiref_main_context_post(): takes over @data. */
 void _asgiref_main_context_received (gpointer data);
 

@@ -25,6 +25,9 @@
  * began (later ones wait for the next iteration, as later idles would), and
  * the inbox may recurse: a post that runs a nested main loop still sees
  * the posts after it run, in order.
+ *
+ * The inbox's prepare() also runs what the context's own dispatch left
+ * for the moment it is over (_asgiref_main_context_before_poll()).
  */
 
 typedef struct
@@ -42,6 +45,7 @@ typedef struct
   GMutex lock;
   /* Under lock. */
   GQueue posts;
+  GQueue before_poll;      /* Post: to run at the next prepare */
   gboolean may_block;      /* prepared empty, and not woken since */
 } Inbox;
 
@@ -55,6 +59,22 @@ inbox_prepare (GSource *source,
 {
   Inbox *self = (Inbox *) source;
   gboolean ready;
+  GList *link;
+
+  /* The dispatch is over: what waited for it. */
+  for (;;)
+    {
+      Post *post;
+
+      _asgiref_mutex_lock (&self->lock);
+      link = g_queue_pop_head_link (&self->before_poll);
+      _asgiref_mutex_unlock (&self->lock);
+      if (link == NULL)
+        break;
+      post = link->data;
+      post->func (post->data);
+      g_free (post);
+    }
 
   *timeout = -1;
   _asgiref_mutex_lock (&self->lock);
@@ -126,6 +146,8 @@ inbox_finalize (GSource *source)
 
   while ((link = g_queue_pop_head_link (&self->posts)) != NULL)
     g_free (link->data);
+  while ((link = g_queue_pop_head_link (&self->before_poll)) != NULL)
+    g_free (link->data);
   g_mutex_clear (&self->lock);
 }
 
@@ -170,19 +192,12 @@ inbox_get (GMainContext *context)
   return self;
 }
 
-void
-_asgiref_main_context_post (GMainContext *context,
-                            const char   *name,
-                            GSourceFunc   func,
-                            gpointer      data)
+static Post *
+post_new (const char  *name,
+          GSourceFunc  func,
+          gpointer     data)
 {
-  Inbox *self;
   Post *post = g_new (Post, 1);
-  gboolean wake;
-
-  if (context == NULL)
-    context = g_main_context_default ();
-  self = inbox_get (context);
 
   _asgiref_tsan_release (data);
   post->func = func;
@@ -190,6 +205,22 @@ _asgiref_main_context_post (GMainContext *context,
   post->name = name;
   post->link.prev = post->link.next = NULL;
   post->link.data = post;
+  return post;
+}
+
+void
+_asgiref_main_context_post (GMainContext *context,
+                            const char   *name,
+                            GSourceFunc   func,
+                            gpointer      data)
+{
+  Inbox *self;
+  Post *post = post_new (name, func, data);
+  gboolean wake;
+
+  if (context == NULL)
+    context = g_main_context_default ();
+  self = inbox_get (context);
 
   _asgiref_mutex_lock (&self->lock);
   g_queue_push_tail_link (&self->posts, &post->link);
@@ -199,6 +230,22 @@ _asgiref_main_context_post (GMainContext *context,
 
   if (wake)
     g_main_context_wakeup (context);
+}
+
+void
+_asgiref_main_context_before_poll (GMainContext *context,
+                                   const char   *name,
+                                   GSourceFunc   func,
+                                   gpointer      data)
+{
+  Inbox *self = inbox_get (context);
+  Post *post = post_new (name, func, data);
+
+  /* From the context's own dispatch: its next prepare comes, no wake-up
+   * needed. */
+  _asgiref_mutex_lock (&self->lock);
+  g_queue_push_tail_link (&self->before_poll, &post->link);
+  _asgiref_mutex_unlock (&self->lock);
 }
 
 void

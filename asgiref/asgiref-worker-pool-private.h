@@ -42,6 +42,15 @@ AsgirefWorkerPool *_asgiref_worker_pool_new  (const char        *name,
 gboolean           _asgiref_worker_pool_push (AsgirefWorkerPool *self,
                                               gpointer           job,
                                               GError           **error);
+/* As _asgiref_worker_pool_push(), from a dispatch of @context, on its
+ * thread, a context that goes on being iterated: when a thread would be
+ * woken for @job, it is woken before @context next polls instead, for
+ * all the jobs pushed meanwhile (it gives the others to threads of their
+ * own), so that the jobs one dispatch pushes cost it one wake-up. */
+gboolean           _asgiref_worker_pool_push_batched (AsgirefWorkerPool *self,
+                                                      gpointer           job,
+                                                      GMainContext      *context,
+                                                      GError           **error);
 /* Lets the threads exit once the jobs pushed before ran; does not wait
  * for them. No job may be pushed after. */
 void               _asgiref_worker_pool_free (AsgirefWorkerPool *self);

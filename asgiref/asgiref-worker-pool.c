@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "asgiref-lock-private.h"
+#include "asgiref-task-private.h"
 #include "asgiref-worker-pool-private.h"
 
 /* How long an idle thread sleeps before it exits. */
@@ -32,6 +33,8 @@ struct _AsgirefWorkerPool
   GQueue sleeping;       /* Worker: idle, most recently idle first */
   guint n_threads;       /* running, or being started */
   guint waking;          /* of them, handed a job and not running yet */
+  GMainContext *flushing;  /* whose next poll wakes a thread for the queue
+                            * (_asgiref_worker_pool_push_batched()) */
   gboolean stopping;
 };
 
@@ -284,6 +287,70 @@ _asgiref_worker_pool_push (AsgirefWorkerPool  *self,
 
   if (worker != NULL && !wake (worker, error))
     return FALSE;
+  return TRUE;
+}
+
+/* Before the main context that batched jobs polls: a thread for them,
+ * which gives the others to threads of their own. */
+static gboolean
+flush (gpointer data)
+{
+  AsgirefWorkerPool *self = data;
+  Worker *worker = NULL;
+  GMainContext *context;
+
+  _asgiref_mutex_lock (&self->lock);
+  context = g_steal_pointer (&self->flushing);
+  /* A thread on its way, or one that finished a job, may have them. */
+  if (self->waking == 0 && !g_queue_is_empty (&self->queue))
+    {
+      worker = hand_over_locked (self, g_queue_peek_head (&self->queue));
+      if (worker != NULL)
+        g_queue_pop_head (&self->queue);
+    }
+  _asgiref_mutex_unlock (&self->lock);
+
+  if (worker != NULL)
+    wake (worker, NULL);
+  g_main_context_unref (context);
+  pool_unref (self);
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+_asgiref_worker_pool_push_batched (AsgirefWorkerPool  *self,
+                                   gpointer            job,
+                                   GMainContext       *context,
+                                   GError            **error)
+{
+  gboolean flush_later;
+
+  g_return_val_if_fail (job != NULL, FALSE);
+
+  _asgiref_mutex_lock (&self->lock);
+  g_assert (!self->stopping);
+  /* Another context's flush is not this one's to wait for; with every
+   * thread busy, nothing is to be woken. */
+  if (self->waking == 0 &&
+      (self->flushing != NULL ? self->flushing != context
+                              : g_queue_is_empty (&self->sleeping) &&
+                                self->n_threads >= self->max_threads))
+    {
+      _asgiref_mutex_unlock (&self->lock);
+      return _asgiref_worker_pool_push (self, job, error);
+    }
+
+  g_queue_push_tail (&self->queue, job);
+  flush_later = self->waking == 0 && self->flushing == NULL;
+  if (flush_later)
+    {
+      self->flushing = g_main_context_ref (context);
+      g_atomic_int_inc (&self->ref);
+    }
+  _asgiref_mutex_unlock (&self->lock);
+
+  if (flush_later)
+    _asgiref_main_context_before_poll (context, "[asgiref] worker pool flush", flush, self);
   return TRUE;
 }
 

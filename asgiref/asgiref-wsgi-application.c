@@ -3,6 +3,8 @@
 
 #include "asgiref-application.h"
 #include "asgiref-bridge.h"
+#include "asgiref-bridge-private.h"
+#include "asgiref-channel-private.h"
 #include "asgiref-enums.h"
 #include "asgiref-error.h"
 #include "asgiref-i18n-private.h"
@@ -284,10 +286,13 @@ asgiref_wsgi_application_call (AsgirefApplication *application,
   request->channel = g_object_ref (channel);
   request->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
   request->task = g_object_ref (task);
-  asgiref_bridge_sync_to_async (asgiref_bridge_get_default (), run_handler, request, NULL,
-                                self->thread_sensitive ? ASGIREF_SYNC_FLAGS_NONE
-                                                       : ASGIREF_SYNC_FLAGS_NOT_THREAD_SENSITIVE,
-                                cancellable, on_handler_done, request);
+  /* A server's requests, from its main context: those one poll() found
+   * cost it one wake-up of the bridge's threads. */
+  _asgiref_bridge_sync_to_async_batched (asgiref_bridge_get_default (), run_handler, request, NULL,
+                                         self->thread_sensitive ? ASGIREF_SYNC_FLAGS_NONE
+                                                                : ASGIREF_SYNC_FLAGS_NOT_THREAD_SENSITIVE,
+                                         cancellable, on_handler_done, request,
+                                         _asgiref_channel_get_sink_context (channel));
 }
 
 static void
