@@ -1043,10 +1043,11 @@ _asgiref_http_exchange_finished (SoupServerMessage *msg)
   g_object_set_qdata (G_OBJECT (msg), exchange_quark (), NULL);
   g_clear_object (&self->msg);
 
-  /* After the response, or instead of it when the client left. */
+  /* After the response, or instead of it when the client left; an
+   * instance that ended reads nothing more. */
   if (!self->response_complete)
     client_leaves (self);
-  else
+  else if (!self->instance_done)
     put_disconnect (self);
   stop_timeout (self);
 
