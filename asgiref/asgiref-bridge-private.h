@@ -53,4 +53,24 @@ void                _asgiref_bridge_scope_set_current (AsgirefBridgeScope       
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AsgirefBridgeScope, _asgiref_bridge_scope_unref)
 
+/*
+ * asgiref_bridge_sync_to_async(), from a dispatch of @context (nullable),
+ * a main context that goes on being iterated as long as the call is
+ * pending, such as a server's: a call that is not thread-sensitive then
+ * starts on a pool thread once that dispatch is over (before @context
+ * polls again), not at once, so that the calls one dispatch makes (the
+ * requests one poll() found) cost it one thread wake-up, not one each.
+ * No call waits behind another; from anywhere else, this is
+ * asgiref_bridge_sync_to_async().
+ */
+void _asgiref_bridge_sync_to_async_batched (AsgirefBridge       *self,
+                                            GTaskThreadFunc      func,
+                                            gpointer             task_data,
+                                            GDestroyNotify       task_data_destroy,
+                                            AsgirefSyncFlags     flags,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data,
+                                            GMainContext        *context);
+
 G_END_DECLS

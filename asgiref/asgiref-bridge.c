@@ -9,6 +9,7 @@
 #include "asgiref-local-store-private.h"
 #include "asgiref-lock-private.h"
 #include "asgiref-task-private.h"
+#include "asgiref-worker-pool-private.h"
 
 /**
  * AsgirefBridge:
@@ -70,7 +71,7 @@ struct _AsgirefBridge
   GObject parent_instance;
 
   guint max_threads;
-  GThreadPool *pool;
+  AsgirefWorkerPool *pool;
 
   GMutex lock;
   /* Made on first use, under lock; read atomically. */
@@ -187,7 +188,10 @@ typedef struct
 {
   AsgirefExecutorJob job;          /* must stay first */
   AsgirefBridge *bridge;
-  GTask *task;
+  GTask *task;                     /* made on the pool thread, for a pool call */
+  GCancellable *cancellable;       /* the task's */
+  GMainContext *caller_context;    /* where the callback runs */
+  gboolean on_pool;                /* the task completes on the pool thread */
   GTaskThreadFunc func;
   gpointer task_data;
   GDestroyNotify task_data_destroy;
@@ -231,6 +235,8 @@ sync_call_free (SyncCall *call)
   asgiref_context_unref (call->callee);
   _asgiref_hamt_unref (call->before);
   g_object_unref (call->task);
+  g_clear_object (&call->cancellable);
+  g_main_context_unref (call->caller_context);
   g_object_unref (call->bridge);
   g_free (call);
 }
@@ -277,7 +283,8 @@ sync_call_complete_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* GTask's callback, on the caller's main context. */
+/* GTask's callback, on the caller's main context; for a pool call, on
+ * the pool thread, whose loop in pool_run() then hands the call over. */
 static void
 sync_call_done (GObject      *source_object,
                 GAsyncResult *result,
@@ -285,7 +292,8 @@ sync_call_done (GObject      *source_object,
 {
   SyncCall *call = data;
 
-  if (g_atomic_int_or (&call->ends, SYNC_CALL_CALLED_BACK) & SYNC_CALL_RETURNED)
+  if ((g_atomic_int_or (&call->ends, SYNC_CALL_CALLED_BACK) & SYNC_CALL_RETURNED) &&
+      !call->on_pool)
     sync_call_complete (call);
 }
 
@@ -293,13 +301,28 @@ sync_call_done (GObject      *source_object,
 static void
 sync_call_returned (SyncCall *call)
 {
-  if (!(g_atomic_int_or (&call->ends, SYNC_CALL_RETURNED) & SYNC_CALL_CALLED_BACK))
+  if (!(g_atomic_int_or (&call->ends, SYNC_CALL_RETURNED) & SYNC_CALL_CALLED_BACK) ||
+      call->on_pool)
     return;
 
   /* GTask called back first. */
-  _asgiref_main_context_post (g_task_get_context (call->task),
-                              "[asgiref] sync_to_async callback",
+  _asgiref_main_context_post (call->caller_context, "[asgiref] sync_to_async callback",
                               sync_call_complete_cb, call);
+}
+
+/* The task @func returns through, made on the thread-default main context:
+ * its callback runs there. */
+static void
+sync_call_new_task (SyncCall *call)
+{
+  call->task = g_task_new (call->bridge, call->cancellable, sync_call_done, call);
+  /* The task does not own task_data: it may be finalized on a worker. */
+  g_task_set_task_data (call->task, call->task_data, NULL);
+  /* The function, not GIO's macro, which also names the task: on GLib
+   * 2.74 a name is copied into the task and again into the source of its
+   * completion, a sixteenth of a hop's cost (g_task_set_static_name() only
+   * comes with 2.76). The source tag identifies the task. */
+  (g_task_set_source_tag) (call->task, asgiref_bridge_sync_to_async);
 }
 
 static void
@@ -324,7 +347,7 @@ sync_call_run (AsgirefExecutorJob *job)
   call->func (call->task,
               call->bridge,
               call->task_data,
-              g_task_get_cancellable (call->task));
+              call->cancellable);
   _asgiref_thread_pop_frame (&thread_frame);
 
   if (frame != NULL)
@@ -440,13 +463,169 @@ sync_call_reject (AsgirefExecutorJob *job)
     sync_call_fail (call, error);
 }
 
+/* A main context for each pool thread, which it owns for its life. */
 static void
-pool_run (gpointer data,
-          gpointer user_data)
+pool_context_free (gpointer data)
+{
+  g_main_context_release (data);
+  g_main_context_unref (data);
+}
+
+static GPrivate pool_context_key = G_PRIVATE_INIT (pool_context_free);
+
+static GMainContext *
+pool_context_get (void)
+{
+  GMainContext *context = g_private_get (&pool_context_key);
+
+  if (G_UNLIKELY (context == NULL))
+    {
+      context = g_main_context_new ();
+      g_main_context_acquire (context);
+      g_private_set (&pool_context_key, context);
+    }
+  return context;
+}
+
+/* Dispatches what is ready on @context, which this thread owns, without
+ * polling: nothing there waits for a descriptor. */
+static void
+pool_context_dispatch (GMainContext *context)
+{
+  GPollFD fds[4];
+  gint max_priority;
+  gint timeout;
+  gint n;
+
+  g_main_context_prepare (context, &max_priority);
+  n = g_main_context_query (context, max_priority, &timeout, fds, G_N_ELEMENTS (fds));
+  if (n > (gint) G_N_ELEMENTS (fds))
+    {
+      /* Not ours to know what else is there: a full iteration. */
+      g_main_context_check (context, max_priority, fds, 0);
+      g_main_context_iteration (context, FALSE);
+      return;
+    }
+  g_main_context_check (context, max_priority, fds, n);
+  g_main_context_dispatch (context);
+}
+
+/*
+ * A call that is not thread-sensitive, on a pool thread. Its task is made
+ * here, on the thread's own main context: GTask completes a task returned
+ * from a thread other than its context's through an idle source of that
+ * context, which for the caller's context means taking the lock its
+ * thread holds for much of each iteration, and writing to its wake-up
+ * descriptor. On this thread's context it costs neither: the thread
+ * dispatches the completion itself once the function returned, then hands
+ * the call to the caller's context with one post.
+ */
+static void
+pool_run (gpointer data)
 {
   SyncCall *call = data;
+  GMainContext *context = pool_context_get ();
+
+  _asgiref_tsan_acquire (call);
+  call->on_pool = TRUE;
+  g_main_context_push_thread_default (context);
+  sync_call_new_task (call);
+  g_main_context_pop_thread_default (context);
 
   sync_call_run (&call->job);
+
+  /* The function returned; its result, in the usual case, or it passed
+   * the task on to return later, from elsewhere: its completion then
+   * wakes this context. */
+  pool_context_dispatch (context);
+  while (!(g_atomic_int_get (&call->ends) & SYNC_CALL_CALLED_BACK))
+    g_main_context_iteration (context, TRUE);
+
+  _asgiref_main_context_post (call->caller_context, "[asgiref] sync_to_async callback",
+                              sync_call_complete_cb, call);
+}
+
+/* @batch: the server's main context, for _asgiref_bridge_sync_to_async_batched() */
+static void
+sync_to_async (AsgirefBridge       *self,
+               GTaskThreadFunc      func,
+               gpointer             task_data,
+               GDestroyNotify       task_data_destroy,
+               AsgirefSyncFlags     flags,
+               GCancellable        *cancellable,
+               GAsyncReadyCallback  callback,
+               gpointer             user_data,
+               GMainContext        *batch)
+{
+  AsgirefBridgeScope *caller_scope;
+  AsgirefBridgeScope *callee_scope;
+  SyncCall *call;
+  GError *error = NULL;
+
+  caller_scope = _asgiref_bridge_scope_get_current ();
+  if (cancellable == NULL && caller_scope != NULL)
+    cancellable = caller_scope->cancellable;
+
+  call = g_new0 (SyncCall, 1);
+  call->job.run = sync_call_run;
+  call->job.reject = sync_call_reject;
+  call->bridge = g_object_ref (self);
+  call->func = func;
+  call->task_data = task_data;
+  call->task_data_destroy = task_data_destroy;
+  call->caller_scope = caller_scope ? _asgiref_bridge_scope_ref (caller_scope) : NULL;
+  call->callback = callback;
+  call->user_data = user_data;
+  call->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
+  call->caller_context = g_main_context_ref_thread_default ();
+
+  /* What sync code needs to know about where it was called from. */
+  callee_scope = _asgiref_bridge_scope_copy (caller_scope);
+  g_clear_pointer (&callee_scope->origin, g_main_context_unref);
+  callee_scope->origin = g_main_context_ref_thread_default ();
+  g_clear_pointer (&callee_scope->origin_waiter, _asgiref_waiter_unref);
+  if (caller_scope != NULL && caller_scope->waiter != NULL &&
+      _asgiref_waiter_get_main_context (caller_scope->waiter) == callee_scope->origin)
+    callee_scope->origin_waiter = _asgiref_waiter_ref (caller_scope->waiter);
+  g_set_object (&callee_scope->cancellable, cancellable);
+  if (!(flags & ASGIREF_SYNC_FLAGS_NOT_THREAD_SENSITIVE))
+    {
+      /* Replaces the caller's: only a scope with no waiter looks at its
+       * frame, and then this call runs on a sync thread, which marks it.
+       * In the scope before `before` is taken: the frame is the bridge's,
+       * not a value for the caller. */
+      call->frame = g_new0 (AsgirefSyncFrame, 1);
+      g_atomic_ref_count_init (&call->frame->ref);
+      g_clear_pointer (&callee_scope->frame, sync_frame_unref);
+      callee_scope->frame = sync_frame_ref (call->frame);
+    }
+
+  call->caller = asgiref_context_ref (asgiref_context_get_current ());
+  call->callee = context_copy_with_scope (call->caller, callee_scope);
+  call->before = _asgiref_context_dup_snapshot (call->callee);
+
+  if (flags & ASGIREF_SYNC_FLAGS_NOT_THREAD_SENSITIVE)
+    {
+      /* The pool thread makes the task (pool_run()). */
+      GSource *dispatching = batch != NULL ? g_main_current_source () : NULL;
+      gboolean pushed;
+
+      _asgiref_tsan_release (call);
+      if (dispatching != NULL && g_source_get_context (dispatching) == batch)
+        pushed = _asgiref_worker_pool_push_batched (self->pool, call, batch, &error);
+      else
+        pushed = _asgiref_worker_pool_push (self->pool, call, &error);
+      if (!pushed)
+        {
+          sync_call_new_task (call);
+          sync_call_fail (call, error);
+        }
+      return;
+    }
+
+  sync_call_new_task (call);
+  if (!route_thread_sensitive (call, &error))
+    sync_call_fail (call, error);
 }
 
 /**
@@ -491,74 +670,27 @@ asgiref_bridge_sync_to_async (AsgirefBridge       *self,
                               GAsyncReadyCallback  callback,
                               gpointer             user_data)
 {
-  AsgirefBridgeScope *caller_scope;
-  AsgirefBridgeScope *callee_scope;
-  SyncCall *call;
-  GError *error = NULL;
-
   g_return_if_fail (ASGIREF_IS_BRIDGE (self));
   g_return_if_fail (func != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  caller_scope = _asgiref_bridge_scope_get_current ();
-  if (cancellable == NULL && caller_scope != NULL)
-    cancellable = caller_scope->cancellable;
+  sync_to_async (self, func, task_data, task_data_destroy, flags, cancellable,
+                 callback, user_data, NULL);
+}
 
-  call = g_new0 (SyncCall, 1);
-  call->job.run = sync_call_run;
-  call->job.reject = sync_call_reject;
-  call->bridge = g_object_ref (self);
-  call->func = func;
-  call->task_data = task_data;
-  call->task_data_destroy = task_data_destroy;
-  call->caller_scope = caller_scope ? _asgiref_bridge_scope_ref (caller_scope) : NULL;
-  call->callback = callback;
-  call->user_data = user_data;
-
-  /* The task does not own task_data: it may be finalized on a worker. */
-  call->task = g_task_new (self, cancellable, sync_call_done, call);
-  g_task_set_task_data (call->task, task_data, NULL);
-  /* The function, not GIO's macro, which also names the task: on GLib
-   * 2.74 a name is copied into the task and again into the source of its
-   * completion, a sixteenth of a hop's cost (g_task_set_static_name() only
-   * comes with 2.76). The source tag identifies the task. */
-  (g_task_set_source_tag) (call->task, asgiref_bridge_sync_to_async);
-
-  /* What sync code needs to know about where it was called from. */
-  callee_scope = _asgiref_bridge_scope_copy (caller_scope);
-  g_clear_pointer (&callee_scope->origin, g_main_context_unref);
-  callee_scope->origin = g_main_context_ref_thread_default ();
-  g_clear_pointer (&callee_scope->origin_waiter, _asgiref_waiter_unref);
-  if (caller_scope != NULL && caller_scope->waiter != NULL &&
-      _asgiref_waiter_get_main_context (caller_scope->waiter) == callee_scope->origin)
-    callee_scope->origin_waiter = _asgiref_waiter_ref (caller_scope->waiter);
-  g_set_object (&callee_scope->cancellable, cancellable);
-  if (!(flags & ASGIREF_SYNC_FLAGS_NOT_THREAD_SENSITIVE))
-    {
-      /* Replaces the caller's: only a scope with no waiter looks at its
-       * frame, and then this call runs on a sync thread, which marks it.
-       * In the scope before `before` is taken: the frame is the bridge's,
-       * not a value for the caller. */
-      call->frame = g_new0 (AsgirefSyncFrame, 1);
-      g_atomic_ref_count_init (&call->frame->ref);
-      g_clear_pointer (&callee_scope->frame, sync_frame_unref);
-      callee_scope->frame = sync_frame_ref (call->frame);
-    }
-
-  call->caller = asgiref_context_ref (asgiref_context_get_current ());
-  call->callee = context_copy_with_scope (call->caller, callee_scope);
-  call->before = _asgiref_context_dup_snapshot (call->callee);
-
-  if (flags & ASGIREF_SYNC_FLAGS_NOT_THREAD_SENSITIVE)
-    {
-      _asgiref_tsan_release (call);
-      if (!g_thread_pool_push (self->pool, call, &error))
-        sync_call_fail (call, error);
-      return;
-    }
-
-  if (!route_thread_sensitive (call, &error))
-    sync_call_fail (call, error);
+void
+_asgiref_bridge_sync_to_async_batched (AsgirefBridge       *self,
+                                       GTaskThreadFunc      func,
+                                       gpointer             task_data,
+                                       GDestroyNotify       task_data_destroy,
+                                       AsgirefSyncFlags     flags,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data,
+                                       GMainContext        *context)
+{
+  sync_to_async (self, func, task_data, task_data_destroy, flags, cancellable,
+                 callback, user_data, context);
 }
 
 /**
@@ -775,7 +907,7 @@ asgiref_bridge_constructed (GObject *object)
 
   G_OBJECT_CLASS (asgiref_bridge_parent_class)->constructed (object);
 
-  self->pool = g_thread_pool_new (pool_run, NULL, (gint) self->max_threads, FALSE, NULL);
+  self->pool = _asgiref_worker_pool_new ("asgiref-worker", self->max_threads, pool_run);
 }
 
 static void
@@ -784,7 +916,7 @@ asgiref_bridge_finalize (GObject *object)
   AsgirefBridge *self = ASGIREF_BRIDGE (object);
 
   /* Calls hold a reference to the bridge: nothing is queued any more. */
-  g_thread_pool_free (self->pool, FALSE, FALSE);
+  _asgiref_worker_pool_free (self->pool);
   g_clear_pointer (&self->shared_thread, _asgiref_sync_thread_unref);
   g_mutex_clear (&self->lock);
 

@@ -68,6 +68,9 @@ void     _asgiref_channel_watch_receive (AsgirefChannel *self);
 void     _asgiref_channel_unwatch_drain (AsgirefChannel *self);
 void     _asgiref_channel_sink_ready (AsgirefChannel     *self);
 
+/* The main context of the sink (the server's), or %NULL without one. */
+GMainContext *_asgiref_channel_get_sink_context (AsgirefChannel *self);
+
 /*
  * Why the first message the application sent was refused (invalid, or
  * against the protocol), or %NULL when none was: the error its send

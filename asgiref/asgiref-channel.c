@@ -4,6 +4,7 @@
 #include "asgiref-channel-private.h"
 #include "asgiref-message-private.h"
 #include "asgiref-context.h"
+#include "asgiref-context-private.h"
 #include "asgiref-enums.h"
 #include "asgiref-error.h"
 #include "asgiref-i18n-private.h"
@@ -93,7 +94,8 @@ typedef struct
 {
   gatomicrefcount ref;
   AsgirefChannel *channel;  /* unowned: the task's source object keeps it */
-  GTask *task;
+  GTask *task;              /* NULL for a send nobody waits for (see
+                             * asgiref_channel_send_async()) */
   AsgirefMessage *message;  /* for a send: what it sends */
   GCancellable *cancellable;
   /* Under the channel's lock. */
@@ -128,6 +130,7 @@ struct _AsgirefChannel
   AsgirefChannelSink sink;
   gpointer sink_data;
   GMainContext *sink_context;
+  GThread *sink_thread;     /* the thread that set the sink */
   /* Under lock. */
   gboolean sink_busy;       /* the sink holds a message, or is being called */
   gboolean sink_posted;     /* a drain is on its way to sink_context */
@@ -166,7 +169,7 @@ pending_new (AsgirefChannel *channel,
   p->channel = channel;
   p->task = task;
   p->message = message;
-  p->cancellable = g_task_get_cancellable (task);
+  p->cancellable = task != NULL ? g_task_get_cancellable (task) : NULL;
   p->link.data = p;
   return p;
 }
@@ -187,7 +190,8 @@ pending_unref (gpointer data)
     return;
 
   g_clear_pointer (&p->message, asgiref_message_unref);
-  _asgiref_task_unref_on_its_context (p->task);
+  if (p->task != NULL)
+    _asgiref_task_unref_on_its_context (p->task);
   g_free (p);
 }
 
@@ -255,6 +259,13 @@ static void
 pending_post_cancelled (Pending *p,
                         gulong   handler)
 {
+  /* Nobody to tell: a send without a task has no cancellable either. */
+  if (p->task == NULL)
+    {
+      pending_release (p, handler);
+      return;
+    }
+
   p->handler = handler;
   _asgiref_main_context_post (g_task_get_context (p->task),
                               "[asgiref] channel operation cancelled",
@@ -349,8 +360,9 @@ asgiref_channel_dispose (GObject *object)
 {
   AsgirefChannel *self = ASGIREF_CHANNEL (object);
 
-  /* Nothing can be waiting: every pending operation's task holds the
-   * channel as its source object. */
+  /* Nothing can be waiting but sends without a task (finalize releases
+   * them): every other pending operation's task holds the channel as its
+   * source object. */
   if (self->instance_handler != 0)
     g_cancellable_disconnect (self->instance_cancellable, self->instance_handler);
   self->instance_handler = 0;
@@ -364,7 +376,18 @@ static void
 asgiref_channel_finalize (GObject *object)
 {
   AsgirefChannel *self = ASGIREF_CHANNEL (object);
+  GList *link;
 
+  /* Sends nobody waits for hold no reference to the channel (see
+   * asgiref_channel_send_async()): those never taken go with it. */
+  while ((link = g_queue_pop_head_link (&self->sends)) != NULL)
+    {
+      Pending *p = link->data;
+
+      g_assert (p->task == NULL);
+      p->queue = NULL;
+      pending_unref (p);
+    }
   g_queue_clear_full (&self->inputs, (GDestroyNotify) asgiref_message_unref);
   g_clear_error (&self->rejection);
   g_clear_pointer (&self->scope, asgiref_scope_unref);
@@ -511,6 +534,18 @@ input_size (AsgirefMessage *message)
          ? g_bytes_get_size (message->body) : 0;
 }
 
+/* Whether this thread runs the sink's context. A sync function on another
+ * thread (a WSGI handler, say) cannot be running it: it learns so without
+ * taking the context's lock, which the context's own thread holds for
+ * much of each iteration. */
+static gboolean
+sink_is_here (AsgirefChannel *self)
+{
+  if (g_thread_self () != self->sink_thread && _asgiref_thread_runs_sync_code ())
+    return FALSE;
+  return g_main_context_is_owner (self->sink_context);
+}
+
 static gboolean
 drained_posted (gpointer data)
 {
@@ -526,7 +561,7 @@ drained_posted (gpointer data)
 static void
 notify_drained (AsgirefChannel *self)
 {
-  if (g_main_context_is_owner (self->sink_context))
+  if (sink_is_here (self))
     self->drained (self->sink_data);
   else
     _asgiref_main_context_post (self->sink_context, "[asgiref] channel input drained",
@@ -764,7 +799,8 @@ sink_drain (AsgirefChannel *self)
 
       message = g_steal_pointer (&send->message);
       sink_deliver (self, message);
-      g_task_return_boolean (send->task, TRUE);
+      if (send->task != NULL)
+        g_task_return_boolean (send->task, TRUE);
       pending_release (send, handler);
     }
 }
@@ -790,7 +826,7 @@ sink_wake (AsgirefChannel *self)
 {
   gboolean post;
 
-  if (g_main_context_is_owner (self->sink_context))
+  if (sink_is_here (self))
     {
       sink_drain (self);
       return;
@@ -811,7 +847,7 @@ static gboolean
 sink_takes_now_locked (AsgirefChannel *self)
 {
   return !self->sink_busy && g_queue_is_empty (&self->sends) &&
-         g_main_context_is_owner (self->sink_context);
+         sink_is_here (self);
 }
 
 /* A send with no callback and no cancellable, to a free sink on this
@@ -854,6 +890,13 @@ _asgiref_channel_set_sink (AsgirefChannel        *self,
   self->drained = drained;
   self->sink_data = data;
   self->sink_context = g_main_context_ref_thread_default ();
+  self->sink_thread = g_thread_self ();
+}
+
+GMainContext *
+_asgiref_channel_get_sink_context (AsgirefChannel *self)
+{
+  return self->sink_context;
 }
 
 void
@@ -915,18 +958,27 @@ asgiref_channel_send_async (AsgirefChannel      *self,
       try_send_to_sink (self, message))
     return;
 
-  task = channel_task_new (self, asgiref_channel_send_async, cancellable, callback, user_data);
-  if (g_task_return_error_if_cancelled (task))
-    return;
+  /* A send nobody waits for, and that nothing cancels but the instance,
+   * needs no task: what would complete it has nobody to tell, and a
+   * rejection is noted all the same. From a handler's thread, it then
+   * costs the server's thread no task to complete and free. */
+  if (callback != NULL || cancellable != NULL)
+    {
+      task = channel_task_new (self, asgiref_channel_send_async, cancellable, callback, user_data);
+      if (g_task_return_error_if_cancelled (task))
+        return;
+    }
 
   if (!asgiref_message_validate (message, &error))
     {
       note_rejection (self, error);
-      g_task_return_error (task, g_steal_pointer (&error));
+      if (task != NULL)
+        g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 
-  p = pending_new (self, g_object_ref (task), asgiref_message_ref (published (message)));
+  p = pending_new (self, task != NULL ? g_object_ref (task) : NULL,
+                   asgiref_message_ref (published (message)));
   handler = pending_watch (p);
 
   _asgiref_mutex_lock (&self->lock);
@@ -967,7 +1019,8 @@ asgiref_channel_send_async (AsgirefChannel      *self,
       g_autoptr(AsgirefMessage) taken = g_steal_pointer (&p->message);
 
       sink_deliver (self, taken);
-      g_task_return_boolean (task, TRUE);
+      if (task != NULL)
+        g_task_return_boolean (task, TRUE);
       /* Sends from other threads may have queued meanwhile. */
       sink_drain (self);
     }
@@ -977,13 +1030,17 @@ asgiref_channel_send_async (AsgirefChannel      *self,
       g_task_return_pointer (take->task, g_steal_pointer (&p->message),
                              (GDestroyNotify) asgiref_message_unref);
       pending_release (take, take_handler);
-      g_task_return_boolean (task, TRUE);
+      if (task != NULL)
+        g_task_return_boolean (task, TRUE);
     }
   else if (error != NULL)
     {
       note_rejection (self, error);
-      g_task_return_error (task, g_steal_pointer (&error));
+      if (task != NULL)
+        g_task_return_error (task, g_steal_pointer (&error));
     }
+  else if (task == NULL)
+    ;   /* closed, ended or cancelled: nobody to tell */
   else if (closed)
     return_closed (task);
   else if (ended)
@@ -1146,7 +1203,8 @@ asgiref_channel_take_output_async (AsgirefChannel      *self,
       /* The send is done with its message: it goes on to the take. */
       g_task_return_pointer (task, g_steal_pointer (&send->message),
                              (GDestroyNotify) asgiref_message_unref);
-      g_task_return_boolean (send->task, TRUE);
+      if (send->task != NULL)
+        g_task_return_boolean (send->task, TRUE);
       pending_release (send, send_handler);
     }
   else if (closed)
@@ -1206,7 +1264,8 @@ return_all (GQueue     *stolen,
     {
       gulong handler = GPOINTER_TO_SIZE (g_queue_pop_head (stolen));
 
-      func (p->task);
+      if (p->task != NULL)
+        func (p->task);
       pending_release (p, handler);
     }
 }

@@ -88,6 +88,19 @@ void               _asgiref_connection_answer_early (AsgirefConnection      *sel
                                                      const char             *response,
                                                      gsize                   size);
 
+/* Calls @paused_closed (@msg) when the connection closes, for @msg, which
+ * its exchange paused: a paused message does not notice its connection
+ * closing (libsoup 3.2), which it says only through its "disconnected"
+ * signal, emitted after libsoup closed the stream. Much cheaper than a
+ * handler of that signal on every message. One message at a time; the
+ * connection keeps no reference to @msg, which
+ * _asgiref_connection_forget_paused() takes back. */
+void               _asgiref_connection_watch_paused (AsgirefConnection      *self,
+                                                     SoupServerMessage      *msg,
+                                                     void                  (*paused_closed) (SoupServerMessage *msg));
+void               _asgiref_connection_forget_paused (AsgirefConnection     *self,
+                                                      SoupServerMessage     *msg);
+
 /* Closes the connection now, lingering or not (when the server goes). */
 void               _asgiref_connection_close_now    (AsgirefConnection      *self);
 

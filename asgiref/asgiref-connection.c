@@ -22,13 +22,19 @@ struct _AsgirefConnection
   GSocketAddress *remote;        /* its qdata points back here */
   AsgirefRequestFraming framing;
 
-  /* Ready at the end of the current header or idle timeout; -1 otherwise. */
+  /* Ready at the end of the current header or idle timeout, or before
+   * (see arm()); due is that end, -1 for none. */
   GSource *deadline;
+  gint64 due;
   guint header_timeout;          /* seconds; 0: none */
   guint idle_timeout;            /* seconds; 0: none */
 
   AsgirefConnectionClosed closed;
   gpointer closed_data;
+
+  /* The message its exchange paused, told when the connection closes. */
+  SoupServerMessage *paused;
+  void (*paused_closed) (SoupServerMessage *msg);
 
   /* After an early answer: closed for libsoup, but the socket still reads
    * (and drops) what the client sends, so that closing it does not reset
@@ -48,14 +54,30 @@ G_DEFINE_FINAL_TYPE (AsgirefConnection, _asgiref_connection, G_TYPE_IO_STREAM)
 
 static G_DEFINE_QUARK (asgiref-connection-of-address, connection_of_address)
 
+/*
+ * Every request moves the deadline three times (a header timeout from its
+ * first byte, none once its headers are read, an idle timeout once it was
+ * answered), and g_source_set_ready_time() writes to the main context's
+ * wake-up descriptor each time. So the source is only ever moved
+ * earlier: when it fires before the deadline, or with none, it moves
+ * itself (which, from its own dispatch, wakes nothing). On a busy
+ * connection it fires about once per timeout instead of being moved
+ * three times per request.
+ */
 static void
 arm (AsgirefConnection *self,
      guint              seconds)
 {
+  gint64 ready;
+
   if (self->deadline == NULL)
     return;
-  g_source_set_ready_time (self->deadline,
-                           seconds == 0 ? -1 : g_get_monotonic_time () + seconds * G_USEC_PER_SEC);
+  self->due = seconds == 0 ? -1 : g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+  if (self->due == -1)
+    return;
+  ready = g_source_get_ready_time (self->deadline);
+  if (ready == -1 || ready > self->due)
+    g_source_set_ready_time (self->deadline, self->due);
 }
 
 /* ---- What libsoup reads ------------------------------------------------- */
@@ -222,6 +244,14 @@ deadline_dispatch (GSource     *source,
                    GSourceFunc  callback,
                    gpointer     data)
 {
+  AsgirefConnection *self = data;
+
+  /* Early (see arm()): on to the deadline, if there is one. */
+  if (self->due == -1 || g_source_get_time (source) < self->due)
+    {
+      g_source_set_ready_time (source, self->due);
+      return G_SOURCE_CONTINUE;
+    }
   g_source_set_ready_time (source, -1);
   return callback (data);
 }
@@ -343,6 +373,13 @@ connection_close (GIOStream     *stream,
                   GError       **error)
 {
   AsgirefConnection *self = ASGIREF_CONNECTION (stream);
+
+  if (self->paused != NULL)
+    {
+      SoupServerMessage *paused = g_steal_pointer (&self->paused);
+
+      self->paused_closed (paused);
+    }
 
   if (self->deadline != NULL)
     {
@@ -525,6 +562,23 @@ _asgiref_connection_upgraded (AsgirefConnection *self)
   self->upgraded = TRUE;
   self->awaiting_headers = FALSE;
   arm (self, 0);
+}
+
+void
+_asgiref_connection_watch_paused (AsgirefConnection  *self,
+                                  SoupServerMessage  *msg,
+                                  void              (*paused_closed) (SoupServerMessage *msg))
+{
+  self->paused = msg;
+  self->paused_closed = paused_closed;
+}
+
+void
+_asgiref_connection_forget_paused (AsgirefConnection *self,
+                                   SoupServerMessage *msg)
+{
+  if (self->paused == msg)
+    self->paused = NULL;
 }
 
 void

@@ -56,6 +56,11 @@ void         _asgiref_thread_push_sync_frame           (AsgirefThreadFrame *fram
 void         _asgiref_thread_push_async_frame          (AsgirefThreadFrame *frame);
 void         _asgiref_thread_pop_frame                 (AsgirefThreadFrame *frame);
 gboolean     _asgiref_thread_in_async_code             (void);
+/* The thread is running a sync function (its innermost frame is a sync
+ * frame, and it dispatches no main loop inside it): it is not running
+ * any main context's sources, so it is most likely not a context's
+ * owner, which callers can then know without taking the context's lock. */
+gboolean     _asgiref_thread_runs_sync_code            (void);
 
 /* A number no other thread of the process has had, never 0. */
 guint64      _asgiref_thread_get_id                    (void);

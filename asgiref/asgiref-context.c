@@ -696,3 +696,11 @@ _asgiref_thread_in_async_code (void)
 
   return g_main_depth () > (frame != NULL ? frame->depth : 0);
 }
+
+gboolean
+_asgiref_thread_runs_sync_code (void)
+{
+  AsgirefThreadFrame *frame = thread_state_get ()->frame;
+
+  return frame != NULL && g_main_depth () <= frame->depth;
+}

@@ -16,6 +16,18 @@ G_BEGIN_DECLS
  */
 typedef struct _AsgirefHttpExchange AsgirefHttpExchange;
 
+/*
+ * The watches a main context's exchanges set on their sockets for the
+ * client leaving, set only for the exchanges still waiting for their
+ * response a little while after the request was read (see
+ * asgiref-http-exchange.c). One per serving main context, freed once its
+ * exchanges ended.
+ */
+typedef struct _AsgirefHttpWatches AsgirefHttpWatches;
+
+AsgirefHttpWatches  *_asgiref_http_watches_new      (GMainContext       *context);
+void                 _asgiref_http_watches_free     (AsgirefHttpWatches *watches);
+
 /* Called once the instance ended and libsoup is done with the message. */
 typedef void (*AsgirefHttpExchangeDone) (gpointer             exchange,
                                          gpointer             user_data);
@@ -27,6 +39,7 @@ typedef struct
   guint64 max_body_size;          /* 0: no limit */
   guint response_timeout;         /* seconds; 0: none */
   const char *root_path;          /* nullable: none */
+  AsgirefHttpWatches *watches;    /* nullable: a watch is set at once */
   AsgirefHttpExchangeDone done;
   gpointer user_data;
 } AsgirefHttpExchangeConfig;

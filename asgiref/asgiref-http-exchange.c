@@ -69,6 +69,9 @@ struct _AsgirefHttpExchange
   guint64 body_size;
   guint response_timeout;        /* seconds */
   GSource *hangup;               /* watches for the client leaving */
+  AsgirefHttpWatches *watches;   /* nullable: where hangup waits to be set */
+  GList watch_link;              /* in watches, while hangup waits */
+  gint64 watch_due;              /* when hangup is to be set */
   GSource *timeout;              /* for the response to start; NULL: none */
   GError *error;                 /* what the instance failed with */
   AsgirefMessage *start;         /* http.response.start, until the first body message */
@@ -80,6 +83,7 @@ struct _AsgirefHttpExchange
   gboolean response_complete;
   gboolean writing;              /* a chunk is out, not yet written */
   gboolean paused;               /* by us, until the response goes out */
+  AsgirefConnection *paused_on;  /* whose closing it watches while paused */
   gboolean writes_watched;       /* wrote-chunk is connected */
   gboolean handlers;             /* a signal of the message is connected to us */
   gboolean client_left;          /* before the response was complete */
@@ -206,7 +210,8 @@ exchange_unref (AsgirefHttpExchange *self)
   if (--self->ref > 0)
     return;
 
-  g_assert (self->msg == NULL && self->hangup == NULL && self->timeout == NULL);
+  g_assert (self->msg == NULL && self->hangup == NULL && self->timeout == NULL &&
+            self->watch_link.data == NULL);
   if (self->done != NULL)
     self->done (self, self->done_data);
   g_clear_error (&self->error);
@@ -565,6 +570,92 @@ watch_socket (AsgirefHttpExchange *self)
   g_source_attach (self->hangup, g_main_context_get_thread_default ());
 }
 
+/*
+ * A watch on the socket costs a source made, attached and destroyed, and
+ * two writes to the main context's wake-up descriptor (GLib writes one
+ * for every descriptor added to or removed from a context), about a
+ * tenth of what a small request costs the server's thread. Most
+ * responses come soon after the request: a response from a handler on
+ * another thread, from an application that answers after a main loop
+ * iteration. So an exchange whose response has not begun waits
+ * WATCH_DELAY_USEC before it watches its socket, in a queue its response
+ * takes it out of; one source per main context sets the watches that
+ * are due, and costs nothing per request. A client leaving is noticed
+ * that much later, which only a response that is slow in coming can see.
+ */
+#define WATCH_DELAY_USEC (20 * 1000)
+
+struct _AsgirefHttpWatches
+{
+  GSource source;
+  GQueue waiting;                /* AsgirefHttpExchange, by watch_due */
+};
+
+static void watch_socket (AsgirefHttpExchange *self);
+
+static gboolean
+watches_dispatch (GSource     *source,
+                  GSourceFunc  callback,
+                  gpointer     data)
+{
+  AsgirefHttpWatches *self = (AsgirefHttpWatches *) source;
+  gint64 now = g_source_get_time (source);
+  AsgirefHttpExchange *exchange;
+
+  while ((exchange = g_queue_peek_head (&self->waiting)) != NULL && exchange->watch_due <= now)
+    {
+      g_queue_unlink (&self->waiting, &exchange->watch_link);
+      exchange->watch_link.data = NULL;
+      watch_socket (exchange);
+    }
+  /* While dispatching, this wakes nothing. */
+  g_source_set_ready_time (source, exchange != NULL ? exchange->watch_due : -1);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs watches_funcs = {
+  .dispatch = watches_dispatch,
+};
+
+AsgirefHttpWatches *
+_asgiref_http_watches_new (GMainContext *context)
+{
+  GSource *source = g_source_new (&watches_funcs, sizeof (AsgirefHttpWatches));
+
+  g_source_set_static_name (source, "[asgiref] client hang-up watches");
+  g_source_attach (source, context);
+  return (AsgirefHttpWatches *) source;
+}
+
+void
+_asgiref_http_watches_free (AsgirefHttpWatches *self)
+{
+  g_assert (g_queue_is_empty (&self->waiting));
+  g_source_destroy (&self->source);
+  g_source_unref (&self->source);
+}
+
+/* Watches the socket for the client leaving, soon (see above). */
+static void
+watch_socket_soon (AsgirefHttpExchange *self)
+{
+  AsgirefHttpWatches *watches = self->watches;
+
+  if (watches == NULL)
+    {
+      watch_socket (self);
+      return;
+    }
+  if (self->hangup != NULL || self->watch_link.data != NULL)
+    return;
+
+  self->watch_due = g_get_monotonic_time () + WATCH_DELAY_USEC;
+  self->watch_link.data = self;
+  g_queue_push_tail_link (&watches->waiting, &self->watch_link);
+  if (g_source_get_ready_time (&watches->source) == -1)
+    g_source_set_ready_time (&watches->source, self->watch_due);
+}
+
 static void
 stop_timeout (AsgirefHttpExchange *self)
 {
@@ -611,6 +702,11 @@ start_timeout (AsgirefHttpExchange *self)
 static void
 stop_watching (AsgirefHttpExchange *self)
 {
+  if (self->watch_link.data != NULL)
+    {
+      g_queue_unlink (&self->watches->waiting, &self->watch_link);
+      self->watch_link.data = NULL;
+    }
   if (self->hangup == NULL)
     return;
 
@@ -630,7 +726,7 @@ input_complete (AsgirefHttpExchange *self)
   if (!self->refused)
     put (self, asgiref_message_new_http_request (NULL, FALSE));
   if (!self->response_complete)
-    watch_socket (self);
+    watch_socket_soon (self);
 }
 
 static void
@@ -655,7 +751,14 @@ _asgiref_http_exchange_body_read (SoupServerMessage *msg)
    * "disconnected". */
   soup_server_message_pause (msg);
   self->paused = TRUE;
-  g_signal_connect (msg, "disconnected", G_CALLBACK (_asgiref_http_exchange_finished), NULL);
+  self->paused_on = _asgiref_connection_of_message (msg);
+  if (self->paused_on != NULL)
+    {
+      g_object_ref (self->paused_on);
+      _asgiref_connection_watch_paused (self->paused_on, msg, _asgiref_http_exchange_finished);
+    }
+  else
+    g_signal_connect (msg, "disconnected", G_CALLBACK (_asgiref_http_exchange_finished), NULL);
   input_complete (self);
 }
 
@@ -930,15 +1033,21 @@ _asgiref_http_exchange_finished (SoupServerMessage *msg)
   stop_watching (self);
   if (self->handlers)
     g_signal_handlers_disconnect_by_data (msg, self);
-  if (self->paused)
+  if (self->paused_on != NULL)
+    {
+      _asgiref_connection_forget_paused (self->paused_on, msg);
+      g_clear_object (&self->paused_on);
+    }
+  else if (self->paused)
     g_signal_handlers_disconnect_by_func (msg, _asgiref_http_exchange_finished, NULL);
   g_object_set_qdata (G_OBJECT (msg), exchange_quark (), NULL);
   g_clear_object (&self->msg);
 
-  /* After the response, or instead of it when the client left. */
+  /* After the response, or instead of it when the client left; an
+   * instance that ended reads nothing more. */
   if (!self->response_complete)
     client_leaves (self);
-  else
+  else if (!self->instance_done)
     put_disconnect (self);
   stop_timeout (self);
 
@@ -1016,6 +1125,7 @@ _asgiref_http_exchange_start (SoupServerMessage               *msg,
   self->channel = asgiref_channel_new (scope);
   self->cancellable = g_cancellable_new ();
   self->max_body_size = config->max_body_size;
+  self->watches = config->watches;
   self->done = config->done;
   self->done_data = config->user_data;
 
@@ -1066,7 +1176,7 @@ _asgiref_http_exchange_start (SoupServerMessage               *msg,
   /* Not before: most responses to a request without a body are complete
    * by now, and need no watch. */
   if (self->input_done && self->msg != NULL && !self->response_complete && !self->answered)
-    watch_socket (self);
+    watch_socket_soon (self);
 
   return self;
 }

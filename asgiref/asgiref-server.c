@@ -98,6 +98,7 @@ typedef struct
   SoupServer *soup;
   GPtrArray *accept_loops;       /* AsgirefAcceptLoop: one per listening socket */
   GHashTable *exchanges;         /* the live exchanges, to their ExchangeKind */
+  AsgirefHttpWatches *watches;   /* of their sockets */
   GHashTable *connections;       /* AsgirefConnection *: accepted, not closed */
   guint over_limit;              /* 503s not yet in a log line */
   gint64 over_limit_logged;      /* when the last such line went out */
@@ -328,6 +329,7 @@ on_request_headers (SoupServer        *soup,
   config.max_body_size = self->max_request_body_size;
   config.response_timeout = self->response_timeout;
   config.root_path = self->root_path;
+  config.watches = loop->watches;
   config.done = on_exchange_done;
   config.user_data = loop;
 
@@ -947,6 +949,7 @@ serving_loop_new (AsgirefServer *self,
   loop->soup = soup;
   loop->accept_loops = g_ptr_array_new_with_free_func ((GDestroyNotify) _asgiref_accept_loop_free);
   loop->exchanges = g_hash_table_new (NULL, NULL);
+  loop->watches = _asgiref_http_watches_new (context);
   loop->connections = g_hash_table_new (NULL, NULL);
 
   soup_server_add_early_handler (soup, NULL, on_request_headers, loop, NULL);
@@ -1012,6 +1015,7 @@ serving_loop_free (ServingLoop *loop)
   g_clear_object (&loop->soup);
   g_ptr_array_unref (loop->accept_loops);
   g_hash_table_unref (loop->exchanges);
+  _asgiref_http_watches_free (loop->watches);
   g_hash_table_unref (loop->connections);
   g_main_context_unref (loop->context);
   g_free (loop);

@@ -3,6 +3,8 @@
 
 #include "asgiref-application.h"
 #include "asgiref-bridge.h"
+#include "asgiref-bridge-private.h"
+#include "asgiref-channel-private.h"
 #include "asgiref-enums.h"
 #include "asgiref-error.h"
 #include "asgiref-i18n-private.h"
@@ -96,10 +98,12 @@ send_free (gpointer data)
   g_free (send);
 }
 
-void
-_asgiref_wsgi_return_sent (GObject      *source,
-                           GAsyncResult *result,
-                           gpointer      data)
+/* A send's callback: completes the GTask @data (taken over) with the
+ * send's outcome. */
+static void
+return_sent (GObject      *source,
+             GAsyncResult *result,
+             gpointer      data)
 {
   g_autoptr(GTask) task = data;
   GError *error = NULL;
@@ -122,7 +126,7 @@ start_send (GTask        *task,
   /* The second fails as the first would, if the client left. */
   if (send->first != NULL)
     asgiref_channel_send_async (send->channel, send->first, NULL, NULL, NULL);
-  asgiref_channel_send_async (send->channel, send->last, cancellable, _asgiref_wsgi_return_sent,
+  asgiref_channel_send_async (send->channel, send->last, cancellable, return_sent,
                               g_object_ref (task));
 }
 
@@ -186,8 +190,8 @@ typedef struct
 {
   AsgirefWsgiApplication *self;
   AsgirefScope *scope;
-  GInputStream *body;
-  AsgirefWsgiResponse *response;
+  AsgirefChannel *channel;
+  GCancellable *cancellable;     /* the instance's */
   GTask *task;                   /* the instance's */
 } Request;
 
@@ -196,13 +200,21 @@ request_free (Request *request)
 {
   g_object_unref (request->self);
   asgiref_scope_unref (request->scope);
-  g_object_unref (request->body);
-  g_object_unref (request->response);
+  g_object_unref (request->channel);
+  g_clear_object (&request->cancellable);
   g_object_unref (request->task);
   g_free (request);
 }
 
-/* On the bridge's thread. */
+/*
+ * On the bridge's thread: the handler, and all that goes with it that
+ * does not need the server's thread, which serves every request and so
+ * is the one to spare: the body and response objects are made and
+ * dropped here, and what is left of the response (the headers, if no
+ * body went out, and the end of the body) is sent from here, as the last
+ * write is, without waiting: nothing follows it that would wait for the
+ * client.
+ */
 static void
 run_handler (GTask        *task,
              gpointer      source,
@@ -211,9 +223,12 @@ run_handler (GTask        *task,
 {
   Request *request = data;
   AsgirefWsgiApplication *self = request->self;
+  g_autoptr(GInputStream) body = _asgiref_wsgi_input_new (request->channel, request->cancellable);
+  g_autoptr(AsgirefWsgiResponse) response = _asgiref_wsgi_response_new (request->channel,
+                                                                        request->cancellable);
   GError *error = NULL;
 
-  if (!self->handler (request->scope, request->body, request->response, self->user_data, &error))
+  if (!self->handler (request->scope, body, response, self->user_data, &error))
     {
       if (error == NULL)
         error = g_error_new_literal (ASGIREF_ERROR, ASGIREF_ERROR_FAILED,
@@ -221,23 +236,13 @@ run_handler (GTask        *task,
       g_task_return_error (task, error);
       return;
     }
+  if (!_asgiref_wsgi_response_conclude (response, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
   /* Any pointer but NULL: the bridge's finish gives it back as success. */
   g_task_return_pointer (task, GINT_TO_POINTER (TRUE), NULL);
-}
-
-static void
-on_response_finished (GObject      *source,
-                      GAsyncResult *result,
-                      gpointer      data)
-{
-  Request *request = data;
-  GError *error = NULL;
-
-  if (_asgiref_wsgi_response_finish_finish (request->response, result, &error))
-    g_task_return_boolean (request->task, TRUE);
-  else
-    g_task_return_error (request->task, error);
-  request_free (request);
 }
 
 /* Back on the server's main context. */
@@ -249,15 +254,13 @@ on_handler_done (GObject      *source,
   Request *request = data;
   GError *error = NULL;
 
+  /* The server answers 500, or closes the connection once the response
+   * began, and logs the error. */
   if (asgiref_bridge_sync_to_async_finish (ASGIREF_BRIDGE (source), result, &error) == NULL)
-    {
-      /* The server answers 500, or closes the connection once the
-       * response began, and logs the error. */
-      g_task_return_error (request->task, error);
-      request_free (request);
-      return;
-    }
-  _asgiref_wsgi_response_finish_async (request->response, on_response_finished, request);
+    g_task_return_error (request->task, error);
+  else
+    g_task_return_boolean (request->task, TRUE);
+  request_free (request);
 }
 
 static void
@@ -280,13 +283,16 @@ asgiref_wsgi_application_call (AsgirefApplication *application,
   request = g_new0 (Request, 1);
   request->self = g_object_ref (self);
   request->scope = asgiref_scope_ref (scope);
-  request->body = _asgiref_wsgi_input_new (channel, cancellable);
-  request->response = _asgiref_wsgi_response_new (channel, cancellable);
+  request->channel = g_object_ref (channel);
+  request->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
   request->task = g_object_ref (task);
-  asgiref_bridge_sync_to_async (asgiref_bridge_get_default (), run_handler, request, NULL,
-                                self->thread_sensitive ? ASGIREF_SYNC_FLAGS_NONE
-                                                       : ASGIREF_SYNC_FLAGS_NOT_THREAD_SENSITIVE,
-                                cancellable, on_handler_done, request);
+  /* A server's requests, from its main context: those one poll() found
+   * cost it one wake-up of the bridge's threads. */
+  _asgiref_bridge_sync_to_async_batched (asgiref_bridge_get_default (), run_handler, request, NULL,
+                                         self->thread_sensitive ? ASGIREF_SYNC_FLAGS_NONE
+                                                                : ASGIREF_SYNC_FLAGS_NOT_THREAD_SENSITIVE,
+                                         cancellable, on_handler_done, request,
+                                         _asgiref_channel_get_sink_context (channel));
 }
 
 static void

@@ -20,11 +20,6 @@ gboolean             _asgiref_wsgi_send              (AsgirefChannel       *chan
                                                       AsgirefMessage       *last,
                                                       GCancellable         *cancellable,
                                                       GError              **error);
-/* A send's callback: completes the GTask @data (taken over) with the
- * send's outcome. */
-void                 _asgiref_wsgi_return_sent       (GObject              *source,
-                                                      GAsyncResult         *result,
-                                                      gpointer              data);
 /* Waits for the next message of the server. */
 AsgirefMessage      *_asgiref_wsgi_receive           (AsgirefChannel       *channel,
                                                       GCancellable         *cancellable,
@@ -37,13 +32,10 @@ GInputStream        *_asgiref_wsgi_input_new         (AsgirefChannel       *chan
 
 AsgirefWsgiResponse *_asgiref_wsgi_response_new      (AsgirefChannel       *channel,
                                                       GCancellable         *cancellable);
-/* After the handler returned, on the main context: the end of the body
- * (and the headers, if no body went out). */
-void                 _asgiref_wsgi_response_finish_async  (AsgirefWsgiResponse  *self,
-                                                           GAsyncReadyCallback   callback,
-                                                           gpointer              user_data);
-gboolean             _asgiref_wsgi_response_finish_finish (AsgirefWsgiResponse  *self,
-                                                           GAsyncResult         *result,
-                                                           GError              **error);
+/* After the handler returned, on its thread: sends what is left of the
+ * response without waiting, the headers if no body went out and the end
+ * of the body. Fails when the handler started no response. */
+gboolean             _asgiref_wsgi_response_conclude (AsgirefWsgiResponse  *self,
+                                                      GError              **error);
 
 G_END_DECLS

@@ -256,41 +256,30 @@ asgiref_wsgi_response_get_status (AsgirefWsgiResponse *self)
   return self->status;
 }
 
-void
-_asgiref_wsgi_response_finish_async (AsgirefWsgiResponse *self,
-                                     GAsyncReadyCallback  callback,
-                                     gpointer             user_data)
+gboolean
+_asgiref_wsgi_response_conclude (AsgirefWsgiResponse  *self,
+                                 GError              **error)
 {
-  g_autoptr(GTask) task = g_task_new (self, NULL, callback, user_data);
   g_autoptr(AsgirefMessage) start = NULL;
   g_autoptr(AsgirefMessage) end = NULL;
 
   if (self->status == 0)
     {
-      g_task_return_new_error (task, ASGIREF_ERROR, ASGIREF_ERROR_FAILED, "%s",
-                               _("The WSGI handler returned without starting a response"));
-      return;
+      g_set_error_literal (error, ASGIREF_ERROR, ASGIREF_ERROR_FAILED,
+                           _("The WSGI handler returned without starting a response"));
+      return FALSE;
     }
   if (self->complete)
-    {
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
+    return TRUE;
 
+  /* As the last write: a client that left by then is the server's to
+   * notice. */
   start = take_start (self);
   if (start != NULL)
     asgiref_channel_send_async (self->channel, start, NULL, NULL, NULL);
   self->headers_sent = TRUE;
   self->complete = TRUE;
   end = asgiref_message_new_http_response_body (NULL, FALSE);
-  asgiref_channel_send_async (self->channel, end, NULL, _asgiref_wsgi_return_sent,
-                              g_steal_pointer (&task));
-}
-
-gboolean
-_asgiref_wsgi_response_finish_finish (AsgirefWsgiResponse  *self,
-                                      GAsyncResult         *result,
-                                      GError              **error)
-{
-  return g_task_propagate_boolean (G_TASK (result), error);
+  asgiref_channel_send_async (self->channel, end, NULL, NULL, NULL);
+  return TRUE;
 }
