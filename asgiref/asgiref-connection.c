@@ -239,6 +239,8 @@ connection_input_init (AsgirefConnectionInput *self)
 
 /* ---- Timeouts ----------------------------------------------------------- */
 
+/* Blocked while it dispatches, the source changes its ready time here
+ * without waking the context. */
 static gboolean
 deadline_dispatch (GSource     *source,
                    GSourceFunc  callback,
@@ -252,6 +254,8 @@ deadline_dispatch (GSource     *source,
       g_source_set_ready_time (source, self->due);
       return G_SOURCE_CONTINUE;
     }
+
+  self->due = -1;
   g_source_set_ready_time (source, -1);
   return callback (data);
 }
@@ -471,6 +475,7 @@ _asgiref_connection_class_init (AsgirefConnectionClass *klass)
 static void
 _asgiref_connection_init (AsgirefConnection *self)
 {
+  self->due = -1;
 }
 
 AsgirefConnection *

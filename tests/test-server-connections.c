@@ -598,6 +598,56 @@ test_slow_headers_time_out_without_an_instance (void)
   fixture_clear (&f);
 }
 
+/* Iterates the main context for @ms milliseconds. */
+static void
+iterate_for (guint ms)
+{
+  gint done = FALSE;
+  GSource *timer = g_timeout_source_new (ms);
+
+  g_source_set_callback (timer, test_guard_flag_cb, &done, NULL);
+  g_source_attach (timer, g_main_context_get_thread_default ());
+  test_iterate_until ("a pause", &done);
+  g_source_destroy (timer);
+  g_source_unref (timer);
+}
+
+/* The timeouts run from the connection's latest request, however long it
+ * was busy before: a keep-alive connection serving requests for longer
+ * than both timeouts is kept, and once idle it is dropped a full idle
+ * timeout after its last response. */
+static void
+test_timeouts_follow_a_busy_connection (void)
+{
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autofree char *rest = NULL;
+  gint64 last_response;
+  double idle;
+  Fixture f;
+
+  fixture_init (&f, hello_app);
+  asgiref_server_set_header_timeout (f.server, 1);
+  asgiref_server_set_keep_alive_timeout (f.server, 1);
+  connection = raw_connect (&f);
+
+  for (guint i = 0; i < 8; i++)
+    {
+      request (connection, get_request);
+      iterate_for (300);
+    }
+  last_response = g_get_monotonic_time ();
+  request (connection, get_request);
+  rest = raw_read_to_end (connection);
+  g_assert_cmpstr (rest, ==, "");
+  idle = (g_get_monotonic_time () - last_response) / (double) G_USEC_PER_SEC;
+  g_assert_cmpfloat (idle, >, 0.9);
+  g_assert_cmpfloat (idle, <, 5.0);
+  wait_for_connections (&f, 0);
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
 /* }}} */
 
 /* {{{ Listening */
@@ -831,6 +881,8 @@ main (int   argc,
                    test_idle_connections_time_out);
   g_test_add_func ("/Asgiref/Server/Connections/slow-headers-time-out-without-an-instance",
                    test_slow_headers_time_out_without_an_instance);
+  g_test_add_func ("/Asgiref/Server/Connections/timeouts-follow-a-busy-connection",
+                   test_timeouts_follow_a_busy_connection);
   g_test_add_func ("/Asgiref/Server/Connections/listens-on-ipv6", test_listens_on_ipv6);
   g_test_add_func ("/Asgiref/Server/Connections/listens-on-a-unix-socket", test_listens_on_a_unix_socket);
   g_test_add_func ("/Asgiref/Server/Connections/listens-on-sockets-systemd-passed",
