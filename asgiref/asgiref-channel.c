@@ -12,6 +12,7 @@
 #include "asgiref-message.h"
 #include "asgiref-protocol-private.h"
 #include "asgiref-scope.h"
+#include "asgiref-operation-private.h"
 #include "asgiref-task-private.h"
 
 /**
@@ -89,22 +90,6 @@
  * in the [struct@Asgiref.Context] that was current then.
  */
 
-/* An operation waiting in one of the channel's queues. */
-typedef struct
-{
-  gatomicrefcount ref;
-  AsgirefChannel *channel;  /* unowned: the task's source object keeps it */
-  GTask *task;              /* NULL for a send nobody waits for (see
-                             * asgiref_channel_send_async()) */
-  AsgirefMessage *message;  /* for a send: what it sends */
-  GCancellable *cancellable;
-  /* Under the channel's lock. */
-  gulong handler;
-  GQueue *queue;            /* the queue it is in; NULL once out of it */
-  GList link;
-  gboolean cancelled;
-} Pending;
-
 struct _AsgirefChannel
 {
   GObject parent_instance;
@@ -158,26 +143,98 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-static Pending *
-pending_new (AsgirefChannel *channel,
-             GTask          *task,
-             AsgirefMessage *message)
-{
-  Pending *p = g_new0 (Pending, 1);
+/* An operation of the channel: its result, and its entry in the queue it
+ * waits in. */
+#define ASGIREF_TYPE_CHANNEL_OP (_asgiref_channel_op_get_type ())
+G_DECLARE_FINAL_TYPE (AsgirefChannelOp, _asgiref_channel_op, ASGIREF, CHANNEL_OP, AsgirefOperation)
 
-  g_atomic_ref_count_init (&p->ref);
-  p->channel = channel;
-  p->task = task;
-  p->message = message;
-  p->cancellable = task != NULL ? g_task_get_cancellable (task) : NULL;
-  p->link.data = p;
+struct _AsgirefChannelOp
+{
+  AsgirefOperation parent_instance;
+
+  AsgirefChannel *channel;    /* unowned: the operation's source object */
+  AsgirefMessage *message;    /* for a send: what it sends */
+  GCancellable *cancellable;  /* unowned: the operation's */
+  /* A send nobody waits for (see asgiref_channel_send_async()): no
+   * callback, no cancellable, and no source object, so it keeps the
+   * channel alive no more than it keeps a main context busy. */
+  gboolean unwaited;
+  /* Under the channel's lock. */
+  gulong handler;
+  GQueue *queue;              /* the queue it is in; NULL once out of it */
+  GList link;
+  gboolean cancelled;
+  /* Its cancellation, on its way to its main context. */
+  AsgirefCompletion cancellation;
+};
+
+typedef AsgirefChannelOp Pending;
+
+G_DEFINE_FINAL_TYPE (AsgirefChannelOp, _asgiref_channel_op, ASGIREF_TYPE_OPERATION)
+
+static void
+asgiref_channel_op_finalize (GObject *object)
+{
+  AsgirefChannelOp *self = ASGIREF_CHANNEL_OP (object);
+
+  g_clear_pointer (&self->message, asgiref_message_unref);
+
+  G_OBJECT_CLASS (_asgiref_channel_op_parent_class)->finalize (object);
+}
+
+static void
+_asgiref_channel_op_class_init (AsgirefChannelOpClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = asgiref_channel_op_finalize;
+}
+
+static void
+_asgiref_channel_op_init (AsgirefChannelOp *self)
+{
+  self->link.data = self;
+}
+
+#define OP(p) ((AsgirefOperation *) (p))
+
+/* Starts an operation of @self. Cancellation is the channel's to handle,
+ * for an operation still waiting in a queue; a result is never turned
+ * into G_IO_ERROR_CANCELLED afterwards (what GTask's check-cancellable
+ * does), which would drop a message already taken out of its queue.
+ * (transfer full) */
+static Pending *
+pending_new (AsgirefChannel      *self,
+             gpointer             source_tag,
+             GCancellable        *cancellable,
+             GAsyncReadyCallback  callback,
+             gpointer             user_data)
+{
+  Pending *p = _asgiref_operation_new (ASGIREF_TYPE_CHANNEL_OP, self, source_tag,
+                                       cancellable, callback, user_data);
+
+  p->channel = self;
+  p->cancellable = cancellable;
+  return p;
+}
+
+/* A send nobody waits for: an operation without a source object, so that
+ * it holds no reference to the channel (finalize releases those never
+ * taken), and without a callback, so that completing it runs nothing.
+ * (transfer full) */
+static Pending *
+pending_new_unwaited (AsgirefChannel *self)
+{
+  Pending *p = _asgiref_operation_new (ASGIREF_TYPE_CHANNEL_OP, NULL,
+                                       asgiref_channel_send_async, NULL, NULL, NULL);
+
+  p->channel = self;
+  p->unwaited = TRUE;
   return p;
 }
 
 static Pending *
 pending_ref (Pending *p)
 {
-  g_atomic_ref_count_inc (&p->ref);
+  g_object_ref (p);
   return p;
 }
 
@@ -186,13 +243,13 @@ pending_unref (gpointer data)
 {
   Pending *p = data;
 
-  if (!g_atomic_ref_count_dec (&p->ref))
-    return;
-
-  g_clear_pointer (&p->message, asgiref_message_unref);
-  if (p->task != NULL)
-    _asgiref_task_unref_on_its_context (p->task);
-  g_free (p);
+  /* One nobody waits for holds neither the channel nor an AsgirefContext:
+   * any thread may drop it, and the server's thread does so without
+   * posting to the context of the thread that sent it. */
+  if (p->unwaited)
+    g_object_unref (p);
+  else
+    _asgiref_operation_unref_on_its_context (OP (p));
 }
 
 /* With the lock held: takes @p out of the queue it waits in. Returns the
@@ -236,40 +293,44 @@ pending_release (Pending *p,
   pending_unref (p);
 }
 
-static gboolean
-pending_return_cancelled (gpointer data)
+/* On the operation's main context, out of any cancellation handler. */
+static void
+pending_return_cancelled (AsgirefCompletion *completion,
+                          gboolean           run)
 {
-  Pending *p = data;
+  Pending *p = (Pending *) ((guint8 *) completion - G_STRUCT_OFFSET (Pending, cancellation));
 
-  _asgiref_main_context_received (p);
-  g_task_return_new_error (p->task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                           _("Operation was cancelled"));
+  if (run)
+    _asgiref_operation_return_new_error (OP (p), G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                         _("Operation was cancelled"));
   /* Out of any cancellation handler now, so this cannot wait for itself. */
   if (p->handler != 0)
     g_cancellable_disconnect (p->cancellable, p->handler);
-  pending_unref (p);
-  return G_SOURCE_REMOVE;
+  g_object_unref (p);
 }
 
-/* Completes @p, out of its queue, with G_IO_ERROR_CANCELLED from an idle
- * of its context: a cancellation handler must not run user callbacks,
- * which could disconnect from the cancellable being cancelled. Takes over
- * the queue's reference; @handler is disconnected there. */
+/* Completes @p, out of its queue, with G_IO_ERROR_CANCELLED from its main
+ * context's completion source: a cancellation handler must not run user
+ * callbacks, which could disconnect from the cancellable being cancelled.
+ * Takes over the queue's reference; @handler is disconnected there. */
 static void
 pending_post_cancelled (Pending *p,
                         gulong   handler)
 {
-  /* Nobody to tell: a send without a task has no cancellable either. */
-  if (p->task == NULL)
+  AsgirefCompletionSource *completions;
+
+  /* Nobody to tell: a send nobody waits for has no cancellable either. */
+  if (p->unwaited)
     {
       pending_release (p, handler);
       return;
     }
 
   p->handler = handler;
-  _asgiref_main_context_post (g_task_get_context (p->task),
-                              "[asgiref] channel operation cancelled",
-                              pending_return_cancelled, p);
+  p->cancellation.func = pending_return_cancelled;
+  completions = _asgiref_operation_get_completion_source (OP (p));
+  _asgiref_completion_source_queue (completions, &p->cancellation);
+  _asgiref_completion_source_unref (completions);
 }
 
 static void
@@ -319,40 +380,18 @@ pending_wait_locked (Pending *p,
   return TRUE;
 }
 
-/* The task of an operation of @self. Cancellation is the channel's to
- * handle, for an operation still waiting in a queue: GTask's own check,
- * which turns a result into G_IO_ERROR_CANCELLED when the cancellable fires
- * before the callback runs, would drop a message already taken out of its
- * queue. */
-static GTask *
-channel_task_new (AsgirefChannel      *self,
-                  gpointer             source_tag,
-                  GCancellable        *cancellable,
-                  GAsyncReadyCallback  callback,
-                  gpointer             user_data)
+static void
+return_closed (Pending *p)
 {
-  GTask *task = asgiref_context_create_task (self, cancellable, callback, user_data);
-
-  /* The function, not GLib's macro, which also names the task: a named
-   * task that completes in an idle pays for a string concatenation, on
-   * every send of every request. */
-  (g_task_set_source_tag) (task, source_tag);
-  g_task_set_check_cancellable (task, FALSE);
-  return task;
+  _asgiref_operation_return_new_error (OP (p), G_IO_ERROR, G_IO_ERROR_CLOSED,
+                                       _("The ASGI channel is closed"));
 }
 
 static void
-return_closed (GTask *task)
+return_cancelled (Pending *p)
 {
-  g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CLOSED,
-                           _("The ASGI channel is closed"));
-}
-
-static void
-return_cancelled (GTask *task)
-{
-  g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                           _("Operation was cancelled"));
+  _asgiref_operation_return_new_error (OP (p), G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                       _("Operation was cancelled"));
 }
 
 static void
@@ -360,9 +399,9 @@ asgiref_channel_dispose (GObject *object)
 {
   AsgirefChannel *self = ASGIREF_CHANNEL (object);
 
-  /* Nothing can be waiting but sends without a task (finalize releases
-   * them): every other pending operation's task holds the channel as its
-   * source object. */
+  /* Nothing can be waiting but sends nobody waits for (finalize releases
+   * them): every other pending operation holds the channel as its source
+   * object. */
   if (self->instance_handler != 0)
     g_cancellable_disconnect (self->instance_cancellable, self->instance_handler);
   self->instance_handler = 0;
@@ -384,7 +423,7 @@ asgiref_channel_finalize (GObject *object)
     {
       Pending *p = link->data;
 
-      g_assert (p->task == NULL);
+      g_assert (p->unwaited);
       p->queue = NULL;
       pending_unref (p);
     }
@@ -508,7 +547,7 @@ asgiref_channel_get_scope (AsgirefChannel *self)
 }
 
 /* A message goes from the thread that built it to the one that receives
- * it, through the channel's lock or through a GTask, whose hand-off
+ * it, through the channel's lock or through a completion source, whose hand-off
  * happens inside the uninstrumented GLib: ThreadSanitizer is told of it
  * (messages are immutable once built). */
 static AsgirefMessage *
@@ -617,7 +656,6 @@ asgiref_channel_receive_async (AsgirefChannel      *self,
                                GAsyncReadyCallback  callback,
                                gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
   AsgirefMessage *message = NULL;
   Pending *p;
   gulong handler;
@@ -629,11 +667,12 @@ asgiref_channel_receive_async (AsgirefChannel      *self,
   g_return_if_fail (ASGIREF_IS_CHANNEL (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = channel_task_new (self, asgiref_channel_receive_async, cancellable, callback, user_data);
-  if (g_task_return_error_if_cancelled (task))
-    return;
-
-  p = pending_new (self, g_object_ref (task), NULL);
+  p = pending_new (self, asgiref_channel_receive_async, cancellable, callback, user_data);
+  if (_asgiref_operation_return_error_if_cancelled (OP (p)))
+    {
+      pending_unref (p);
+      return;
+    }
   handler = pending_watch (p);
 
   _asgiref_mutex_lock (&self->lock);
@@ -669,11 +708,11 @@ asgiref_channel_receive_async (AsgirefChannel      *self,
     return;
 
   if (message != NULL)
-    g_task_return_pointer (task, message, (GDestroyNotify) asgiref_message_unref);
+    _asgiref_operation_return_pointer (OP (p), message, (GDestroyNotify) asgiref_message_unref);
   else if (closed)
-    return_closed (task);
+    return_closed (p);
   else
-    return_cancelled (task);
+    return_cancelled (p);
   pending_release (p, handler);
 }
 
@@ -693,10 +732,9 @@ asgiref_channel_receive_finish (AsgirefChannel  *self,
                                 GError         **error)
 {
   g_return_val_if_fail (ASGIREF_IS_CHANNEL (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == asgiref_channel_receive_async, NULL);
+  g_return_val_if_fail (_asgiref_operation_is_valid (result, self, asgiref_channel_receive_async), NULL);
 
-  return received (g_task_propagate_pointer (G_TASK (result), error));
+  return received (_asgiref_operation_propagate_pointer (ASGIREF_OPERATION (result), error));
 }
 
 /* Keeps the first message refusal of the instance. */
@@ -799,8 +837,7 @@ sink_drain (AsgirefChannel *self)
 
       message = g_steal_pointer (&send->message);
       sink_deliver (self, message);
-      if (send->task != NULL)
-        g_task_return_boolean (send->task, TRUE);
+      _asgiref_operation_return_boolean (OP (send), TRUE);
       pending_release (send, handler);
     }
 }
@@ -937,7 +974,6 @@ asgiref_channel_send_async (AsgirefChannel      *self,
                             GAsyncReadyCallback  callback,
                             gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
   g_autoptr(GError) error = NULL;
   Pending *p;
   Pending *take = NULL;
@@ -959,26 +995,29 @@ asgiref_channel_send_async (AsgirefChannel      *self,
     return;
 
   /* A send nobody waits for, and that nothing cancels but the instance,
-   * needs no task: what would complete it has nobody to tell, and a
-   * rejection is noted all the same. From a handler's thread, it then
-   * costs the server's thread no task to complete and free. */
-  if (callback != NULL || cancellable != NULL)
+   * needs no callback, context or channel of its own: what would complete
+   * it has nobody to tell, and a rejection is noted all the same. From a
+   * handler's thread, it then costs the server's thread nothing to
+   * complete and free on the handler's context. */
+  if (callback == NULL && cancellable == NULL)
+    p = pending_new_unwaited (self);
+  else
+    p = pending_new (self, asgiref_channel_send_async, cancellable, callback, user_data);
+  if (_asgiref_operation_return_error_if_cancelled (OP (p)))
     {
-      task = channel_task_new (self, asgiref_channel_send_async, cancellable, callback, user_data);
-      if (g_task_return_error_if_cancelled (task))
-        return;
+      pending_unref (p);
+      return;
     }
 
   if (!asgiref_message_validate (message, &error))
     {
       note_rejection (self, error);
-      if (task != NULL)
-        g_task_return_error (task, g_steal_pointer (&error));
+      _asgiref_operation_return_error (OP (p), g_steal_pointer (&error));
+      pending_unref (p);
       return;
     }
 
-  p = pending_new (self, task != NULL ? g_object_ref (task) : NULL,
-                   asgiref_message_ref (published (message)));
+  p->message = asgiref_message_ref (published (message));
   handler = pending_watch (p);
 
   _asgiref_mutex_lock (&self->lock);
@@ -1019,37 +1058,34 @@ asgiref_channel_send_async (AsgirefChannel      *self,
       g_autoptr(AsgirefMessage) taken = g_steal_pointer (&p->message);
 
       sink_deliver (self, taken);
-      if (task != NULL)
-        g_task_return_boolean (task, TRUE);
+      _asgiref_operation_return_boolean (OP (p), TRUE);
       /* Sends from other threads may have queued meanwhile. */
       sink_drain (self);
     }
   else if (take != NULL)
     {
       /* The send is done with its message: it goes on to the take. */
-      g_task_return_pointer (take->task, g_steal_pointer (&p->message),
-                             (GDestroyNotify) asgiref_message_unref);
+      _asgiref_operation_return_pointer (OP (take), g_steal_pointer (&p->message),
+                                         (GDestroyNotify) asgiref_message_unref);
       pending_release (take, take_handler);
-      if (task != NULL)
-        g_task_return_boolean (task, TRUE);
+      _asgiref_operation_return_boolean (OP (p), TRUE);
     }
   else if (error != NULL)
     {
       note_rejection (self, error);
-      if (task != NULL)
-        g_task_return_error (task, g_steal_pointer (&error));
+      _asgiref_operation_return_error (OP (p), g_steal_pointer (&error));
     }
-  else if (task == NULL)
+  else if (p->unwaited)
     ;   /* closed, ended or cancelled: nobody to tell */
   else if (closed)
-    return_closed (task);
+    return_closed (p);
   else if (ended)
-    g_task_return_new_error (task, ASGIREF_ERROR, ASGIREF_ERROR_FINISHED,
-                             _("The ASGI application instance has already returned"));
+    _asgiref_operation_return_new_error (OP (p), ASGIREF_ERROR, ASGIREF_ERROR_FINISHED,
+                                         _("The ASGI application instance has already returned"));
   else
     {
       g_assert (cancelled);
-      return_cancelled (task);
+      return_cancelled (p);
     }
   pending_release (p, handler);
 }
@@ -1070,10 +1106,9 @@ asgiref_channel_send_finish (AsgirefChannel  *self,
                              GError         **error)
 {
   g_return_val_if_fail (ASGIREF_IS_CHANNEL (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == asgiref_channel_send_async, FALSE);
+  g_return_val_if_fail (_asgiref_operation_is_valid (result, self, asgiref_channel_send_async), FALSE);
 
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _asgiref_operation_propagate_boolean (ASGIREF_OPERATION (result), error);
 }
 
 /**
@@ -1137,8 +1172,8 @@ asgiref_channel_put_input (AsgirefChannel  *self,
 
   if (receive != NULL)
     {
-      g_task_return_pointer (receive->task, g_steal_pointer (&owned),
-                             (GDestroyNotify) asgiref_message_unref);
+      _asgiref_operation_return_pointer (OP (receive), g_steal_pointer (&owned),
+                                         (GDestroyNotify) asgiref_message_unref);
       pending_release (receive, handler);
     }
   return TRUE;
@@ -1166,7 +1201,6 @@ asgiref_channel_take_output_async (AsgirefChannel      *self,
                                    GAsyncReadyCallback  callback,
                                    gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
   Pending *p;
   Pending *send = NULL;
   gulong handler;
@@ -1177,11 +1211,12 @@ asgiref_channel_take_output_async (AsgirefChannel      *self,
   g_return_if_fail (ASGIREF_IS_CHANNEL (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = channel_task_new (self, asgiref_channel_take_output_async, cancellable, callback, user_data);
-  if (g_task_return_error_if_cancelled (task))
-    return;
-
-  p = pending_new (self, g_object_ref (task), NULL);
+  p = pending_new (self, asgiref_channel_take_output_async, cancellable, callback, user_data);
+  if (_asgiref_operation_return_error_if_cancelled (OP (p)))
+    {
+      pending_unref (p);
+      return;
+    }
   handler = pending_watch (p);
 
   _asgiref_mutex_lock (&self->lock);
@@ -1201,16 +1236,15 @@ asgiref_channel_take_output_async (AsgirefChannel      *self,
   if (send != NULL)
     {
       /* The send is done with its message: it goes on to the take. */
-      g_task_return_pointer (task, g_steal_pointer (&send->message),
-                             (GDestroyNotify) asgiref_message_unref);
-      if (send->task != NULL)
-        g_task_return_boolean (send->task, TRUE);
+      _asgiref_operation_return_pointer (OP (p), g_steal_pointer (&send->message),
+                                         (GDestroyNotify) asgiref_message_unref);
+      _asgiref_operation_return_boolean (OP (send), TRUE);
       pending_release (send, send_handler);
     }
   else if (closed)
-    return_closed (task);
+    return_closed (p);
   else
-    return_cancelled (task);
+    return_cancelled (p);
   pending_release (p, handler);
 }
 
@@ -1231,10 +1265,9 @@ asgiref_channel_take_output_finish (AsgirefChannel  *self,
                                     GError         **error)
 {
   g_return_val_if_fail (ASGIREF_IS_CHANNEL (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == asgiref_channel_take_output_async, NULL);
+  g_return_val_if_fail (_asgiref_operation_is_valid (result, self, asgiref_channel_take_output_async), NULL);
 
-  return received (g_task_propagate_pointer (G_TASK (result), error));
+  return received (_asgiref_operation_propagate_pointer (ASGIREF_OPERATION (result), error));
 }
 
 /* Steals every operation of @queue into @into, with its handler. */
@@ -1252,7 +1285,7 @@ steal_queue_locked (GQueue *queue,
     }
 }
 
-typedef void (*ReturnFunc) (GTask *task);
+typedef void (*ReturnFunc) (Pending *p);
 
 static void
 return_all (GQueue     *stolen,
@@ -1264,8 +1297,7 @@ return_all (GQueue     *stolen,
     {
       gulong handler = GPOINTER_TO_SIZE (g_queue_pop_head (stolen));
 
-      if (p->task != NULL)
-        func (p->task);
+      func (p);
       pending_release (p, handler);
     }
 }

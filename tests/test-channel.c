@@ -381,6 +381,126 @@ test_fed_from_another_thread (void)
   g_thread_join (thread);
 }
 
+/* What a receive's callback saw when it ran. */
+typedef struct
+{
+  AsgirefChannel *channel;
+  GMainContext *context;      /* the thread-default one */
+  AsgirefContext *current;
+  GThread *thread;
+  gboolean returned;          /* receive_async() had returned */
+  gboolean in_call;           /* set around receive_async() */
+  gint done;
+} Seen;
+
+static void
+on_seen (GObject      *source,
+         GAsyncResult *result,
+         gpointer      data)
+{
+  Seen *seen = data;
+  g_autoptr(AsgirefMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+
+  message = asgiref_channel_receive_finish (ASGIREF_CHANNEL (source), result, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (message);
+  g_assert_true (g_async_result_get_user_data (result) == seen);
+  g_assert_true (g_async_result_is_tagged (result, asgiref_channel_receive_async));
+  seen->returned = !seen->in_call;
+  seen->context = g_main_context_ref_thread_default ();
+  seen->current = asgiref_context_ref (asgiref_context_get_current ());
+  seen->thread = g_thread_self ();
+  g_atomic_int_set (&seen->done, TRUE);
+}
+
+static void
+seen_clear (Seen *seen)
+{
+  g_clear_pointer (&seen->context, g_main_context_unref);
+  g_clear_pointer (&seen->current, asgiref_context_unref);
+}
+
+/* A receive that finds its message waiting completes at once, yet its
+ * callback runs only from the main loop, never from within the call. */
+static void
+test_completion_never_within_the_call (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_HTTP);
+  Seen seen = { 0 };
+
+  put (channel, asgiref_message_new_http_request (NULL, FALSE));
+  seen.in_call = TRUE;
+  asgiref_channel_receive_async (channel, NULL, on_seen, &seen);
+  seen.in_call = FALSE;
+  g_assert_false (g_atomic_int_get (&seen.done));
+  test_iterate_until ("the receive", &seen.done);
+  g_assert_true (seen.returned);
+  seen_clear (&seen);
+}
+
+/* On a thread of its own, with a private main context and an
+ * AsgirefContext entered, a receive is started; another thread puts the
+ * message. The callback runs on the receiving thread, with its context
+ * thread-default, in the AsgirefContext that was current at the start. */
+static gpointer
+receive_on_own_context (gpointer data)
+{
+  Seen *seen = data;
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(AsgirefContext) started_in = asgiref_context_capture ();
+
+  g_main_context_push_thread_default (context);
+  asgiref_context_enter (started_in);
+  asgiref_channel_receive_async (seen->channel, NULL, on_seen, seen);
+  asgiref_context_leave (started_in);
+
+  test_iterate_until ("the receive", &seen->done);
+  g_assert_true (seen->thread == g_thread_self ());
+  g_assert_true (seen->context == context);
+  g_assert_true (seen->current == started_in);
+  g_main_context_pop_thread_default (context);
+  seen_clear (seen);
+  return NULL;
+}
+
+static void
+test_callback_runs_where_the_operation_started (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_HTTP);
+  Seen seen = { 0 };
+  GThread *thread;
+
+  seen.channel = channel;
+  thread = g_thread_new ("receiver", receive_on_own_context, &seen);
+  /* Whenever the receive is waiting, or not yet: the message goes to it
+   * either way. */
+  put (channel, asgiref_message_new_http_request (NULL, FALSE));
+  g_thread_join (thread);
+}
+
+/* Many short-lived main contexts, one after the other (a new one often
+ * where the last one was): each gets its operations completed. */
+static void
+test_operations_on_short_lived_contexts (void)
+{
+  for (guint i = 0; i < 64; i++)
+    {
+      g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_HTTP);
+      GMainContext *context = g_main_context_new ();
+      Seen seen = { 0 };
+
+      g_main_context_push_thread_default (context);
+      put (channel, asgiref_message_new_http_request (NULL, FALSE));
+      asgiref_channel_receive_async (channel, NULL, on_seen, &seen);
+      test_iterate_until ("the receive", &seen.done);
+      g_assert_true (seen.context == context);
+      g_main_context_pop_thread_default (context);
+      seen_clear (&seen);
+      g_main_context_unref (context);
+    }
+}
+
 /* }}} */
 
 /* {{{ HTTP order */
@@ -737,6 +857,12 @@ main (int   argc,
   g_test_add_func ("/Asgiref/Channel/cancelled-receive-loses-nothing", test_cancel_receive);
   g_test_add_func ("/Asgiref/Channel/received-message-survives-a-late-cancellation", test_received_message_survives_cancellation);
   g_test_add_func ("/Asgiref/Channel/fed-from-another-thread-in-order", test_fed_from_another_thread);
+  g_test_add_func ("/Asgiref/Channel/completion-never-runs-within-the-call",
+                   test_completion_never_within_the_call);
+  g_test_add_func ("/Asgiref/Channel/callback-runs-on-the-context-and-in-the-context-it-started-in",
+                   test_callback_runs_where_the_operation_started);
+  g_test_add_func ("/Asgiref/Channel/operations-on-short-lived-main-contexts-complete",
+                   test_operations_on_short_lived_contexts);
 
   g_test_add_func ("/Asgiref/Channel/http/full-response-with-trailers", test_http_full_response);
   g_test_add_func ("/Asgiref/Channel/http/body-before-start", test_http_body_before_start);
