@@ -88,8 +88,8 @@ void               _asgiref_connection_answer_early (AsgirefConnection      *sel
                                                      const char             *response,
                                                      gsize                   size);
 
-/* Calls @paused_closed (@msg) when the connection closes, for @msg, which
- * its exchange paused: a paused message does not notice its connection
+/* Calls @paused_closed (@msg, @self) when the connection closes, for @msg,
+ * which its exchange paused: a paused message does not notice its connection
  * closing (libsoup 3.2), which it says only through its "disconnected"
  * signal, emitted after libsoup closed the stream. Much cheaper than a
  * handler of that signal on every message. One message at a time; the
@@ -97,9 +97,48 @@ void               _asgiref_connection_answer_early (AsgirefConnection      *sel
  * _asgiref_connection_forget_paused() takes back. */
 void               _asgiref_connection_watch_paused (AsgirefConnection      *self,
                                                      SoupServerMessage      *msg,
-                                                     void                  (*paused_closed) (SoupServerMessage *msg));
+                                                     void                  (*paused_closed) (SoupServerMessage *msg,
+                                                                                            AsgirefConnection *connection));
 void               _asgiref_connection_forget_paused (AsgirefConnection     *self,
                                                       SoupServerMessage     *msg);
+
+/*
+ * Something the server keeps for the message @msg, which it is serving on
+ * the connection: libsoup 3.2 reads a connection's next request only once
+ * the last one finished, so there is one at a time. Getting it for
+ * another message gives %NULL; setting %NULL forgets it.
+ */
+void               _asgiref_connection_set_message_data (AsgirefConnection *self,
+                                                         SoupServerMessage *msg,
+                                                         gpointer           data);
+gpointer           _asgiref_connection_get_message_data (AsgirefConnection *self,
+                                                         SoupServerMessage *msg);
+
+/* Room for the text of any IP address, with its terminator. */
+#define ASGIREF_HOST_SIZE 46
+
+/* The addresses of a connection, as a scope gives them: a port of -1 (and
+ * an empty host) for an address that has neither, such as a Unix
+ * socket's. */
+typedef struct
+{
+  char client_host[ASGIREF_HOST_SIZE];
+  char server_host[ASGIREF_HOST_SIZE];
+  int client_port;
+  int server_port;
+} AsgirefConnectionAddresses;
+
+/* Writes the host of @address into @host (ASGIREF_HOST_SIZE bytes) and
+ * returns its port; -1 for an address with neither. */
+int                _asgiref_socket_address_split        (GSocketAddress    *address,
+                                                         char              *host);
+
+/* The addresses of the connection @msg came on, formatted the first time
+ * they are asked for: every request of a connection has the same.
+ * (transfer none) */
+const AsgirefConnectionAddresses *
+                   _asgiref_connection_get_addresses    (AsgirefConnection *self,
+                                                         SoupServerMessage *msg);
 
 /* Closes the connection now, lingering or not (when the server goes). */
 void               _asgiref_connection_close_now    (AsgirefConnection      *self);

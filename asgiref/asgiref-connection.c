@@ -34,7 +34,8 @@ struct _AsgirefConnection
 
   /* The message its exchange paused, told when the connection closes. */
   SoupServerMessage *paused;
-  void (*paused_closed) (SoupServerMessage *msg);
+  void (*paused_closed) (SoupServerMessage *msg,
+                         AsgirefConnection *connection);
 
   /* After an early answer: closed for libsoup, but the socket still reads
    * (and drops) what the client sends, so that closing it does not reset
@@ -42,6 +43,14 @@ struct _AsgirefConnection
   gboolean linger;
   GSource *lingering;            /* the socket's, while it lingers */
   GSource *linger_timeout;
+
+  /* The exchange of the message being served, for the server: libsoup
+   * serves one message of a connection at a time. */
+  SoupServerMessage *message;    /* not a reference */
+  gpointer message_data;
+
+  /* The addresses as a scope gives them, formatted once. */
+  AsgirefConnectionAddresses *addresses;
 
   gboolean awaiting_headers;     /* no request parsed since the last response */
   gboolean idle;                 /* of them, no byte since that response */
@@ -382,7 +391,7 @@ connection_close (GIOStream     *stream,
     {
       SoupServerMessage *paused = g_steal_pointer (&self->paused);
 
-      self->paused_closed (paused);
+      self->paused_closed (paused, self);
     }
 
   if (self->deadline != NULL)
@@ -450,6 +459,7 @@ asgiref_connection_finalize (GObject *object)
     }
   g_object_set_qdata (G_OBJECT (self->remote), connection_of_address_quark (), NULL);
   g_object_unref (self->remote);
+  g_free (self->addresses);
   g_object_unref (self->input);
   _asgiref_request_framing_clear (&self->framing);
   g_object_unref (self->socket);
@@ -572,7 +582,8 @@ _asgiref_connection_upgraded (AsgirefConnection *self)
 void
 _asgiref_connection_watch_paused (AsgirefConnection  *self,
                                   SoupServerMessage  *msg,
-                                  void              (*paused_closed) (SoupServerMessage *msg))
+                                  void              (*paused_closed) (SoupServerMessage *msg,
+                                                                      AsgirefConnection *connection))
 {
   self->paused = msg;
   self->paused_closed = paused_closed;
@@ -592,4 +603,75 @@ _asgiref_connection_request_done (AsgirefConnection *self)
   self->awaiting_headers = TRUE;
   self->idle = TRUE;
   arm (self, self->idle_timeout);
+}
+
+void
+_asgiref_connection_set_message_data (AsgirefConnection *self,
+                                      SoupServerMessage *msg,
+                                      gpointer           data)
+{
+  self->message = data != NULL ? msg : NULL;
+  self->message_data = data;
+}
+
+gpointer
+_asgiref_connection_get_message_data (AsgirefConnection *self,
+                                      SoupServerMessage *msg)
+{
+  return self->message == msg ? self->message_data : NULL;
+}
+
+int
+_asgiref_socket_address_split (GSocketAddress *address,
+                               char           *host)
+{
+  GInetAddress *inet;
+
+  if (!G_IS_INET_SOCKET_ADDRESS (address))
+    return -1;
+
+  inet = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address));
+  /* IPv4, the common case, is formatted here: inet_ntop() goes through
+   * printf. */
+  if (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV4)
+    {
+      const guint8 *bytes = g_inet_address_to_bytes (inet);
+      char *out = host;
+
+      for (int i = 0; i < 4; i++)
+        {
+          guint8 b = bytes[i];
+
+          if (b >= 100)
+            *out++ = '0' + b / 100;
+          if (b >= 10)
+            *out++ = '0' + b / 10 % 10;
+          *out++ = '0' + b % 10;
+          *out++ = i < 3 ? '.' : '\0';
+        }
+    }
+  else
+    {
+      g_autofree char *text = g_inet_address_to_string (inet);
+
+      g_strlcpy (host, text, ASGIREF_HOST_SIZE);
+    }
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address));
+}
+
+const AsgirefConnectionAddresses *
+_asgiref_connection_get_addresses (AsgirefConnection *self,
+                                   SoupServerMessage *msg)
+{
+  if (self->addresses == NULL)
+    {
+      self->addresses = g_new0 (AsgirefConnectionAddresses, 1);
+      self->addresses->client_port =
+        _asgiref_socket_address_split (soup_server_message_get_remote_address (msg),
+                                       self->addresses->client_host);
+      self->addresses->server_port =
+        _asgiref_socket_address_split (soup_server_message_get_local_address (msg),
+                                       self->addresses->server_host);
+    }
+  return self->addresses;
 }

@@ -4,7 +4,9 @@
 #include <libsoup/soup.h>
 
 #include "asgiref-application.h"
+#include "asgiref-connection-private.h"
 #include "asgiref-context.h"
+#include "asgiref-headers.h"
 
 G_BEGIN_DECLS
 
@@ -34,6 +36,9 @@ typedef void (*AsgirefHttpExchangeDone) (gpointer             exchange,
 
 typedef struct
 {
+  AsgirefConnection *connection;  /* the message's; NULL for one libsoup
+                                   * accepted itself */
+  AsgirefHeaders *headers;        /* the request's, unchecked */
   AsgirefApplication *application;
   AsgirefContext *context;        /* the instance runs in a copy */
   guint64 max_body_size;          /* 0: no limit */
@@ -51,11 +56,13 @@ AsgirefHttpExchange *_asgiref_http_exchange_start   (SoupServerMessage          
 
 /* From the handler, when the whole body was read before the application
  * started its response. Does nothing for a message without an exchange. */
-void                 _asgiref_http_exchange_body_read (SoupServerMessage            *msg);
+void                 _asgiref_http_exchange_body_read (SoupServerMessage            *msg,
+                                                       AsgirefConnection            *connection);
 
 /* When libsoup is done with the message: from SoupServer::request-finished
  * and ::request-aborted. Does nothing for a message without an exchange. */
-void                 _asgiref_http_exchange_finished  (SoupServerMessage            *msg);
+void                 _asgiref_http_exchange_finished  (SoupServerMessage            *msg,
+                                                       AsgirefConnection            *connection);
 
 /* Cancels the instance: its receives and sends fail with
  * G_IO_ERROR_CANCELLED. */
@@ -73,6 +80,26 @@ void                 _asgiref_http_exchange_abandon (AsgirefHttpExchange        
 void                 _asgiref_http_refuse           (SoupServerMessage             *msg,
                                                      guint                          status,
                                                      const char                    *reason);
+
+/*
+ * What the server needs of a request's headers before it serves it, read
+ * in one walk through them: the headers as a list (not checked yet), and
+ * whether the body's framing is one every reader agrees on (a
+ * Content-Length with a Transfer-Encoding, several lengths, or an
+ * encoding other than chunked open the door to request smuggling), and
+ * whether it asks for a WebSocket.
+ */
+typedef struct
+{
+  AsgirefHeaders *headers;
+  gboolean framing_unambiguous;
+  gboolean websocket_upgrade;
+} AsgirefHttpRequestHead;
+
+void                 _asgiref_http_request_head_read  (SoupServerMessage             *msg,
+                                                       AsgirefHttpRequestHead        *head);
+void                 _asgiref_http_request_head_clear (AsgirefHttpRequestHead        *head);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (AsgirefHttpRequestHead, _asgiref_http_request_head_clear)
 
 /* The request headers of @msg, checked by ASGI's rules. */
 AsgirefHeaders      *_asgiref_http_request_headers  (SoupServerMessage             *msg,

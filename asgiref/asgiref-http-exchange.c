@@ -61,6 +61,8 @@ struct _AsgirefHttpExchange
   int ref;                       /* one for each of: the message, the
                                   * instance, the channel's sink */
   SoupServerMessage *msg;        /* NULL once finished */
+  AsgirefConnection *connection; /* msg's, while it lives; NULL for one
+                                  * libsoup accepted itself */
   AsgirefChannel *channel;
   GCancellable *cancellable;     /* the instance's */
   AsgirefHttpExchangeDone done;
@@ -83,7 +85,6 @@ struct _AsgirefHttpExchange
   gboolean response_complete;
   gboolean writing;              /* a chunk is out, not yet written */
   gboolean paused;               /* by us, until the response goes out */
-  AsgirefConnection *paused_on;  /* whose closing it watches while paused */
   gboolean writes_watched;       /* wrote-chunk is connected */
   gboolean handlers;             /* a signal of the message is connected to us */
   gboolean client_left;          /* before the response was complete */
@@ -94,15 +95,34 @@ struct _AsgirefHttpExchange
   gboolean disconnect_put;
 };
 
-/* The socket of @msg's connection: libsoup knows it only for the ones it
- * accepted itself. */
+/* The socket of the message's connection: libsoup knows it only for the
+ * ones it accepted itself. */
 static GSocket *
-message_socket (SoupServerMessage *msg)
+message_socket (AsgirefHttpExchange *self)
 {
-  AsgirefConnection *connection = _asgiref_connection_of_message (msg);
+  return self->connection != NULL ? _asgiref_connection_get_socket (self->connection)
+                                  : soup_server_message_get_socket (self->msg);
+}
 
-  return connection != NULL ? _asgiref_connection_get_socket (connection)
-                            : soup_server_message_get_socket (msg);
+/* The exchange of @msg, served on @connection (nullable). */
+static AsgirefHttpExchange *
+exchange_of (SoupServerMessage *msg,
+             AsgirefConnection *connection)
+{
+  if (connection != NULL)
+    return _asgiref_connection_get_message_data (connection, msg);
+  return g_object_get_qdata (G_OBJECT (msg), exchange_quark ());
+}
+
+static void
+exchange_set (SoupServerMessage   *msg,
+              AsgirefConnection   *connection,
+              AsgirefHttpExchange *self)
+{
+  if (connection != NULL)
+    _asgiref_connection_set_message_data (connection, msg, self);
+  else
+    g_object_set_qdata (G_OBJECT (msg), exchange_quark (), self);
 }
 
 static G_DEFINE_QUARK (asgiref-http-refused-with, refused_with)
@@ -223,48 +243,6 @@ exchange_unref (AsgirefHttpExchange *self)
 
 /* ---- The scope ---------------------------------------------------------- */
 
-/* Room for the text of any IP address, with its terminator. */
-#define HOST_SIZE 46
-
-/* Writes the host of @address into @host (HOST_SIZE bytes) and returns
- * its port; -1 for an address with neither (a Unix socket). IPv4, the
- * common case, is formatted here: inet_ntop() goes through printf. */
-static int
-address_split (GSocketAddress *address,
-               char           *host)
-{
-  GInetAddress *inet;
-
-  if (!G_IS_INET_SOCKET_ADDRESS (address))
-    return -1;
-
-  inet = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address));
-  if (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV4)
-    {
-      const guint8 *bytes = g_inet_address_to_bytes (inet);
-      char *out = host;
-
-      for (int i = 0; i < 4; i++)
-        {
-          guint8 b = bytes[i];
-
-          if (b >= 100)
-            *out++ = '0' + b / 100;
-          if (b >= 10)
-            *out++ = '0' + b / 10 % 10;
-          *out++ = '0' + b % 10;
-          *out++ = i < 3 ? '.' : '\0';
-        }
-    }
-  else
-    {
-      g_autofree char *text = g_inet_address_to_string (inet);
-
-      g_strlcpy (host, text, HOST_SIZE);
-    }
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address));
-}
-
 /* Percent-decodes @raw (@len bytes) into @out, which has room for 3 * @len
  * + 1 bytes, and makes it valid UTF-8. FALSE for an escape that is not
  * one, or that decodes to NUL. */
@@ -306,8 +284,6 @@ decode_path (const char *raw,
   return TRUE;
 }
 
-/* libsoup parsed the request headers, so neither names nor values carry a
- * CR or LF; the check still runs, for the rest of ASGI's rules. */
 gboolean
 _asgiref_http_is_tls (SoupServerMessage *msg)
 {
@@ -318,14 +294,20 @@ _asgiref_http_is_tls (SoupServerMessage *msg)
   return g_strcmp0 (g_uri_get_scheme (soup_server_message_get_uri (msg)), "https") == 0;
 }
 
-AsgirefHeaders *
-_asgiref_http_request_headers (SoupServerMessage  *msg,
-                               GError            **error)
+/* The request headers as a list, unchecked, and what the server needs to
+ * know of them, from one walk through libsoup's (a lookup of a header by
+ * name costs about as much). */
+void
+_asgiref_http_request_head_read (SoupServerMessage     *msg,
+                                 AsgirefHttpRequestHead *head)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  g_autoptr(AsgirefHeaders) list = NULL;
   SoupMessageHeadersIter iter;
   const char *name, *value;
+  const char *length = NULL;
+  const char *encoding = NULL;
+  const char *upgrade = NULL;
+  guint lengths = 0, encodings = 0, upgrades = 0;
   gsize string_size = 0;
   guint n = 0;
 
@@ -334,16 +316,55 @@ _asgiref_http_request_headers (SoupServerMessage  *msg,
     {
       string_size += strlen (name) + strlen (value);
       n++;
+      if (g_ascii_strcasecmp (name, "Content-Length") == 0)
+        length = value, lengths++;
+      else if (g_ascii_strcasecmp (name, "Transfer-Encoding") == 0)
+        encoding = value, encodings++;
+      else if (g_ascii_strcasecmp (name, "Upgrade") == 0)
+        upgrade = value, upgrades++;
     }
 
-  list = _asgiref_headers_alloc (n, string_size);
+  head->headers = _asgiref_headers_alloc (n, string_size);
   soup_message_headers_iter_init (&iter, headers);
   for (guint i = 0; soup_message_headers_iter_next (&iter, &name, &value); i++)
-    _asgiref_headers_put (list, i, name, strlen (name), value, strlen (value), TRUE);
+    _asgiref_headers_put (head->headers, i, name, strlen (name), value, strlen (value), TRUE);
 
-  if (!_asgiref_headers_check (list, error))
-    return NULL;
-  return g_steal_pointer (&list);
+  /* The body has one length that every reader agrees on. Request
+   * smuggling lives on the others: a Content-Length with a
+   * Transfer-Encoding, several lengths, an encoding other than chunked; a
+   * proxy in front may frame the body one way and libsoup another, reading
+   * the rest as a request of its own. (libsoup 3.2 takes the chunked body
+   * and the last length.) Several headers of a name count as their values
+   * joined with commas, as libsoup's lookups give them. */
+  head->framing_unambiguous =
+    !(lengths > 0 && encodings > 0) &&
+    lengths <= 1 && (length == NULL || strchr (length, ',') == NULL) &&
+    (encodings == 0 || (encodings == 1 && g_ascii_strcasecmp (encoding, "chunked") == 0));
+  head->websocket_upgrade = soup_server_message_get_method (msg) == SOUP_METHOD_GET &&
+                            upgrades == 1 && g_ascii_strcasecmp (upgrade, "websocket") == 0;
+}
+
+void
+_asgiref_http_request_head_clear (AsgirefHttpRequestHead *head)
+{
+  g_clear_pointer (&head->headers, asgiref_headers_unref);
+}
+
+/* libsoup parsed the request headers, so neither names nor values carry a
+ * CR or LF; the check still runs, for the rest of ASGI's rules. */
+AsgirefHeaders *
+_asgiref_http_request_headers (SoupServerMessage  *msg,
+                               GError            **error)
+{
+  AsgirefHttpRequestHead head;
+
+  _asgiref_http_request_head_read (msg, &head);
+  if (!_asgiref_headers_check (head.headers, error))
+    {
+      _asgiref_http_request_head_clear (&head);
+      return NULL;
+    }
+  return head.headers;
 }
 
 static void
@@ -362,9 +383,12 @@ uri_bytes (GUri       *uri,
 
 /* The server runs libsoup with raw paths, so that `raw_path` is what the
  * client sent; `path` is its decoding. The scope is filled in directly,
- * with its strings in its own allocation: this runs for every request. */
+ * with its strings in its own allocation: this runs for every request.
+ * @headers are the request's, unchecked. */
 static AsgirefScope *
 scope_from_message (SoupServerMessage  *msg,
+                    AsgirefConnection  *connection,
+                    AsgirefHeaders     *headers,
                     const char         *root_path,
                     GError            **error)
 {
@@ -373,6 +397,8 @@ scope_from_message (SoupServerMessage  *msg,
   const char *query = g_uri_get_query (uri);
   const char *method = soup_server_message_get_method (msg);
   g_autoptr(AsgirefScope) scope = NULL;
+  AsgirefConnectionAddresses own;
+  const AsgirefConnectionAddresses *addresses;
   gsize raw_path_len, method_len;
   char *strings;
 
@@ -382,7 +408,8 @@ scope_from_message (SoupServerMessage  *msg,
   method_len = strlen (method);
 
   scope = _asgiref_scope_alloc_with_strings (ASGIREF_SCOPE_HTTP,
-                                             method_len + 1 + 3 * raw_path_len + 1 + 2 * HOST_SIZE,
+                                             method_len + 1 + 3 * raw_path_len + 1 +
+                                             2 * ASGIREF_HOST_SIZE,
                                              &strings);
   scope->method = memcpy (strings, method, method_len + 1);
   strings += method_len + 1;
@@ -396,25 +423,39 @@ scope_from_message (SoupServerMessage  *msg,
     }
   strings += 3 * raw_path_len + 1;
 
-  scope->client_port = address_split (soup_server_message_get_remote_address (msg), strings);
-  if (scope->client_port >= 0)
-    scope->client_host = strings;
-  strings += HOST_SIZE;
-  scope->server_port = address_split (soup_server_message_get_local_address (msg), strings);
-  if (scope->server_port >= 0)
-    scope->server_host = strings;
+  /* A connection's addresses are formatted once, for all its requests. */
+  if (connection != NULL)
+    addresses = _asgiref_connection_get_addresses (connection, msg);
   else
-    scope->server_port = 0;
-  if (scope->client_port < 0)
-    scope->client_port = 0;
+    {
+      own.client_port = _asgiref_socket_address_split (soup_server_message_get_remote_address (msg),
+                                                       own.client_host);
+      own.server_port = _asgiref_socket_address_split (soup_server_message_get_local_address (msg),
+                                                       own.server_host);
+      addresses = &own;
+    }
+  if (addresses->client_port >= 0)
+    {
+      scope->client_host = strcpy (strings, addresses->client_host);
+      scope->client_port = addresses->client_port;
+    }
+  strings += ASGIREF_HOST_SIZE;
+  if (addresses->server_port >= 0)
+    {
+      scope->server_host = strcpy (strings, addresses->server_host);
+      scope->server_port = addresses->server_port;
+    }
 
-  scope->headers = _asgiref_http_request_headers (msg, error);
-  if (scope->headers == NULL)
+  if (!_asgiref_headers_check (headers, error))
     return NULL;
+  scope->headers = asgiref_headers_ref (headers);
 
   scope->spec_version = "2.3";
   scope->http_version = soup_server_message_get_http_version (msg) == SOUP_HTTP_1_0 ? "1.0" : "1.1";
-  scope->scheme = _asgiref_http_is_tls (msg) ? "https" : "http";
+  if (connection != NULL)
+    scope->scheme = _asgiref_connection_is_tls (connection) ? "https" : "http";
+  else
+    scope->scheme = _asgiref_http_is_tls (msg) ? "https" : "http";
   scope->raw_path = uri_bytes (uri, raw_path);
   scope->root_path = g_strdup (root_path);
   scope->query_string = query != NULL ? uri_bytes (uri, query) : _asgiref_scope_empty_bytes ();
@@ -559,7 +600,7 @@ on_socket_ready (GSocket      *socket,
 static void
 watch_socket (AsgirefHttpExchange *self)
 {
-  GSocket *socket = message_socket (self->msg);
+  GSocket *socket = message_socket (self);
 
   if (socket == NULL || self->hangup != NULL)
     return;
@@ -736,10 +777,20 @@ on_got_body (SoupServerMessage *msg,
   input_complete (data);
 }
 
-void
-_asgiref_http_exchange_body_read (SoupServerMessage *msg)
+static void finish (AsgirefHttpExchange *self);
+
+static void
+on_disconnected (SoupServerMessage *msg,
+                 gpointer           data)
 {
-  AsgirefHttpExchange *self = g_object_get_qdata (G_OBJECT (msg), exchange_quark ());
+  finish (data);
+}
+
+void
+_asgiref_http_exchange_body_read (SoupServerMessage *msg,
+                                  AsgirefConnection *connection)
+{
+  AsgirefHttpExchange *self = exchange_of (msg, connection);
 
   if (self == NULL)
     return;
@@ -748,17 +799,17 @@ _asgiref_http_exchange_body_read (SoupServerMessage *msg)
    * application has not started its response, and libsoup would answer
    * with an empty 200 as soon as this returns. A paused message does not
    * notice its connection closing (libsoup 3.2): it says so only through
-   * "disconnected". */
+   * "disconnected", after closing the stream, which on a connection the
+   * server accepted is ours and tells the exchange for less. */
   soup_server_message_pause (msg);
   self->paused = TRUE;
-  self->paused_on = _asgiref_connection_of_message (msg);
-  if (self->paused_on != NULL)
-    {
-      g_object_ref (self->paused_on);
-      _asgiref_connection_watch_paused (self->paused_on, msg, _asgiref_http_exchange_finished);
-    }
+  if (self->connection != NULL)
+    _asgiref_connection_watch_paused (self->connection, msg, _asgiref_http_exchange_finished);
   else
-    g_signal_connect (msg, "disconnected", G_CALLBACK (_asgiref_http_exchange_finished), NULL);
+    {
+      self->handlers = TRUE;
+      g_signal_connect (msg, "disconnected", G_CALLBACK (on_disconnected), self);
+    }
   input_complete (self);
 }
 
@@ -912,7 +963,7 @@ respond_error (AsgirefHttpExchange *self,
 static void
 abort_response (AsgirefHttpExchange *self)
 {
-  GSocket *socket = message_socket (self->msg);
+  GSocket *socket = message_socket (self);
 
   self->answered = TRUE;
   if (socket != NULL)
@@ -1021,26 +1072,20 @@ on_wrote_chunk (SoupServerMessage *msg,
   _asgiref_channel_sink_ready (self->channel);
 }
 
-void
-_asgiref_http_exchange_finished (SoupServerMessage *msg)
+/* libsoup is done with the message: finished, aborted and disconnected
+ * may all come, and the first counts. */
+static void
+finish (AsgirefHttpExchange *self)
 {
-  AsgirefHttpExchange *self = g_object_get_qdata (G_OBJECT (msg), exchange_quark ());
-
-  /* Finished, aborted and disconnected may all come: the first counts. */
-  if (self == NULL)
-    return;
+  SoupServerMessage *msg = self->msg;
 
   stop_watching (self);
   if (self->handlers)
     g_signal_handlers_disconnect_by_data (msg, self);
-  if (self->paused_on != NULL)
-    {
-      _asgiref_connection_forget_paused (self->paused_on, msg);
-      g_clear_object (&self->paused_on);
-    }
-  else if (self->paused)
-    g_signal_handlers_disconnect_by_func (msg, _asgiref_http_exchange_finished, NULL);
-  g_object_set_qdata (G_OBJECT (msg), exchange_quark (), NULL);
+  if (self->paused && self->connection != NULL)
+    _asgiref_connection_forget_paused (self->connection, msg);
+  exchange_set (msg, self->connection, NULL);
+  self->connection = NULL;
   g_clear_object (&self->msg);
 
   /* After the response, or instead of it when the client left; an
@@ -1059,6 +1104,16 @@ _asgiref_http_exchange_finished (SoupServerMessage *msg)
       _asgiref_channel_sink_ready (self->channel);
     }
   exchange_unref (self);
+}
+
+void
+_asgiref_http_exchange_finished (SoupServerMessage *msg,
+                                 AsgirefConnection *connection)
+{
+  AsgirefHttpExchange *self = exchange_of (msg, connection);
+
+  if (self != NULL)
+    finish (self);
 }
 
 /* ---- The instance ------------------------------------------------------- */
@@ -1104,7 +1159,7 @@ _asgiref_http_exchange_start (SoupServerMessage               *msg,
   AsgirefHttpExchange *self;
   gpointer args[3];
 
-  scope = scope_from_message (msg, config->root_path, &error);
+  scope = scope_from_message (msg, config->connection, config->headers, config->root_path, &error);
   if (scope == NULL)
     {
       _asgiref_http_refuse (msg, SOUP_STATUS_BAD_REQUEST, error->message);
@@ -1122,6 +1177,7 @@ _asgiref_http_exchange_start (SoupServerMessage               *msg,
   self = g_new0 (AsgirefHttpExchange, 1);
   self->ref = 1;   /* the message's, until it finished */
   self->msg = g_object_ref (msg);
+  self->connection = config->connection;
   self->channel = asgiref_channel_new (scope);
   self->cancellable = g_cancellable_new ();
   self->max_body_size = config->max_body_size;
@@ -1132,7 +1188,7 @@ _asgiref_http_exchange_start (SoupServerMessage               *msg,
   /* The server's own signals tell when the message finished; a message's
    * signals are connected only where they are needed: no closure for a
    * request without a body, whose only http.request is there at once. */
-  g_object_set_qdata (G_OBJECT (msg), exchange_quark (), self);
+  exchange_set (msg, self->connection, self);
   if (soup_message_headers_get_encoding (request_headers) != SOUP_ENCODING_NONE &&
       (soup_message_headers_get_encoding (request_headers) != SOUP_ENCODING_CONTENT_LENGTH ||
        soup_message_headers_get_content_length (request_headers) > 0))
@@ -1191,5 +1247,5 @@ void
 _asgiref_http_exchange_abandon (AsgirefHttpExchange *self)
 {
   if (self->msg != NULL)
-    _asgiref_http_exchange_finished (self->msg);
+    finish (self);
 }

@@ -239,25 +239,6 @@ on_exchange_done (gpointer exchange,
   g_object_unref (self);
 }
 
-/* Whether the request's body has one length that every reader agrees on.
- * Request smuggling lives on the others: a Content-Length with a
- * Transfer-Encoding, several lengths, an encoding other than chunked; a
- * proxy in front may frame the body one way and libsoup another, reading
- * the rest as a request of its own. (libsoup 3.2 takes the chunked body
- * and the last length.) */
-static gboolean
-framing_is_unambiguous (SoupMessageHeaders *headers)
-{
-  const char *length = soup_message_headers_get_list (headers, "Content-Length");
-  const char *encoding = soup_message_headers_get_list (headers, "Transfer-Encoding");
-
-  if (length != NULL && encoding != NULL)
-    return FALSE;
-  if (length != NULL && strchr (length, ',') != NULL)
-    return FALSE;
-  return encoding == NULL || g_ascii_strcasecmp (encoding, "chunked") == 0;
-}
-
 /* A request beyond max-instances: 503, and a line in the log that counts
  * them, so that an operator sees the limit bite without a line for each. */
 static void
@@ -289,6 +270,7 @@ on_request_headers (SoupServer        *soup,
   ServingLoop *loop = data;
   AsgirefServer *self = loop->server;
   AsgirefConnection *connection = _asgiref_connection_of_message (msg);
+  g_auto(AsgirefHttpRequestHead) head = { NULL, };
   AsgirefHttpExchangeConfig config;
   gpointer exchange;
   ExchangeKind kind;
@@ -302,7 +284,8 @@ on_request_headers (SoupServer        *soup,
       return;
     }
 
-  if (!framing_is_unambiguous (soup_server_message_get_request_headers (msg)))
+  _asgiref_http_request_head_read (msg, &head);
+  if (!head.framing_unambiguous)
     {
       _asgiref_http_refuse (msg, SOUP_STATUS_BAD_REQUEST, NULL);
       return;
@@ -324,6 +307,8 @@ on_request_headers (SoupServer        *soup,
       return;
     }
 
+  config.connection = connection;
+  config.headers = head.headers;
   config.application = self->application;
   config.context = self->context;
   config.max_body_size = self->max_request_body_size;
@@ -334,7 +319,7 @@ on_request_headers (SoupServer        *soup,
   config.user_data = loop;
 
   g_object_ref (self);
-  if (_asgiref_websocket_exchange_is_upgrade (msg))
+  if (head.websocket_upgrade)
     {
       config.max_body_size = self->max_websocket_message_size;
       exchange = _asgiref_websocket_exchange_start (msg, &config);
@@ -405,7 +390,7 @@ on_request_done (SoupServer        *soup,
 
   if (connection != NULL)
     _asgiref_connection_request_done (connection);
-  _asgiref_http_exchange_finished (msg);
+  _asgiref_http_exchange_finished (msg, connection);
 }
 
 static void
@@ -415,7 +400,7 @@ on_request_body (SoupServer        *soup,
                  GHashTable        *query,
                  gpointer           data)
 {
-  _asgiref_http_exchange_body_read (msg);
+  _asgiref_http_exchange_body_read (msg, _asgiref_connection_of_message (msg));
 }
 
 /* ---- Lifespan ----------------------------------------------------------- */

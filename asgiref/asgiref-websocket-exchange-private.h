@@ -19,9 +19,6 @@ G_BEGIN_DECLS
  */
 typedef struct _AsgirefWebsocketExchange AsgirefWebsocketExchange;
 
-/* Whether @msg asks for a WebSocket (a GET with `Upgrade: websocket`). */
-gboolean                  _asgiref_websocket_exchange_is_upgrade (SoupServerMessage               *msg);
-
 /* From the early handler: starts the instance. @config's done is called
  * (with the exchange) once the instance ended and the connection closed;
  * its max_body_size is the largest incoming message. NULL when the

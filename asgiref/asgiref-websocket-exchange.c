@@ -106,15 +106,6 @@ put_disconnect (AsgirefWebsocketExchange *self,
   put (self, asgiref_message_new_websocket_disconnect (code));
 }
 
-gboolean
-_asgiref_websocket_exchange_is_upgrade (SoupServerMessage *msg)
-{
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-
-  return soup_server_message_get_method (msg) == SOUP_METHOD_GET &&
-         soup_message_headers_header_equals (headers, "Upgrade", "websocket");
-}
-
 /* ---- The scope ---------------------------------------------------------- */
 
 static AsgirefScope *
