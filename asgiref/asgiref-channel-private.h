@@ -79,6 +79,18 @@ GMainContext *_asgiref_channel_get_sink_context (AsgirefChannel *self);
  */
 GError  *_asgiref_channel_dup_rejection (AsgirefChannel *self);
 
+/*
+ * Puts a message of @kind that is nothing but its type (an http.request
+ * without a body, http.disconnect): what put_input() does with
+ * asgiref_message_new (@kind), except that the message is made only when
+ * a receive gets it. A request's only http.request and its closing
+ * http.disconnect are often never received: an application that ignores
+ * an empty request, or that sent its response, rarely asks. In order with
+ * the inputs put before and after it; ignored on a closed channel.
+ */
+void     _asgiref_channel_put_bare_input (AsgirefChannel     *self,
+                                          AsgirefMessageKind  kind);
+
 /* Whether a message was put and not received yet. */
 gboolean _asgiref_channel_has_input  (AsgirefChannel *self);
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <string.h>
+
 #include "asgiref-channel-private.h"
 #include "asgiref-message-private.h"
 #include "asgiref-context.h"
@@ -126,6 +128,11 @@ struct _AsgirefChannel
   gsize input_bytes;
   gboolean drain_watched;
   AsgirefChannelDrained drained;   /* fixed once set; called on sink_context */
+
+  /* Under lock: inputs after the queued ones that are only a type (see
+   * _asgiref_channel_put_bare_input()), made when a receive gets them. */
+  AsgirefMessageKind bare_inputs[2];
+  guint n_bare_inputs;
 
   /* Under lock: why the first send the channel refused was refused, so
    * that the server can tell, whatever the application did with the
@@ -635,6 +642,26 @@ _asgiref_channel_unwatch_drain (AsgirefChannel *self)
   _asgiref_mutex_unlock (&self->lock);
 }
 
+/* With the lock held: the next bare input, made now. */
+static AsgirefMessage *
+take_bare_input_locked (AsgirefChannel *self)
+{
+  AsgirefMessage *message = asgiref_message_new (self->bare_inputs[0]);
+
+  self->n_bare_inputs--;
+  memmove (self->bare_inputs, self->bare_inputs + 1, self->n_bare_inputs * sizeof self->bare_inputs[0]);
+  return message;
+}
+
+/* With the lock held: an input is put after the bare ones, which go in
+ * line first. */
+static void
+queue_bare_inputs_locked (AsgirefChannel *self)
+{
+  while (self->n_bare_inputs > 0)
+    g_queue_push_tail (&self->inputs, take_bare_input_locked (self));
+}
+
 /**
  * asgiref_channel_receive_async:
  * @self: a #AsgirefChannel
@@ -680,6 +707,8 @@ asgiref_channel_receive_async (AsgirefChannel      *self,
   if (!cancelled)
     {
       message = g_queue_pop_head (&self->inputs);
+      if (message == NULL && self->n_bare_inputs > 0)
+        message = take_bare_input_locked (self);
       if (message != NULL)
         {
           _asgiref_protocol_note_received (&self->protocol, message);
@@ -1151,6 +1180,8 @@ asgiref_channel_put_input (AsgirefChannel  *self,
   _asgiref_mutex_lock (&self->lock);
   closed = self->closed;
   if (!closed)
+    queue_bare_inputs_locked (self);
+  if (!closed)
     {
       receive = pending_pop_locked (&self->receives, &handler);
       if (receive != NULL)
@@ -1409,13 +1440,48 @@ _asgiref_channel_end_output (AsgirefChannel *self)
     sink_wake (self);
 }
 
+void
+_asgiref_channel_put_bare_input (AsgirefChannel     *self,
+                                 AsgirefMessageKind  kind)
+{
+  AsgirefMessage *message = NULL;
+  Pending *receive = NULL;
+  gulong handler = 0;
+
+  _asgiref_mutex_lock (&self->lock);
+  if (!self->closed)
+    {
+      /* A receive waits only while nothing is queued. */
+      receive = pending_pop_locked (&self->receives, &handler);
+      if (receive != NULL)
+        {
+          message = asgiref_message_new (kind);
+          _asgiref_protocol_note_received (&self->protocol, message);
+        }
+      else
+        {
+          if (self->n_bare_inputs == G_N_ELEMENTS (self->bare_inputs))
+            queue_bare_inputs_locked (self);
+          self->bare_inputs[self->n_bare_inputs++] = kind;
+        }
+    }
+  _asgiref_mutex_unlock (&self->lock);
+
+  if (receive != NULL)
+    {
+      _asgiref_operation_return_pointer (OP (receive), message,
+                                         (GDestroyNotify) asgiref_message_unref);
+      pending_release (receive, handler);
+    }
+}
+
 gboolean
 _asgiref_channel_has_input (AsgirefChannel *self)
 {
   gboolean has_input;
 
   _asgiref_mutex_lock (&self->lock);
-  has_input = !g_queue_is_empty (&self->inputs);
+  has_input = !g_queue_is_empty (&self->inputs) || self->n_bare_inputs > 0;
   _asgiref_mutex_unlock (&self->lock);
   return has_input;
 }

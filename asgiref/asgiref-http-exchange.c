@@ -481,7 +481,7 @@ put_disconnect (AsgirefHttpExchange *self)
     return;
 
   self->disconnect_put = TRUE;
-  put (self, asgiref_message_new (ASGIREF_MESSAGE_HTTP_DISCONNECT));
+  _asgiref_channel_put_bare_input (self->channel, ASGIREF_MESSAGE_HTTP_DISCONNECT);
 }
 
 /* The client went away before the response was complete: the application
@@ -765,7 +765,7 @@ input_complete (AsgirefHttpExchange *self)
 
   self->input_done = TRUE;
   if (!self->refused)
-    put (self, asgiref_message_new_http_request (NULL, FALSE));
+    _asgiref_channel_put_bare_input (self->channel, ASGIREF_MESSAGE_HTTP_REQUEST);
   if (!self->response_complete)
     watch_socket_soon (self);
 }
@@ -1212,7 +1212,7 @@ _asgiref_http_exchange_start (SoupServerMessage               *msg,
   else
     {
       self->input_done = TRUE;
-      put (self, asgiref_message_new_http_request (NULL, FALSE));
+      _asgiref_channel_put_bare_input (self->channel, ASGIREF_MESSAGE_HTTP_REQUEST);
     }
 
   _asgiref_channel_set_sink (self->channel, on_output, on_input_drained, exchange_ref (self));

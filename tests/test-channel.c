@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "asgiref-channel-private.h"
 #include "test-util.h"
 
 /* {{{ Helpers */
@@ -379,6 +380,65 @@ test_fed_from_another_thread (void)
       g_assert_cmpstr (asgiref_message_get_text (message), ==, expected);
     }
   g_thread_join (thread);
+}
+
+/* A bare input (the server's empty http.request, its http.disconnect) is
+ * made only for a receive, but comes in order: after what was put before
+ * it, before what is put after it, to a receive waiting for it, and
+ * before the end of a closed channel. */
+static void
+test_bare_inputs_come_in_order (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_HTTP);
+  g_autoptr(AsgirefChannel) waiting = channel_for (ASGIREF_SCOPE_HTTP);
+  g_autoptr(AsgirefChannel) closed = channel_for (ASGIREF_SCOPE_HTTP);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *expected[] = { "http.request", "http.request", "http.disconnect",
+                             "http.request", "http.request", "http.disconnect", "http.request" };
+
+  put (channel, asgiref_message_new_http_request (NULL, TRUE));
+  _asgiref_channel_put_bare_input (channel, ASGIREF_MESSAGE_HTTP_REQUEST);
+  _asgiref_channel_put_bare_input (channel, ASGIREF_MESSAGE_HTTP_DISCONNECT);
+  g_assert_true (_asgiref_channel_has_input (channel));
+  put (channel, asgiref_message_new_http_request (NULL, FALSE));
+  /* More than the channel keeps unmade. */
+  _asgiref_channel_put_bare_input (channel, ASGIREF_MESSAGE_HTTP_REQUEST);
+  _asgiref_channel_put_bare_input (channel, ASGIREF_MESSAGE_HTTP_DISCONNECT);
+  _asgiref_channel_put_bare_input (channel, ASGIREF_MESSAGE_HTTP_REQUEST);
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_autoptr(AsgirefMessage) message = receive (channel);
+
+      g_assert_cmpstr (asgiref_message_get_type_name (message), ==, expected[i]);
+    }
+  g_assert_false (_asgiref_channel_has_input (channel));
+
+  asgiref_channel_receive_async (waiting, NULL, test_store_result, &result);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_null (result);
+  _asgiref_channel_put_bare_input (waiting, ASGIREF_MESSAGE_HTTP_DISCONNECT);
+  test_wait_for_result (&result);
+  {
+    g_autoptr(AsgirefMessage) message = asgiref_channel_receive_finish (waiting, result, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (asgiref_message_get_type_name (message), ==, "http.disconnect");
+  }
+
+  _asgiref_channel_put_bare_input (closed, ASGIREF_MESSAGE_HTTP_DISCONNECT);
+  asgiref_channel_close (closed);
+  {
+    g_autoptr(AsgirefMessage) message = receive (closed);
+
+    g_assert_cmpstr (asgiref_message_get_type_name (message), ==, "http.disconnect");
+  }
+  g_clear_object (&result);
+  asgiref_channel_receive_async (closed, NULL, test_store_result, &result);
+  test_wait_for_result (&result);
+  g_assert_null (asgiref_channel_receive_finish (closed, result, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
 }
 
 /* What a receive's callback saw when it ran. */
@@ -857,6 +917,7 @@ main (int   argc,
   g_test_add_func ("/Asgiref/Channel/cancelled-receive-loses-nothing", test_cancel_receive);
   g_test_add_func ("/Asgiref/Channel/received-message-survives-a-late-cancellation", test_received_message_survives_cancellation);
   g_test_add_func ("/Asgiref/Channel/fed-from-another-thread-in-order", test_fed_from_another_thread);
+  g_test_add_func ("/Asgiref/Channel/bare-inputs-come-in-order", test_bare_inputs_come_in_order);
   g_test_add_func ("/Asgiref/Channel/completion-never-runs-within-the-call",
                    test_completion_never_within_the_call);
   g_test_add_func ("/Asgiref/Channel/callback-runs-on-the-context-and-in-the-context-it-started-in",

@@ -440,6 +440,68 @@ long_poll_app (AsgirefScope   *scope,
   asgiref_channel_receive_async (channel, NULL, long_poll_next, instance);
 }
 
+/* answer_then_receive_app: answers the request, then receives once
+ * more, once its body was sent; it expects http.disconnect. */
+static void
+after_answer_received (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      data)
+{
+  Instance *instance = data;
+  g_autoptr(AsgirefMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+
+  message = asgiref_channel_receive_finish (instance->channel, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (asgiref_message_get_type_name (message), ==, "http.disconnect");
+  g_atomic_int_set (&instance->log->got_disconnect, 1);
+  g_task_return_boolean (instance->task, TRUE);
+  instance_free (instance);
+}
+
+static void
+answer_sent (GObject      *source,
+             GAsyncResult *result,
+             gpointer      data)
+{
+  Instance *instance = data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (asgiref_channel_send_finish (instance->channel, result, &error));
+  g_assert_no_error (error);
+  asgiref_channel_receive_async (instance->channel, NULL, after_answer_received, instance);
+}
+
+static void
+request_to_answer (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      data)
+{
+  Instance *instance = data;
+  g_autoptr(AsgirefMessage) message = NULL;
+  g_autoptr(AsgirefMessage) start = NULL;
+  g_autoptr(AsgirefMessage) body = NULL;
+  g_autoptr(GBytes) text = g_bytes_new_static ("answered", 8);
+
+  message = asgiref_channel_receive_finish (instance->channel, result, NULL);
+  g_assert_cmpstr (asgiref_message_get_type_name (message), ==, "http.request");
+  start = asgiref_message_new_http_response_start (200, NULL, FALSE);
+  body = asgiref_message_new_http_response_body (text, FALSE);
+  asgiref_channel_send_async (instance->channel, start, NULL, NULL, NULL);
+  asgiref_channel_send_async (instance->channel, body, NULL, answer_sent, instance);
+}
+
+static void
+answer_then_receive_app (AsgirefScope   *scope,
+                         AsgirefChannel *channel,
+                         GTask          *task,
+                         gpointer        data)
+{
+  Instance *instance = instance_new (data, channel, task);
+
+  asgiref_channel_receive_async (channel, NULL, request_to_answer, instance);
+}
+
 /* lifespan_app: answers lifespan.startup with log->startup_answer and
  * lifespan.shutdown with its .complete; http requests as echo_app. */
 static void
@@ -1385,6 +1447,27 @@ test_client_leaving_is_a_disconnect (void)
   fixture_clear (&f);
 }
 
+/* A receive after the response was sent gets http.disconnect, as the
+ * specification has it. */
+static void
+test_receive_after_the_response_is_a_disconnect (void)
+{
+  g_autofree char *address = NULL;
+  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr(GBytes) body = NULL;
+  Fixture f;
+
+  fixture_init (&f, answer_then_receive_app);
+  address = url (&f, "/");
+  msg = soup_message_new ("GET", address);
+  body = fetch (&f, msg);
+  assert_body (body, "answered");
+  test_iterate_until ("http.disconnect", &f.log.got_disconnect);
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
 /* Each instance runs in a copy of the server's context: what one request
  * sets, the next does not see. */
 static void
@@ -1597,6 +1680,8 @@ main (int   argc,
   g_test_add_func ("/Asgiref/Server/body-of-its-content-length-is-written-as-declared",
                    test_body_of_its_content_length_is_written_as_declared);
   g_test_add_func ("/Asgiref/Server/client-leaving-is-a-disconnect", test_client_leaving_is_a_disconnect);
+  g_test_add_func ("/Asgiref/Server/receive-after-the-response-is-a-disconnect",
+                   test_receive_after_the_response_is_a_disconnect);
   g_test_add_func ("/Asgiref/Server/requests-do-not-share-context", test_requests_do_not_share_context);
   g_test_add_func ("/Asgiref/Server/request-body-too-large", test_request_body_too_large);
   g_test_add_func ("/Asgiref/Server/lifespan", test_lifespan);
