@@ -64,6 +64,10 @@ void                 _asgiref_http_exchange_body_read (SoupServerMessage        
 void                 _asgiref_http_exchange_finished  (SoupServerMessage            *msg,
                                                        AsgirefConnection            *connection);
 
+/* A list link for the server, valid until the exchange is done: keeping
+ * its exchanges in a list costs the server no allocation. */
+GList               *_asgiref_http_exchange_get_link (AsgirefHttpExchange            *self);
+
 /* Cancels the instance: its receives and sends fail with
  * G_IO_ERROR_CANCELLED. */
 void                 _asgiref_http_exchange_cancel  (AsgirefHttpExchange             *self);

@@ -67,6 +67,7 @@ struct _AsgirefHttpExchange
   GCancellable *cancellable;     /* the instance's */
   AsgirefHttpExchangeDone done;
   gpointer done_data;
+  GList link;                    /* the server's, in its list of exchanges */
   guint64 max_body_size;
   guint64 body_size;
   guint response_timeout;        /* seconds */
@@ -1235,6 +1236,12 @@ _asgiref_http_exchange_start (SoupServerMessage               *msg,
     watch_socket_soon (self);
 
   return self;
+}
+
+GList *
+_asgiref_http_exchange_get_link (AsgirefHttpExchange *self)
+{
+  return &self->link;
 }
 
 void

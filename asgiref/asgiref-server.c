@@ -97,7 +97,8 @@ typedef struct
   GMainContext *context;
   SoupServer *soup;
   GPtrArray *accept_loops;       /* AsgirefAcceptLoop: one per listening socket */
-  GHashTable *exchanges;         /* the live exchanges, to their ExchangeKind */
+  GQueue http_exchanges;         /* the live ones, linked through their own links */
+  GQueue websocket_exchanges;
   AsgirefHttpWatches *watches;   /* of their sockets */
   GHashTable *connections;       /* AsgirefConnection *: accepted, not closed */
   guint over_limit;              /* 503s not yet in a log line */
@@ -186,11 +187,6 @@ G_DEFINE_FINAL_TYPE (AsgirefServer, asgiref_server, G_TYPE_OBJECT)
 
 static void stop_lifespan (AsgirefServer *self);
 
-typedef enum {
-  EXCHANGE_HTTP = 1,
-  EXCHANGE_WEBSOCKET,
-} ExchangeKind;
-
 /* Stopping, and no instance runs any more: time for the lifespan's
  * shutdown, once. */
 static void
@@ -228,13 +224,25 @@ instance_ended (ServingLoop *loop)
 }
 
 static void
-on_exchange_done (gpointer exchange,
-                  gpointer data)
+on_http_exchange_done (gpointer exchange,
+                       gpointer data)
 {
   ServingLoop *loop = data;
   AsgirefServer *self = loop->server;
 
-  g_hash_table_remove (loop->exchanges, exchange);
+  g_queue_unlink (&loop->http_exchanges, _asgiref_http_exchange_get_link (exchange));
+  instance_ended (loop);
+  g_object_unref (self);
+}
+
+static void
+on_websocket_exchange_done (gpointer exchange,
+                            gpointer data)
+{
+  ServingLoop *loop = data;
+  AsgirefServer *self = loop->server;
+
+  g_queue_unlink (&loop->websocket_exchanges, _asgiref_websocket_exchange_get_link (exchange));
   instance_ended (loop);
   g_object_unref (self);
 }
@@ -273,7 +281,8 @@ on_request_headers (SoupServer        *soup,
   g_auto(AsgirefHttpRequestHead) head = { NULL, };
   AsgirefHttpExchangeConfig config;
   gpointer exchange;
-  ExchangeKind kind;
+  GQueue *exchanges;
+  GList *link;
   guint running;
 
   /* What libsoup parsed from a connection that timed out, or whose client
@@ -315,24 +324,32 @@ on_request_headers (SoupServer        *soup,
   config.response_timeout = self->response_timeout;
   config.root_path = self->root_path;
   config.watches = loop->watches;
-  config.done = on_exchange_done;
   config.user_data = loop;
 
+  /* An exchange is done at the earliest once the message finished, after
+   * this returned: it is in its list by then. */
   g_object_ref (self);
   if (head.websocket_upgrade)
     {
       config.max_body_size = self->max_websocket_message_size;
+      config.done = on_websocket_exchange_done;
       exchange = _asgiref_websocket_exchange_start (msg, &config);
-      kind = EXCHANGE_WEBSOCKET;
+      link = exchange != NULL ? _asgiref_websocket_exchange_get_link (exchange) : NULL;
+      exchanges = &loop->websocket_exchanges;
     }
   else
     {
+      config.done = on_http_exchange_done;
       exchange = _asgiref_http_exchange_start (msg, &config);
-      kind = EXCHANGE_HTTP;
+      link = exchange != NULL ? _asgiref_http_exchange_get_link (exchange) : NULL;
+      exchanges = &loop->http_exchanges;
     }
 
   if (exchange != NULL)
-    g_hash_table_insert (loop->exchanges, exchange, GINT_TO_POINTER (kind));
+    {
+      link->data = exchange;
+      g_queue_push_tail_link (exchanges, link);
+    }
   else
     {
       instance_ended (loop);
@@ -627,15 +644,18 @@ stop_lifespan (AsgirefServer *self)
 static void
 cancel_exchanges (ServingLoop *loop)
 {
-  GHashTableIter iter;
-  gpointer exchange, kind;
+  g_autoptr(GPtrArray) websocket = g_ptr_array_new ();
+  g_autoptr(GPtrArray) http = g_ptr_array_new ();
 
-  g_hash_table_iter_init (&iter, loop->exchanges);
-  while (g_hash_table_iter_next (&iter, &exchange, &kind))
-    if (GPOINTER_TO_INT (kind) == EXCHANGE_WEBSOCKET)
-      _asgiref_websocket_exchange_cancel (exchange);
-    else
-      _asgiref_http_exchange_cancel (exchange);
+  /* Cancelling may end an exchange, and take it out of its list. */
+  for (GList *l = loop->websocket_exchanges.head; l != NULL; l = l->next)
+    g_ptr_array_add (websocket, l->data);
+  for (GList *l = loop->http_exchanges.head; l != NULL; l = l->next)
+    g_ptr_array_add (http, l->data);
+  for (guint i = 0; i < websocket->len; i++)
+    _asgiref_websocket_exchange_cancel (websocket->pdata[i]);
+  for (guint i = 0; i < http->len; i++)
+    _asgiref_http_exchange_cancel (http->pdata[i]);
 }
 
 static gboolean
@@ -933,7 +953,8 @@ serving_loop_new (AsgirefServer *self,
   loop->context = g_main_context_ref (context);
   loop->soup = soup;
   loop->accept_loops = g_ptr_array_new_with_free_func ((GDestroyNotify) _asgiref_accept_loop_free);
-  loop->exchanges = g_hash_table_new (NULL, NULL);
+  g_queue_init (&loop->http_exchanges);
+  g_queue_init (&loop->websocket_exchanges);
   loop->watches = _asgiref_http_watches_new (context);
   loop->connections = g_hash_table_new (NULL, NULL);
 
@@ -971,8 +992,6 @@ static void
 serving_loop_close (ServingLoop *loop)
 {
   g_autoptr(GPtrArray) abandoned = g_ptr_array_new ();
-  GHashTableIter iter;
-  gpointer exchange, kind;
 
   g_ptr_array_set_size (loop->accept_loops, 0);
   if (loop->soup != NULL)
@@ -982,10 +1001,9 @@ serving_loop_close (ServingLoop *loop)
     }
   close_connections (loop);
 
-  g_hash_table_iter_init (&iter, loop->exchanges);
-  while (g_hash_table_iter_next (&iter, &exchange, &kind))
-    if (GPOINTER_TO_INT (kind) == EXCHANGE_HTTP)
-      g_ptr_array_add (abandoned, exchange);
+  /* Abandoning may end an exchange, and take it out of the list. */
+  for (GList *l = loop->http_exchanges.head; l != NULL; l = l->next)
+    g_ptr_array_add (abandoned, l->data);
   for (guint i = 0; i < abandoned->len; i++)
     _asgiref_http_exchange_abandon (abandoned->pdata[i]);
 }
@@ -993,13 +1011,13 @@ serving_loop_close (ServingLoop *loop)
 static void
 serving_loop_free (ServingLoop *loop)
 {
-  g_assert (g_hash_table_size (loop->exchanges) == 0);
+  g_assert (g_queue_is_empty (&loop->http_exchanges) &&
+            g_queue_is_empty (&loop->websocket_exchanges));
 
   if (loop->soup != NULL)
     g_signal_handlers_disconnect_by_data (loop->soup, loop);
   g_clear_object (&loop->soup);
   g_ptr_array_unref (loop->accept_loops);
-  g_hash_table_unref (loop->exchanges);
   _asgiref_http_watches_free (loop->watches);
   g_hash_table_unref (loop->connections);
   g_main_context_unref (loop->context);
@@ -1027,7 +1045,8 @@ serve_on_thread (gpointer data)
   ServingLoop *loop = data;
 
   g_main_context_push_thread_default (loop->context);
-  while (!loop->shutting_down || g_hash_table_size (loop->exchanges) > 0)
+  while (!loop->shutting_down || !g_queue_is_empty (&loop->http_exchanges) ||
+         !g_queue_is_empty (&loop->websocket_exchanges))
     g_main_context_iteration (loop->context, TRUE);
   /* What its last exchanges left to do, such as dropping a reference. */
   while (g_main_context_iteration (loop->context, FALSE))

@@ -26,6 +26,9 @@ typedef struct _AsgirefWebsocketExchange AsgirefWebsocketExchange;
 AsgirefWebsocketExchange *_asgiref_websocket_exchange_start      (SoupServerMessage               *msg,
                                                                   const AsgirefHttpExchangeConfig *config);
 
+/* A list link for the server, valid until the exchange is done. */
+GList                    *_asgiref_websocket_exchange_get_link   (AsgirefWebsocketExchange        *self);
+
 /* Cancels the instance, and closes the connection (1001, going away). */
 void                      _asgiref_websocket_exchange_cancel     (AsgirefWebsocketExchange        *self);
 

@@ -37,6 +37,7 @@ struct _AsgirefWebsocketExchange
   guint64 max_message_size;      /* 0: libsoup's own */
   AsgirefHttpExchangeDone done;
   gpointer done_data;
+  GList link;                    /* the server's, in its list of exchanges */
 
   /* The denial response, while its body comes. */
   GByteArray *denial_body;
@@ -611,6 +612,12 @@ _asgiref_websocket_exchange_start (SoupServerMessage               *msg,
   args[2] = scope;
   asgiref_context_run (context, start_instance, args);
   return self;
+}
+
+GList *
+_asgiref_websocket_exchange_get_link (AsgirefWebsocketExchange *self)
+{
+  return &self->link;
 }
 
 void
