@@ -64,26 +64,20 @@ name_is (const char *name,
   return length == strlen (expected) && g_ascii_strncasecmp (name, expected, length) == 0;
 }
 
-/* The head is complete: how is its body framed? The field lines are read
- * as libsoup's soup_headers_parse() reads them. */
+/* The head from @head to @end, without NUL bytes, is complete: how is its
+ * body framed? The field lines are read as libsoup's soup_headers_parse()
+ * reads them. */
 static gboolean
-head_read (AsgirefRequestFraming  *self,
-           const char            **reason)
+head_parse (AsgirefRequestFraming  *self,
+            const char             *head,
+            const char             *end,
+            const char            **reason)
 {
-  char *line = (char *) memchr (self->line->str, '\n', self->line->len) + 1;
-  char *end = self->line->str + self->line->len;
+  const char *line = (const char *) memchr (head, '\n', end - head) + 1;
   const char *length = NULL, *length_end = NULL;
   guint n_lengths = 0, n_encodings = 0;
   gboolean chunked = FALSE;
   gboolean framing_field = FALSE;
-  char *nul;
-
-  /* libsoup drops NUL bytes from field lines before it reads them. */
-  while ((nul = memchr (line, '\0', end - line)) != NULL)
-    {
-      memmove (nul, nul + 1, end - nul - 1);
-      end--;
-    }
 
   while (line < end)
     {
@@ -128,11 +122,8 @@ head_read (AsgirefRequestFraming  *self,
         }
       else
         framing_field = FALSE;   /* a line libsoup ignores */
-      line = (char *) line_end + 1;
+      line = line_end + 1;
     }
-
-  g_string_truncate (self->line, 0);
-  self->line_start = 0;
 
   if (n_encodings > 0)
     {
@@ -159,6 +150,54 @@ head_read (AsgirefRequestFraming  *self,
   self->remaining = g_ascii_strtoull (length, NULL, 10);
   self->state = self->remaining > 0 ? BODY : HEAD;
   return TRUE;
+}
+
+/* The head in self->line is complete. */
+static gboolean
+head_read (AsgirefRequestFraming  *self,
+           const char            **reason)
+{
+  char *line = (char *) memchr (self->line->str, '\n', self->line->len) + 1;
+  char *end = self->line->str + self->line->len;
+  gboolean ok;
+  char *nul;
+
+  /* libsoup drops NUL bytes from field lines before it reads them. */
+  while ((nul = memchr (line, '\0', end - line)) != NULL)
+    {
+      memmove (nul, nul + 1, end - nul - 1);
+      end--;
+    }
+
+  ok = head_parse (self, self->line->str, end, reason);
+  g_string_truncate (self->line, 0);
+  self->line_start = 0;
+  return ok;
+}
+
+/* How long the head at the start of @data is, through the blank line that
+ * ends it (one after something, as libsoup has it); 0 when it does not
+ * end within @size bytes. */
+static gsize
+whole_head_length (const guint8 *data,
+                   gsize         size)
+{
+  const guint8 *end = data + size;
+  const guint8 *line = memchr (data, '\n', size);
+
+  if (line == NULL)
+    return 0;
+  for (line++; line < end;)
+    {
+      const guint8 *lf = memchr (line, '\n', end - line);
+
+      if (lf == NULL)
+        return 0;
+      if (is_blank ((const char *) line, lf - line))
+        return lf + 1 - data;
+      line = lf + 1;
+    }
+  return 0;
 }
 
 /* A line of chunked framing is complete, in self->line. */
@@ -236,6 +275,20 @@ _asgiref_request_framing_feed (AsgirefRequestFraming  *self,
       switch (self->state)
         {
         case HEAD:
+          /* A whole head in one read, the common case, is read where it
+           * is; one in pieces, or with NUL bytes, is put together first. */
+          if (self->line->len == 0)
+            {
+              take = whole_head_length (data, size);
+              if (take > 0 && take <= MAX_HEAD && memchr (data, '\0', take) == NULL)
+                {
+                  if (!head_parse (self, (const char *) data, (const char *) data + take, reason))
+                    return FALSE;
+                  data += take;
+                  size -= take;
+                  break;
+                }
+            }
           lf = memchr (data, '\n', size);
           take = lf != NULL ? (gsize) (lf - data) + 1 : size;
           if (self->line->len + take > MAX_HEAD)
