@@ -308,8 +308,12 @@ pending_return_cancelled (AsgirefCompletion *completion,
   Pending *p = (Pending *) ((guint8 *) completion - G_STRUCT_OFFSET (Pending, cancellation));
 
   if (run)
-    _asgiref_operation_return_new_error (OP (p), G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                         _("Operation was cancelled"));
+    {
+      GError *error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                           _("Operation was cancelled"));
+
+      _asgiref_operation_return_error_in_dispatch (OP (p), error);
+    }
   /* Out of any cancellation handler now, so this cannot wait for itself. */
   if (p->handler != 0)
     g_cancellable_disconnect (p->cancellable, p->handler);

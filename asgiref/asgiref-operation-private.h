@@ -13,15 +13,17 @@ G_BEGIN_DECLS
  * (the channel's receives and sends): what GTask promises, for a fraction
  * of its cost. The callback runs on the thread-default main context of
  * the thread that started the operation, never from within the call that
- * started it nor from the main loop iteration it was started in, with
- * that context as thread-default, and in the AsgirefContext that was
- * current when the operation started (or a copy, should another thread
- * have that one entered), as asgiref_context_create_task() does. When the
- * operation completes on that context in a later iteration, the callback
- * runs at once; otherwise from the context's completion source (one for
- * all operations, see asgiref-completion-private.h), not from an idle
- * source of its own. It has no properties, so no notify::completed, and
- * no task data.
+ * started it nor from the main loop iteration it was started in (nor,
+ * once its cancellable was cancelled, where a cancellation handler may
+ * be running), with that context as thread-default, and in the
+ * AsgirefContext that was current when the operation started (or a copy,
+ * should another thread have that one entered), as
+ * asgiref_context_create_task() does. When the operation completes on
+ * that context in a later iteration, the callback runs at once;
+ * otherwise from the context's completion source (one for all
+ * operations, see asgiref-completion-private.h), not from an idle source
+ * of its own. It has no properties, so no notify::completed, and no task
+ * data.
  *
  * Subclasses add what the owner of the operation keeps in it (the
  * channel's queue entry).
@@ -65,11 +67,11 @@ void          _asgiref_operation_return_pointer (AsgirefOperation    *self,
                                                  GDestroyNotify       result_destroy);
 void          _asgiref_operation_return_error   (AsgirefOperation    *self,
                                                  GError              *error);
-/* From the context's completion source, whatever thread or iteration this
- * is called from: for a completion from a cancellation handler, or from
- * code that a callback run now could call back into. */
-void          _asgiref_operation_return_error_later (AsgirefOperation *self,
-                                                     GError           *error);
+/* From a dispatch of the completion source of the operation's main
+ * context, where no cancellation handler runs: the callback may run at
+ * once even though the cancellable was cancelled. */
+void          _asgiref_operation_return_error_in_dispatch (AsgirefOperation *self,
+                                                           GError           *error);
 void          _asgiref_operation_return_new_error (AsgirefOperation  *self,
                                                    GQuark             domain,
                                                    gint               code,

@@ -175,13 +175,14 @@ on_completion (AsgirefCompletion *completion,
 }
 
 /* GTask's rule: at once only on the operation's main context, in a later
- * iteration than the one that started it. GTask also waits for another
- * iteration whenever the cancellable was cancelled, lest it run the
- * callback from a cancellation handler: the owners of operations never
- * complete them from one but with later = TRUE. */
+ * iteration than the one that started it, and, unless @in_dispatch says
+ * that no cancellation handler is running, not once the cancellable was
+ * cancelled, lest the callback run from within the handler (and
+ * disconnect from the cancellable being cancelled, which waits for the
+ * handler to return). */
 static void
 deliver (AsgirefOperation *self,
-         gboolean          later)
+         gboolean          in_dispatch)
 {
   AsgirefOperationPrivate *priv = PRIV (self);
   GSource *current;
@@ -190,9 +191,10 @@ deliver (AsgirefOperation *self,
   if (priv->callback == NULL)
     return;
 
-  current = later ? NULL : g_main_current_source ();
+  current = g_main_current_source ();
   if (current != NULL && g_source_get_context (current) == priv->main_context &&
-      g_source_get_time (current) > priv->creation_time)
+      g_source_get_time (current) > priv->creation_time &&
+      (in_dispatch || !g_cancellable_is_cancelled (priv->cancellable)))
     {
       invoke (self);
       return;
@@ -207,13 +209,13 @@ deliver (AsgirefOperation *self,
 
 static void
 operation_return (AsgirefOperation *self,
-                  gboolean          later)
+                  gboolean          in_dispatch)
 {
   AsgirefOperationPrivate *priv = PRIV (self);
 
   g_return_if_fail (!priv->returned);
   priv->returned = TRUE;
-  deliver (self, later);
+  deliver (self, in_dispatch);
 }
 
 void
@@ -245,8 +247,8 @@ _asgiref_operation_return_error (AsgirefOperation *self,
 }
 
 void
-_asgiref_operation_return_error_later (AsgirefOperation *self,
-                                       GError           *error)
+_asgiref_operation_return_error_in_dispatch (AsgirefOperation *self,
+                                             GError           *error)
 {
   PRIV (self)->error = error;
   operation_return (self, TRUE);
