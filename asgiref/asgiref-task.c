@@ -53,28 +53,37 @@ typedef struct
 static GMutex inboxes_lock;
 static GHashTable *inboxes;
 
+/* Takes the first post of @queue and runs it, outside the lock (it may
+ * post again); FALSE when @queue was empty. */
+static gboolean
+run_first (Inbox  *self,
+           GQueue *queue)
+{
+  GList *link;
+  Post *post;
+
+  _asgiref_mutex_lock (&self->lock);
+  link = g_queue_pop_head_link (queue);
+  _asgiref_mutex_unlock (&self->lock);
+  if (link == NULL)
+    return FALSE;
+
+  post = link->data;
+  post->func (post->data);
+  g_free (post);
+  return TRUE;
+}
+
 static gboolean
 inbox_prepare (GSource *source,
                gint    *timeout)
 {
   Inbox *self = (Inbox *) source;
   gboolean ready;
-  GList *link;
 
   /* The dispatch is over: what waited for it. */
-  for (;;)
-    {
-      Post *post;
-
-      _asgiref_mutex_lock (&self->lock);
-      link = g_queue_pop_head_link (&self->before_poll);
-      _asgiref_mutex_unlock (&self->lock);
-      if (link == NULL)
-        break;
-      post = link->data;
-      post->func (post->data);
-      g_free (post);
-    }
+  while (run_first (self, &self->before_poll))
+    ;
 
   *timeout = -1;
   _asgiref_mutex_lock (&self->lock);
@@ -112,21 +121,8 @@ inbox_dispatch (GSource     *source,
 
   /* One at a time: a post may run a nested loop, which dispatches the
    * next ones itself. */
-  while (n-- > 0)
-    {
-      GList *link;
-      Post *post;
-
-      _asgiref_mutex_lock (&self->lock);
-      link = g_queue_pop_head_link (&self->posts);
-      _asgiref_mutex_unlock (&self->lock);
-      if (link == NULL)
-        break;
-
-      post = link->data;
-      post->func (post->data);
-      g_free (post);
-    }
+  while (n-- > 0 && run_first (self, &self->posts))
+    ;
 
   return G_SOURCE_CONTINUE;
 }
