@@ -159,7 +159,8 @@ def run(server, mode, seconds):
 
 def line(entry, ours, theirs, unit):
     ratio = f'{ours / theirs:.3f}' if theirs else '-'
-    print(f'{entry}\t{ours:g}\t{theirs:g}\t{unit}\t{ratio}')
+    # Counts in full: '{:g}' would print a million requests as 1e+06.
+    print(f'{entry}\t{ours}\t{theirs}\t{unit}\t{ratio}')
 
 
 def main():
