@@ -110,6 +110,18 @@ stopped = []
 server.stop_async(None, lambda server, result: stopped.append(server.stop_finish(result)))
 run_until(lambda: stopped)
 
+# The client below runs on a thread while the tour's loop runs: it learns
+# that the server listens from the tour's own callback, so it neither
+# polls the port nor reads it before listen_local() has set it.
+listening = threading.Event()
+tour_listen = listen
+
+
+def listen(server, result):
+    tour_listen(server, result)
+    listening.set()
+
+
 async def app(scope, receive, send):          # any ASGI callable: Starlette, Django...
     if scope["type"] == "http":
         await receive()
@@ -126,10 +138,8 @@ answers = []
 
 def ask_then_stop():
     # The tour's loop runs until stopped: a client stops it once answered.
-    run_until_port = time.monotonic() + GUARD
-    while not server.get_port() and time.monotonic() < run_until_port:
-        time.sleep(0.01)
     try:
+        assert listening.wait(GUARD), 'the server did not listen'
         client()
     finally:
         loop.call_soon_threadsafe(loop.stop)

@@ -11,14 +11,37 @@ import re
 import signal
 import sys
 import threading
-import time
 import urllib.request
 
 if importlib.util.find_spec('flask') is None:
     sys.exit(77)                       # a skip: Debian's python3-flask is not installed
 
 GUARD = 30
-printed = sys.stdout = io.StringIO()
+
+
+class Printed(io.StringIO):
+    """Stands in for stdout: the client takes the port from the line the
+    guide's code prints, as a reader would, and waits for that line on a
+    condition rather than polling the text."""
+
+    def __init__(self):
+        super().__init__()
+        self.written = threading.Condition()
+
+    def write(self, text):
+        with self.written:
+            count = super().write(text)
+            self.written.notify_all()
+        return count
+
+    def wait_for_match(self, pattern):
+        """The match of @pattern at the start of what was printed; None
+        if nothing matches within GUARD seconds (a failure guard only)."""
+        with self.written:
+            return self.written.wait_for(lambda: re.match(pattern, self.getvalue()), GUARD)
+
+
+printed = sys.stdout = Printed()
 answers = []
 # Set, in case this process was started with SIGINT ignored.
 signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -27,10 +50,8 @@ signal.signal(signal.SIGINT, signal.default_int_handler)
 def client():
     """Once the server says its port: a request, then Ctrl-C."""
     try:
-        deadline = time.monotonic() + GUARD
-        while not (said := re.match(r'serving on port (\d+)\n', printed.getvalue())):
-            assert time.monotonic() < deadline, 'the server did not listen'
-            time.sleep(0.01)
+        said = printed.wait_for_match(r'serving on port (\d+)\n')
+        assert said, 'the server did not listen'
         url = 'http://127.0.0.1:%s/hello/ann' % said.group(1)
         with urllib.request.urlopen(url, timeout=GUARD) as response:
             answers.append((response.status, response.read()))
