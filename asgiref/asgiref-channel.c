@@ -1145,6 +1145,119 @@ asgiref_channel_send_finish (AsgirefChannel  *self,
 }
 
 /**
+ * asgiref_channel_try_send:
+ * @self: a #AsgirefChannel
+ * @message: the message to send
+ * @error: return location for a #GError
+ *
+ * Sends @message if the server can take it at once, and fails with
+ * %G_IO_ERROR_WOULD_BLOCK otherwise: the non-blocking twin of
+ * [method@Asgiref.Channel.send_async], as
+ * [method@Gio.PollableOutputStream.write_nonblocking] is of
+ * [method@Gio.OutputStream.write_async]. A send that succeeds here is one
+ * whose `await` would not have waited; it costs no #GAsyncResult and no
+ * turn of the main loop, and it reports every mistake in @message at the
+ * call.
+ *
+ * The server takes a message at once when it is free for it, nothing
+ * sent earlier still waits, and the caller runs on the thread that
+ * serves the instance (its main context's owner). That is how an
+ * application on the server's main context answers: the response's start
+ * and a whole body are always taken at once. It is not the case while
+ * the server writes a streamed chunk, nor from another thread. A channel
+ * without a server takes a message at once when a
+ * [method@Asgiref.Channel.take_output_async] waits for it.
+ *
+ * @message is checked as [method@Asgiref.Channel.send_async] checks it,
+ * against what was sent before it, whether or not it would wait: the
+ * errors are those of [method@Asgiref.Channel.send_finish],
+ * %ASGIREF_ERROR_INVALID_MESSAGE and %ASGIREF_ERROR_PROTOCOL (which the
+ * server also reports when the instance ends, as for any send),
+ * %G_IO_ERROR_CLOSED, %G_IO_ERROR_CANCELLED once the server cancelled the
+ * instance, and %ASGIREF_ERROR_FINISHED after it returned. A valid
+ * message that would wait fails with %G_IO_ERROR_WOULD_BLOCK, and then
+ * nothing happened: it was not sent, and the protocol does not count it;
+ * send it with [method@Asgiref.Channel.send_async].
+ *
+ * Returns: %TRUE if the server took @message, %FALSE with @error set
+ */
+gboolean
+asgiref_channel_try_send (AsgirefChannel  *self,
+                          AsgirefMessage  *message,
+                          GError         **error)
+{
+  GError *refused = NULL;
+  Pending *take = NULL;
+  gulong take_handler = 0;
+  gboolean to_sink = FALSE;
+
+  g_return_val_if_fail (ASGIREF_IS_CHANNEL (self), FALSE);
+  g_return_val_if_fail (message != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!asgiref_message_validate (message, &refused))
+    {
+      note_rejection (self, refused);
+      g_propagate_error (error, refused);
+      return FALSE;
+    }
+
+  _asgiref_mutex_lock (&self->lock);
+  if (self->instance_cancelled)
+    g_set_error_literal (&refused, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                         _("Operation was cancelled"));
+  else if (self->closed)
+    g_set_error_literal (&refused, G_IO_ERROR, G_IO_ERROR_CLOSED,
+                         _("The ASGI channel is closed"));
+  else if (self->output_ended)
+    g_set_error_literal (&refused, ASGIREF_ERROR, ASGIREF_ERROR_FINISHED,
+                         _("The ASGI application instance has already returned"));
+  else
+    {
+      /* Checked against what was sent before, as send_async() checks, but
+       * on a copy: a message that would wait leaves the protocol as it
+       * was. */
+      AsgirefProtocolState after = self->protocol;
+
+      if (!_asgiref_protocol_check_send (&after, message, &refused))
+        ;
+      else if (self->sink != NULL ? !sink_takes_now_locked (self)
+                                  : !g_queue_is_empty (&self->sends) ||
+                                    g_queue_is_empty (&self->takes))
+        g_set_error_literal (&refused, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK,
+                             _("The ASGI server cannot take the message now"));
+      else
+        {
+          self->protocol = after;
+          if (self->sink != NULL)
+            to_sink = self->sink_busy = TRUE;
+          else
+            take = pending_pop_locked (&self->takes, &take_handler);
+        }
+    }
+  _asgiref_mutex_unlock (&self->lock);
+
+  if (to_sink)
+    {
+      sink_deliver (self, message);
+      sink_drain (self);
+      return TRUE;
+    }
+  if (take != NULL)
+    {
+      _asgiref_operation_return_pointer (OP (take), asgiref_message_ref (published (message)),
+                                         (GDestroyNotify) asgiref_message_unref);
+      pending_release (take, take_handler);
+      return TRUE;
+    }
+
+  if (g_error_matches (refused, ASGIREF_ERROR, ASGIREF_ERROR_PROTOCOL))
+    note_rejection (self, refused);
+  g_propagate_error (error, refused);
+  return FALSE;
+}
+
+/**
  * asgiref_channel_put_input:
  * @self: a #AsgirefChannel
  * @message: the message for the application; the channel keeps a

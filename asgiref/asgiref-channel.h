@@ -44,6 +44,10 @@ ASGIREF_AVAILABLE_IN_1_0
 gboolean        asgiref_channel_send_finish         (AsgirefChannel      *self,
                                                      GAsyncResult        *result,
                                                      GError             **error);
+ASGIREF_AVAILABLE_IN_1_0
+gboolean        asgiref_channel_try_send            (AsgirefChannel      *self,
+                                                     AsgirefMessage      *message,
+                                                     GError             **error);
 
 /* The server's side. */
 

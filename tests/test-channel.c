@@ -273,6 +273,158 @@ test_send_completes_when_taken (void)
   g_assert_true (asgiref_channel_send_finish (channel, sent_body, NULL));
 }
 
+/* try_send() without a server: a take that waits gets the very message;
+ * anything else would wait, and then nothing happened. */
+static void
+test_try_send_to_a_waiting_take (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_HTTP);
+  g_autoptr(AsgirefMessage) first = start (FALSE);
+  g_autoptr(AsgirefMessage) again = start (FALSE);
+  g_autoptr(AsgirefMessage) invalid = asgiref_message_new_http_response_start (42, NULL, FALSE);
+  g_autoptr(AsgirefMessage) took = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) taken = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) rejection = NULL;
+
+  g_assert_false (asgiref_channel_try_send (channel, first, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+  g_clear_error (&error);
+  g_assert_null (_asgiref_channel_dup_rejection (channel));
+
+  /* Had the protocol counted the start that would have waited, this one
+   * would be a second start. */
+  asgiref_channel_take_output_async (channel, NULL, test_store_result, &taken);
+  g_assert_true (asgiref_channel_try_send (channel, first, &error));
+  g_assert_no_error (error);
+  test_wait_for_result (&taken);
+  took = asgiref_channel_take_output_finish (channel, taken, &error);
+  g_assert_no_error (error);
+  g_assert_true (took == first);
+
+  /* Mistakes are errors at the call, and the first is what the server
+   * reports; a take waiting or not. */
+  g_assert_false (asgiref_channel_try_send (channel, again, &error));
+  g_assert_error (error, ASGIREF_ERROR, ASGIREF_ERROR_PROTOCOL);
+  g_clear_error (&error);
+  rejection = _asgiref_channel_dup_rejection (channel);
+  g_assert_error (rejection, ASGIREF_ERROR, ASGIREF_ERROR_PROTOCOL);
+
+  g_clear_object (&taken);
+  asgiref_channel_take_output_async (channel, cancellable, test_store_result, &taken);
+  g_assert_false (asgiref_channel_try_send (channel, invalid, &error));
+  g_assert_error (error, ASGIREF_ERROR, ASGIREF_ERROR_INVALID_MESSAGE);
+  g_clear_error (&error);
+
+  /* Neither reached the take. */
+  g_cancellable_cancel (cancellable);
+  test_wait_for_result (&taken);
+  g_assert_null (asgiref_channel_take_output_finish (channel, taken, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+/* try_send() to the server's side on its own thread: taken while the
+ * server is free, refused with WOULD_BLOCK while it holds back, and from
+ * any other thread. */
+typedef struct
+{
+  GPtrArray *got;
+  gboolean hold;
+} Sink;
+
+static gboolean
+sink_take (AsgirefMessage *message,
+           gpointer        data)
+{
+  Sink *sink = data;
+
+  if (message != NULL)
+    g_ptr_array_add (sink->got, asgiref_message_ref (message));
+  return !sink->hold;
+}
+
+static void
+sink_drained (gpointer data)
+{
+}
+
+static gpointer
+try_send_thread (gpointer data)
+{
+  g_autoptr(AsgirefMessage) chunk = body ("elsewhere", TRUE);
+  GError *error = NULL;
+
+  g_assert_false (asgiref_channel_try_send (data, chunk, &error));
+  return error;
+}
+
+static void
+test_try_send_to_the_server (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_HTTP);
+  g_autoptr(AsgirefMessage) first = start (FALSE);
+  g_autoptr(AsgirefMessage) one = body ("one", TRUE);
+  g_autoptr(AsgirefMessage) two = body ("two", TRUE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) elsewhere = NULL;
+  Sink sink = { g_ptr_array_new_with_free_func ((GDestroyNotify) asgiref_message_unref), FALSE };
+
+  g_assert_true (g_main_context_acquire (NULL));
+  _asgiref_channel_set_sink (channel, sink_take, sink_drained, &sink);
+
+  g_assert_true (asgiref_channel_try_send (channel, first, &error));
+  g_assert_no_error (error);
+  sink.hold = TRUE;
+  g_assert_true (asgiref_channel_try_send (channel, one, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (sink.got->len, ==, 2);
+  g_assert_true (g_ptr_array_index (sink.got, 0) == first);
+  g_assert_true (g_ptr_array_index (sink.got, 1) == one);
+
+  g_assert_false (asgiref_channel_try_send (channel, two, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+  g_clear_error (&error);
+
+  sink.hold = FALSE;
+  _asgiref_channel_sink_ready (channel);
+  elsewhere = g_thread_join (g_thread_new ("try-send", try_send_thread, channel));
+  g_assert_error (elsewhere, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+
+  g_assert_true (asgiref_channel_try_send (channel, two, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (sink.got->len, ==, 3);
+  g_assert_true (g_ptr_array_index (sink.got, 2) == two);
+
+  g_main_context_release (NULL);
+  g_ptr_array_unref (sink.got);
+}
+
+/* After the end, try_send() says which end. */
+static void
+test_try_send_after_the_end (void)
+{
+  g_autoptr(AsgirefChannel) closed = channel_for (ASGIREF_SCOPE_HTTP);
+  g_autoptr(AsgirefChannel) ended = channel_for (ASGIREF_SCOPE_HTTP);
+  g_autoptr(AsgirefChannel) cancelled = channel_for (ASGIREF_SCOPE_HTTP);
+  g_autoptr(AsgirefMessage) first = start (FALSE);
+  g_autoptr(GError) error = NULL;
+
+  asgiref_channel_close (closed);
+  g_assert_false (asgiref_channel_try_send (closed, first, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  g_clear_error (&error);
+
+  _asgiref_channel_end_output (ended);
+  g_assert_false (asgiref_channel_try_send (ended, first, &error));
+  g_assert_error (error, ASGIREF_ERROR, ASGIREF_ERROR_FINISHED);
+  g_clear_error (&error);
+
+  _asgiref_channel_cancel (cancelled);
+  g_assert_false (asgiref_channel_try_send (cancelled, first, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
 static void
 test_close (void)
 {
@@ -913,6 +1065,10 @@ main (int   argc,
   g_test_add_func ("/Asgiref/Channel/put-input-rejects-invalid-message", test_put_rejects_invalid);
   g_test_add_func ("/Asgiref/Channel/send-rejects-invalid-message", test_send_rejects_invalid);
   g_test_add_func ("/Asgiref/Channel/send-completes-when-taken", test_send_completes_when_taken);
+  g_test_add_func ("/Asgiref/Channel/try-send-goes-to-a-waiting-take", test_try_send_to_a_waiting_take);
+  g_test_add_func ("/Asgiref/Channel/try-send-goes-to-the-server-when-it-is-free",
+                   test_try_send_to_the_server);
+  g_test_add_func ("/Asgiref/Channel/try-send-after-the-end", test_try_send_after_the_end);
   g_test_add_func ("/Asgiref/Channel/close-fails-sends-after-draining-receives", test_close);
   g_test_add_func ("/Asgiref/Channel/cancelled-receive-loses-nothing", test_cancel_receive);
   g_test_add_func ("/Asgiref/Channel/received-message-survives-a-late-cancellation", test_received_message_survives_cancellation);

@@ -36,6 +36,8 @@ typedef struct
   GPtrArray *request_chunks;
   /* bytes_app: the body, in messages, as the test made it. */
   GPtrArray *response_chunks;
+  /* try_send_app: what each of its try_send() calls gave. */
+  GPtrArray *try_sends;
 } AppLog;
 
 static inline void
@@ -49,6 +51,7 @@ app_log_clear (AppLog *log)
   g_clear_pointer (&log->seen_before, g_free);
   g_clear_pointer (&log->request_chunks, g_ptr_array_unref);
   g_clear_pointer (&log->response_chunks, g_ptr_array_unref);
+  g_clear_pointer (&log->try_sends, g_ptr_array_unref);
 }
 
 static inline void

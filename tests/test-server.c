@@ -190,6 +190,50 @@ stream_app (AsgirefScope   *scope,
                               instance_new (data, channel, task));
 }
 
+/* try_send_app: streams "one,two,three" sending what it can with
+ * try_send(), and the rest, which would wait, with send_async(). */
+static void
+try_send_note (AppLog         *log,
+               AsgirefChannel *channel,
+               AsgirefMessage *message)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (asgiref_channel_try_send (channel, message, &error))
+    g_ptr_array_add (log->try_sends, g_strdup ("taken"));
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    {
+      g_ptr_array_add (log->try_sends, g_strdup ("would block"));
+      asgiref_channel_send_async (channel, message, NULL, NULL, NULL);
+    }
+  else
+    g_ptr_array_add (log->try_sends, g_strdup (error->message));
+}
+
+static void
+try_send_app (AsgirefScope   *scope,
+              AsgirefChannel *channel,
+              GTask          *task,
+              gpointer        data)
+{
+  AppLog *log = data;
+  g_autoptr(GBytes) one = g_bytes_new_static ("one,", 4);
+  g_autoptr(GBytes) two = g_bytes_new_static ("two,", 4);
+  g_autoptr(GBytes) three = g_bytes_new_static ("three", 5);
+  g_autoptr(AsgirefMessage) start = asgiref_message_new_http_response_start (200, NULL, FALSE);
+  g_autoptr(AsgirefMessage) first = asgiref_message_new_http_response_body (one, TRUE);
+  g_autoptr(AsgirefMessage) second = asgiref_message_new_http_response_body (two, TRUE);
+  g_autoptr(AsgirefMessage) last = asgiref_message_new_http_response_body (three, FALSE);
+
+  log->try_sends = g_ptr_array_new_with_free_func (g_free);
+  try_send_note (log, channel, start);
+  try_send_note (log, channel, first);
+  /* The server is writing the first chunk: the next would wait. */
+  try_send_note (log, channel, second);
+  asgiref_channel_send_async (channel, last, NULL, test_complete_with_send_result,
+                              g_object_ref (task));
+}
+
 /* sized_app: a body with its content-length, in two chunks. */
 static void
 sized_app (AsgirefScope   *scope,
@@ -895,6 +939,30 @@ test_response_is_streamed (void)
     ;
   g_assert_cmpstr (got->str, ==, "one,two,three");
   g_string_free (got, TRUE);
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+static void
+test_try_send_takes_what_needs_no_wait (void)
+{
+  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autofree char *address = NULL;
+  Fixture f;
+
+  fixture_init (&f, try_send_app);
+  address = url (&f, "/");
+  msg = soup_message_new ("GET", address);
+  body = fetch (&f, msg);
+
+  g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+  assert_body (body, "one,two,three");
+  g_assert_cmpuint (f.log.try_sends->len, ==, 3);
+  g_assert_cmpstr (g_ptr_array_index (f.log.try_sends, 0), ==, "taken");
+  g_assert_cmpstr (g_ptr_array_index (f.log.try_sends, 1), ==, "taken");
+  g_assert_cmpstr (g_ptr_array_index (f.log.try_sends, 2), ==, "would block");
 
   fixture_stop (&f);
   fixture_clear (&f);
@@ -1648,6 +1716,8 @@ main (int   argc,
   g_test_add_func ("/Asgiref/Server/response-is-streamed", test_response_is_streamed);
   g_test_add_func ("/Asgiref/Server/response-body-is-not-copied", test_response_body_is_not_copied);
   g_test_add_func ("/Asgiref/Server/response-with-content-length", test_response_with_content_length);
+  g_test_add_func ("/Asgiref/Server/try-send-takes-what-needs-no-wait",
+                   test_try_send_takes_what_needs_no_wait);
   g_test_add_func ("/Asgiref/Server/whole-response-has-content-length",
                    test_whole_response_has_content_length);
   g_test_add_func ("/Asgiref/Server/streamed-response-is-chunked", test_streamed_response_is_chunked);

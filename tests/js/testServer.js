@@ -153,6 +153,30 @@ test('each request sees its own Local values after awaits', () => {
     });
 });
 
+test('a streamed JS response arrives whole, sends taken at once or awaited', () => {
+    // The start and the first chunk are taken at once (try_send); the next
+    // ones wait while the server writes the one before (send_async).
+    const parts = ['one,', 'two,', 'three,', 'four'];
+    const streaming = application(async (scope, {send}) => {
+        if (scope.type !== 'http')
+            return;
+        await send({type: 'http.response.start', status: 200, headers: []});
+        for (const [i, part] of parts.entries())
+            await send({type: 'http.response.body', body: part, more_body: i < parts.length - 1});
+    });
+    inLoop(async () => {
+        const server = Asgiref.Server.new(streaming);
+        server.listen_local(0);
+        await server.start_async(null);
+        const msg = Soup.Message.new('GET', `http://127.0.0.1:${server.get_port()}/stream`);
+        const reply = await new Soup.Session().send_and_read_async(msg, GLib.PRIORITY_DEFAULT, null);
+        assertEqual(msg.get_status(), 200);
+        assertEqual(msg.get_response_headers().get_encoding(), Soup.Encoding.CHUNKED);
+        assertEqual(decoder.decode(reply.toArray()), parts.join(''));
+        await server.stop_async(null);
+    });
+});
+
 test('a message refused in JS reaches the server even when the app ignores it', () => {
     const careless = application(async (scope, {send}) => {
         if (scope.type !== 'http')

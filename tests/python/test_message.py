@@ -8,7 +8,7 @@ message.to_dict() round trip asgiref's dicts, with bytes bodies and
 
 import pytest
 
-from gi.repository import Asgiref, GLib
+from gi.repository import Asgiref, Gio, GLib
 
 
 def assert_invalid_error(excinfo, *fragments):
@@ -333,6 +333,27 @@ def test_quick_path_refuses_as_the_dict_path(message, why):
         Asgiref.message_from_dict(message)
     assert quick.value.code == slow.value.code == int(Asgiref.Error.INVALID_MESSAGE)
     assert quick.value.message == slow.value.message and why in quick.value.message
+
+
+def test_try_send_takes_dicts_and_says_when_it_would_wait():
+    channel = Asgiref.Channel.new(Asgiref.Scope.new_http('GET', '/', None, None))
+    start = {'type': 'http.response.start', 'status': 200}
+    with pytest.raises(GLib.Error) as waits:
+        channel.try_send(start)
+    assert waits.value.matches(Gio.io_error_quark(), Gio.IOErrorEnum.WOULD_BLOCK)
+
+    taken = []
+    channel.take_output_async(None, lambda ch, res: taken.append(ch.take_output_finish(res)))
+    assert channel.try_send(start) is True
+    while not taken:
+        GLib.MainContext.default().iteration(True)
+    assert taken[0].get_status() == 200
+
+    # A mistake is an error at the call, as with send_async().
+    with pytest.raises(GLib.Error) as refused:
+        channel.try_send({'type': 'http.response.body', 'body': 'text'})
+    assert refused.value.code == int(Asgiref.Error.INVALID_MESSAGE)
+    assert 'bytes' in refused.value.message
 
 
 def test_received_messages_read_as_their_view():

@@ -1481,6 +1481,18 @@ class Channel(Asgiref.Channel):
             raise
         return Asgiref.Channel.send_async(self, native, *args, **kwargs)
 
+    def try_send(self, message):
+        """Send ``message`` (a dict, GLib.Variant or Asgiref.Message) if
+        the server can take it at once; ``GLib.Error``
+        ``Gio.IOErrorEnum.WOULD_BLOCK`` if it cannot (then use
+        ``send_async``)."""
+        try:
+            native = _as_message(message)
+        except GLib.Error as error:
+            self.note_refused(error)
+            raise
+        return Asgiref.Channel.try_send(self, native)
+
     def put_input(self, message):
         """Queue ``message`` (a dict, GLib.Variant or Asgiref.Message) for
         the application's next receive."""
@@ -2172,6 +2184,22 @@ class _AsgiInstance:
         return {'type': 'http.disconnect'}
 
     async def send(self, message):
+        # An invalid message raises here, GLib.Error INVALID_MESSAGE with
+        # what is wrong, and the server logs it whatever the caller does.
+        try:
+            native = _as_message(message)
+        except GLib.Error as error:
+            self.channel.note_refused(error)
+            raise
+        # Most sends are taken at once (the start, a whole body): those
+        # need no future, no callback and no turn of the loop.
+        try:
+            Asgiref.Channel.try_send(self.channel, native)
+            return
+        except GLib.Error as error:
+            if not _is_io_error(error, Gio.IOErrorEnum.WOULD_BLOCK):
+                self._send_failed(error)
+                return
         waiter = self.asyncio.get_running_loop().create_future()
 
         def sent(channel, result, *_user_data):
@@ -2184,19 +2212,20 @@ class _AsgiInstance:
             if not waiter.cancelled():
                 waiter.set_result(None)
 
-        # An invalid message raises here, GLib.Error INVALID_MESSAGE with
-        # what is wrong, and the server logs it whatever the caller does.
-        Channel.send_async(self.channel, message, None, sent)
+        Asgiref.Channel.send_async(self.channel, native, None, sent)
         try:
             await waiter
         except GLib.Error as error:
-            if _is_io_error(error, Gio.IOErrorEnum.CLOSED):
-                # The client left: as under uvicorn, what is sent after
-                # goes nowhere; receive() says http.disconnect.
-                return
-            if _is_io_error(error, Gio.IOErrorEnum.CANCELLED):
-                raise self.asyncio.CancelledError() from None
-            raise
+            self._send_failed(error)
+
+    def _send_failed(self, error):
+        if _is_io_error(error, Gio.IOErrorEnum.CLOSED):
+            # The client left: as under uvicorn, what is sent after goes
+            # nowhere; receive() says http.disconnect.
+            return
+        if _is_io_error(error, Gio.IOErrorEnum.CANCELLED):
+            raise self.asyncio.CancelledError() from None
+        raise error
 
     def ended_with(self, running):
         """Completes the GTask with how the asyncio task ended."""
