@@ -7,6 +7,8 @@
  * serves, on 127.0.0.1 and a port the system chooses (printed as the
  * first line of standard output):
  *   /       "Hello" (5 bytes)
+ *   /now    "Hello", sent with try_send() instead of waiting on the
+ *           body's send (ASGI only)
  *   /big    1 MiB of one GBytes, in one piece
  *   /count  how many requests were answered before this one
  *   /stream 1 GiB in chunks of 64 KiB, each sent once the previous one
@@ -175,6 +177,20 @@ asgi_app (AsgirefScope   *scope,
 
   body = answer_for (asgiref_scope_get_path (scope));
   chunk = asgiref_message_new_http_response_body (body, FALSE);
+  if (strcmp (asgiref_scope_get_path (scope), "/now") == 0)
+    {
+      GError *error = NULL;
+
+      /* The server takes a start and a whole body at once: nothing to
+       * wait for. */
+      if (asgiref_channel_try_send (channel, start, &error) &&
+          asgiref_channel_try_send (channel, chunk, &error))
+        g_task_return_boolean (task, TRUE);
+      else
+        g_task_return_error (task, error);
+      g_atomic_int_inc (&answered);
+      return;
+    }
   asgiref_channel_send_async (channel, start, NULL, NULL, NULL);
   asgiref_channel_send_async (channel, chunk, NULL, on_body_sent, g_object_ref (task));
   g_atomic_int_inc (&answered);

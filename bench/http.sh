@@ -24,6 +24,9 @@
 #   http-hello-instructions        instructions per request on / under
 #       callgrind (zeroed after a warm-up, dumped after a bounded wrk run,
 #       requests counted by the server's /count); skipped without valgrind
+#   http-hello-try-send-instructions  the same on /now, where the
+#       application sends with try_send() instead of waiting on its body's
+#       send
 #   http-1gib-stream-rss           ASGI only: how much the resident set
 #       grew (VmHWM - VmRSS at start, MiB) while curl read /stream (1 GiB
 #       in 64 KiB chunks); baseline = the target bound, 16 MiB
@@ -159,12 +162,13 @@ awk -v o="$(awk '{ s += $1 } END { print s + 0 }' "$tmp/errors-asgi")" \
 # ---- instructions per request under callgrind ----------------------------
 
 if command -v valgrind >/dev/null && command -v callgrind_control >/dev/null; then
-  for mode in bare asgi; do
+  for run in bare asgi asgi-now; do
+    case $run in *-now) mode=asgi path=/now ;; *) mode=$run path=/ ;; esac
     start "$mode" valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.%p"
-    wrk -t1 -c8 -d2s "$url/" >/dev/null
+    wrk -t1 -c8 -d2s "$url$path" >/dev/null
     c0=$(count)
     callgrind_control -z "$pid" >"$tmp/cgctl.log" 2>&1 || { cat "$tmp/cgctl.log" >&2; exit 1; }
-    wrk -t1 -c8 -d4s "$url/" >/dev/null
+    wrk -t1 -c8 -d4s "$url$path" >/dev/null
     callgrind_control -d "$pid" >"$tmp/cgctl.log" 2>&1 || { cat "$tmp/cgctl.log" >&2; exit 1; }
     c1=$(count)
     cgpid=$pid
@@ -175,13 +179,16 @@ if command -v valgrind >/dev/null && command -v callgrind_control >/dev/null; th
       echo "bench/http.sh: no callgrind count for $mode (dump: $instructions, requests: $requests)" >&2
       exit 1
     fi
-    echo "$instructions $requests" >"$tmp/cg-$mode"
+    echo "$instructions $requests" >"$tmp/cg-$run"
   done
-  read -r oi on <"$tmp/cg-asgi"
   read -r bi bn <"$tmp/cg-bare"
-  awk -v oi="$oi" -v on="$on" -v bi="$bi" -v bn="$bn" \
-    'BEGIN { o = oi / on; b = bi / bn
-             printf "http-hello-instructions\t%.0f\t%.0f\tinstr/req\t%.3f\n", o, b, o / b }'
+  for run in asgi asgi-now; do
+    read -r oi on <"$tmp/cg-$run"
+    case $run in *-now) entry=http-hello-try-send-instructions ;; *) entry=http-hello-instructions ;; esac
+    awk -v e="$entry" -v oi="$oi" -v on="$on" -v bi="$bi" -v bn="$bn" \
+      'BEGIN { o = oi / on; b = bi / bn
+               printf "%s\t%.0f\t%.0f\tinstr/req\t%.3f\n", e, o, b, o / b }'
+  done
 else
   echo "bench/http.sh: valgrind or callgrind_control is missing; skipped http-hello-instructions" >&2
 fi
