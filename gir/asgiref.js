@@ -924,8 +924,7 @@ function callApplication(fn, nativeScope, channel, task) {
         // Most sends are taken at once (the start, a whole body): those
         // need no callback and no turn of the main loop.
         try {
-            channel.try_send(native);
-            return within(Promise.resolve());
+            return within(Promise.resolve(channel.try_send(native)));
         } catch (e) {
             if (!(e instanceof GLib.Error) ||
                 !e.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.WOULD_BLOCK))

@@ -157,12 +157,15 @@ test('a streamed JS response arrives whole, sends taken at once or awaited', () 
     // The start and the first chunk are taken at once (try_send); the next
     // ones wait while the server writes the one before (send_async).
     const parts = ['one,', 'two,', 'three,', 'four'];
+    const resolved = [];
     const streaming = application(async (scope, {send}) => {
         if (scope.type !== 'http')
             return;
-        await send({type: 'http.response.start', status: 200, headers: []});
-        for (const [i, part] of parts.entries())
-            await send({type: 'http.response.body', body: part, more_body: i < parts.length - 1});
+        resolved.push(await send({type: 'http.response.start', status: 200, headers: []}));
+        for (const [i, part] of parts.entries()) {
+            resolved.push(await send({type: 'http.response.body', body: part,
+                more_body: i < parts.length - 1}));
+        }
     });
     inLoop(async () => {
         const server = Asgiref.Server.new(streaming);
@@ -175,6 +178,8 @@ test('a streamed JS response arrives whole, sends taken at once or awaited', () 
         assertEqual(decoder.decode(reply.toArray()), parts.join(''));
         await server.stop_async(null);
     });
+    // Both ways, a send resolves with true once the server took it.
+    assertDeepEqual(resolved, [true, true, true, true, true]);
 });
 
 test('a message refused in JS reaches the server even when the app ignores it', () => {
