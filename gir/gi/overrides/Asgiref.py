@@ -1455,10 +1455,22 @@ FunctionApplication = override(FunctionApplication)
 __all__.append('FunctionApplication')
 
 
+def _message_to_send(channel, message):
+    """``message`` as an Asgiref.Message for ``channel``; one that is not a
+    valid message raises GLib.Error, and the channel hears of it too, so
+    that the server reports it even when the application swallows the
+    exception."""
+    try:
+        return _as_message(message)
+    except GLib.Error as error:
+        channel.note_refused(error)
+        raise
+
+
 class Channel(Asgiref.Channel):
     """The two ends of one application instance. The override's
-    ``Channel.new(scope)``, ``send_async(message, ...)`` and
-    ``put_input(message)`` take dicts (and ``a{sv}`` GLib.Variants) as
+    ``Channel.new(scope)``, ``send_async(message, ...)``,
+    ``try_send(message)`` and ``put_input(message)`` take dicts (and ``a{sv}`` GLib.Variants) as
     well as :class:`Asgiref.Scope` and :class:`Asgiref.Message`; a dict
     that is not a valid message raises :class:`GLib.Error`
     ``Asgiref.Error.INVALID_MESSAGE`` at the call, as asgiref's ``send``
@@ -1472,26 +1484,14 @@ class Channel(Asgiref.Channel):
     def send_async(self, message, *args, **kwargs):
         """Send ``message`` (a dict, GLib.Variant or Asgiref.Message) to
         the server side; ``send_finish()`` reports a protocol error."""
-        try:
-            native = _as_message(message)
-        except GLib.Error as error:
-            # The channel hears of it too, so that the server reports it
-            # even when the application swallows the exception.
-            self.note_refused(error)
-            raise
-        return Asgiref.Channel.send_async(self, native, *args, **kwargs)
+        return Asgiref.Channel.send_async(self, _message_to_send(self, message), *args, **kwargs)
 
     def try_send(self, message):
         """Send ``message`` (a dict, GLib.Variant or Asgiref.Message) if
         the server can take it at once; ``GLib.Error``
         ``Gio.IOErrorEnum.WOULD_BLOCK`` if it cannot (then use
         ``send_async``)."""
-        try:
-            native = _as_message(message)
-        except GLib.Error as error:
-            self.note_refused(error)
-            raise
-        return Asgiref.Channel.try_send(self, native)
+        return Asgiref.Channel.try_send(self, _message_to_send(self, message))
 
     def put_input(self, message):
         """Queue ``message`` (a dict, GLib.Variant or Asgiref.Message) for
@@ -2186,11 +2186,7 @@ class _AsgiInstance:
     async def send(self, message):
         # An invalid message raises here, GLib.Error INVALID_MESSAGE with
         # what is wrong, and the server logs it whatever the caller does.
-        try:
-            native = _as_message(message)
-        except GLib.Error as error:
-            self.channel.note_refused(error)
-            raise
+        native = _message_to_send(self.channel, message)
         # Most sends are taken at once (the start, a whole body): those
         # need no future, no callback and no turn of the loop.
         try:
