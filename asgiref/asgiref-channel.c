@@ -920,34 +920,6 @@ sink_takes_now_locked (AsgirefChannel *self)
          sink_is_here (self);
 }
 
-/* A send with no callback and no cancellable, to a free sink on this
- * thread: delivered with no task at all. FALSE when anything is not so
- * simple (an invalid message too): the full path then does it, and says
- * what went wrong. */
-static gboolean
-try_send_to_sink (AsgirefChannel *self,
-                  AsgirefMessage *message)
-{
-  gboolean to_sink = FALSE;
-
-  if (!asgiref_message_validate (message, NULL))
-    return FALSE;
-
-  _asgiref_mutex_lock (&self->lock);
-  if (!self->instance_cancelled && !self->closed && !self->output_ended &&
-      sink_takes_now_locked (self) &&
-      _asgiref_protocol_check_send (&self->protocol, message, NULL))
-    to_sink = self->sink_busy = TRUE;
-  _asgiref_mutex_unlock (&self->lock);
-
-  if (!to_sink)
-    return FALSE;
-
-  sink_deliver (self, message);
-  sink_drain (self);
-  return TRUE;
-}
-
 void
 _asgiref_channel_set_sink (AsgirefChannel        *self,
                            AsgirefChannelSink     sink,
@@ -1023,8 +995,11 @@ asgiref_channel_send_async (AsgirefChannel      *self,
   g_return_if_fail (message != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
+  /* A send nobody waits for, to a server free to take it on this
+   * thread, needs no result at all. What cannot go at once (an invalid
+   * message too) takes the full path, which says what went wrong. */
   if (callback == NULL && cancellable == NULL && self->sink != NULL &&
-      try_send_to_sink (self, message))
+      asgiref_channel_try_send (self, message, NULL))
     return;
 
   /* A send nobody waits for, and that nothing cancels but the instance,
@@ -1190,6 +1165,7 @@ asgiref_channel_try_send (AsgirefChannel  *self,
   Pending *take = NULL;
   gulong take_handler = 0;
   gboolean to_sink = FALSE;
+  gboolean would_block = FALSE;
 
   g_return_val_if_fail (ASGIREF_IS_CHANNEL (self), FALSE);
   g_return_val_if_fail (message != NULL, FALSE);
@@ -1224,8 +1200,7 @@ asgiref_channel_try_send (AsgirefChannel  *self,
       else if (self->sink != NULL ? !sink_takes_now_locked (self)
                                   : !g_queue_is_empty (&self->sends) ||
                                     g_queue_is_empty (&self->takes))
-        g_set_error_literal (&refused, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK,
-                             _("The ASGI server cannot take the message now"));
+        would_block = TRUE;
       else
         {
           self->protocol = after;
@@ -1251,6 +1226,13 @@ asgiref_channel_try_send (AsgirefChannel  *self,
       return TRUE;
     }
 
+  /* Common for a streamed body, and made only for a caller that asks. */
+  if (would_block)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK,
+                           _("The ASGI server cannot take the message now"));
+      return FALSE;
+    }
   if (g_error_matches (refused, ASGIREF_ERROR, ASGIREF_ERROR_PROTOCOL))
     note_rejection (self, refused);
   g_propagate_error (error, refused);
