@@ -770,6 +770,81 @@ asgiref_channel_receive_finish (AsgirefChannel  *self,
   return received (_asgiref_operation_propagate_pointer (ASGIREF_OPERATION (result), error));
 }
 
+/**
+ * asgiref_channel_try_receive:
+ * @self: a #AsgirefChannel
+ * @error: return location for a #GError
+ *
+ * Receives the next message the server put if one is there, and fails
+ * with %G_IO_ERROR_WOULD_BLOCK otherwise: the non-blocking twin of
+ * [method@Asgiref.Channel.receive_async], as
+ * [method@Gio.PollableInputStream.read_nonblocking] is of
+ * [method@Gio.InputStream.read_async]. A request's body that the server
+ * has already read, or the `http.request` of a request without one, is
+ * there at once, and costs no #GAsyncResult and no turn of the main loop.
+ *
+ * It would wait, and fails with %G_IO_ERROR_WOULD_BLOCK, when no message
+ * is there yet, or when a receive started earlier still waits (that one
+ * gets the next message). It may be called from any thread. Like a
+ * receive that finds nothing, it tells the server that the application
+ * wants the body, for a client that waits for `100 Continue`. The other
+ * errors are those of [method@Asgiref.Channel.receive_finish]:
+ * %G_IO_ERROR_CLOSED once the server closed the channel and every
+ * message it put has been received, %G_IO_ERROR_CANCELLED once the
+ * instance was cancelled.
+ *
+ * Returns: (transfer full) (nullable): the message, or %NULL with @error
+ *   set
+ */
+AsgirefMessage *
+asgiref_channel_try_receive (AsgirefChannel  *self,
+                             GError         **error)
+{
+  AsgirefMessage *message = NULL;
+  gboolean drained = FALSE;
+  gboolean closed = FALSE;
+  gboolean cancelled;
+
+  g_return_val_if_fail (ASGIREF_IS_CHANNEL (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  _asgiref_mutex_lock (&self->lock);
+  cancelled = self->instance_cancelled;
+  if (!cancelled && g_queue_is_empty (&self->receives))
+    {
+      message = g_queue_pop_head (&self->inputs);
+      if (message == NULL && self->n_bare_inputs > 0)
+        message = take_bare_input_locked (self);
+      if (message != NULL)
+        {
+          _asgiref_protocol_note_received (&self->protocol, message);
+          self->input_bytes -= input_size (message);
+          drained = self->drain_watched && g_queue_is_empty (&self->inputs);
+        }
+      else if (self->closed)
+        closed = TRUE;
+      else
+        drained = self->drain_watched;   /* as a receive finding nothing */
+      if (drained)
+        self->drain_watched = FALSE;
+    }
+  _asgiref_mutex_unlock (&self->lock);
+
+  if (drained)
+    notify_drained (self);
+  if (message != NULL)
+    return received (message);
+
+  if (cancelled)
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Operation was cancelled"));
+  else if (closed)
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, _("The ASGI channel is closed"));
+  else
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK,
+                         _("No ASGI message has come yet"));
+  return NULL;
+}
+
 /* Keeps the first message refusal of the instance. */
 static void
 note_rejection (AsgirefChannel *self,

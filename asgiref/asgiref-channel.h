@@ -35,6 +35,9 @@ AsgirefMessage *asgiref_channel_receive_finish      (AsgirefChannel      *self,
                                                      GAsyncResult        *result,
                                                      GError             **error);
 ASGIREF_AVAILABLE_IN_1_0
+AsgirefMessage *asgiref_channel_try_receive         (AsgirefChannel      *self,
+                                                     GError             **error);
+ASGIREF_AVAILABLE_IN_1_0
 void            asgiref_channel_send_async          (AsgirefChannel      *self,
                                                      AsgirefMessage      *message,
                                                      GCancellable        *cancellable,

@@ -901,6 +901,12 @@ function callAsync(object, start, finish, args) {
     });
 }
 
+// Whether a try_send() or try_receive() failed only because it would have
+// had to wait.
+function wouldBlock(e) {
+    return e instanceof GLib.Error && e.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.WOULD_BLOCK);
+}
+
 // Runs one instance of an application function and completes `task` with
 // what it produced.
 function callApplication(fn, nativeScope, channel, task) {
@@ -908,8 +914,18 @@ function callApplication(fn, nativeScope, channel, task) {
     // The instance's own: the caller entered it around this call.
     const context = Asgiref.Context.get_current();
     const within = promise => resumeWithin(context, promise);
-    const receive = () => within(callAsync(channel, channel.receive_async,
-        channel.receive_finish, [cancellable]).then(messageToObject));
+    const receive = () => {
+        // A message already there (a body the server read, the request
+        // without one) needs no callback and no turn of the main loop.
+        try {
+            return within(Promise.resolve(messageToObject(channel.try_receive())));
+        } catch (e) {
+            if (!wouldBlock(e))
+                return within(Promise.reject(e));
+        }
+        return within(callAsync(channel, channel.receive_async,
+            channel.receive_finish, [cancellable]).then(messageToObject));
+    };
     const send = message => {
         let native;
         try {
@@ -926,8 +942,7 @@ function callApplication(fn, nativeScope, channel, task) {
         try {
             return within(Promise.resolve(channel.try_send(native)));
         } catch (e) {
-            if (!(e instanceof GLib.Error) ||
-                !e.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.WOULD_BLOCK))
+            if (!wouldBlock(e))
                 return within(Promise.reject(e));
         }
         return within(callAsync(channel, channel.send_async, channel.send_finish,

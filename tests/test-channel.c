@@ -400,6 +400,87 @@ test_try_send_to_the_server (void)
   g_ptr_array_unref (sink.got);
 }
 
+/* try_receive(): what is there, in order, the bare inputs made as it takes
+ * them; WOULD_BLOCK when nothing is; the ends after the inputs. */
+static void
+test_try_receive (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_HTTP);
+  g_autoptr(AsgirefChannel) cancelled = channel_for (ASGIREF_SCOPE_HTTP);
+  g_autoptr(AsgirefMessage) chunk = asgiref_message_new_http_request (NULL, TRUE);
+  g_autoptr(AsgirefMessage) got = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (asgiref_channel_try_receive (channel, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+  g_clear_error (&error);
+
+  g_assert_true (asgiref_channel_put_input (channel, chunk, NULL));
+  _asgiref_channel_put_bare_input (channel, ASGIREF_MESSAGE_HTTP_REQUEST);
+  got = asgiref_channel_try_receive (channel, &error);
+  g_assert_no_error (error);
+  g_assert_true (got == chunk);
+  g_clear_pointer (&got, asgiref_message_unref);
+  got = asgiref_channel_try_receive (channel, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (asgiref_message_get_type_name (got), ==, "http.request");
+  g_assert_false (asgiref_message_get_more_body (got));
+  g_clear_pointer (&got, asgiref_message_unref);
+  g_assert_null (asgiref_channel_try_receive (channel, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+  g_clear_error (&error);
+
+  /* A receive that waits gets what comes next; then the channel closes. */
+  asgiref_channel_receive_async (channel, NULL, test_store_result, &result);
+  _asgiref_channel_put_bare_input (channel, ASGIREF_MESSAGE_HTTP_DISCONNECT);
+  asgiref_channel_close (channel);
+  g_assert_null (asgiref_channel_try_receive (channel, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  g_clear_error (&error);
+  test_wait_for_result (&result);
+  got = asgiref_channel_receive_finish (channel, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (asgiref_message_get_type_name (got), ==, "http.disconnect");
+
+  put (cancelled, asgiref_message_new_http_request (NULL, FALSE));
+  _asgiref_channel_cancel (cancelled);
+  g_assert_null (asgiref_channel_try_receive (cancelled, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+/* A try_receive() that finds nothing is a receive that finds nothing: the
+ * server hears that the application wants the body (100 Continue). */
+static gboolean
+sink_of_nothing (AsgirefMessage *message,
+                 gpointer        data)
+{
+  g_assert_null (message);
+  return TRUE;
+}
+
+static void
+count_drained (gpointer data)
+{
+  (*(guint *) data)++;
+}
+
+static void
+test_try_receive_finding_nothing_asks_for_the_body (void)
+{
+  g_autoptr(AsgirefChannel) channel = channel_for (ASGIREF_SCOPE_HTTP);
+  g_autoptr(GError) error = NULL;
+  guint drained = 0;
+
+  g_assert_true (g_main_context_acquire (NULL));
+  _asgiref_channel_set_sink (channel, sink_of_nothing, count_drained, &drained);
+  _asgiref_channel_watch_receive (channel);
+  g_assert_null (asgiref_channel_try_receive (channel, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+  g_assert_cmpuint (drained, ==, 1);
+  g_main_context_release (NULL);
+}
+
 /* After the end, try_send() says which end. */
 static void
 test_try_send_after_the_end (void)
@@ -1069,6 +1150,9 @@ main (int   argc,
   g_test_add_func ("/Asgiref/Channel/try-send-goes-to-the-server-when-it-is-free",
                    test_try_send_to_the_server);
   g_test_add_func ("/Asgiref/Channel/try-send-after-the-end", test_try_send_after_the_end);
+  g_test_add_func ("/Asgiref/Channel/try-receive-takes-what-is-there", test_try_receive);
+  g_test_add_func ("/Asgiref/Channel/try-receive-finding-nothing-asks-for-the-body",
+                   test_try_receive_finding_nothing_asks_for_the_body);
   g_test_add_func ("/Asgiref/Channel/close-fails-sends-after-draining-receives", test_close);
   g_test_add_func ("/Asgiref/Channel/cancelled-receive-loses-nothing", test_cancel_receive);
   g_test_add_func ("/Asgiref/Channel/received-message-survives-a-late-cancellation", test_received_message_survives_cancellation);

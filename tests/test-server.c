@@ -234,6 +234,27 @@ try_send_app (AsgirefScope   *scope,
                               g_object_ref (task));
 }
 
+/* try_receive_app: takes the request's message with try_receive(), and
+ * answers with what it got. */
+static void
+try_receive_app (AsgirefScope   *scope,
+                 AsgirefChannel *channel,
+                 GTask          *task,
+                 gpointer        data)
+{
+  g_autoptr(AsgirefMessage) request = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *answer = NULL;
+
+  request = asgiref_channel_try_receive (channel, &error);
+  if (request == NULL)
+    answer = g_strdup (error->message);
+  else
+    answer = g_strdup_printf ("%s, more_body %d", asgiref_message_get_type_name (request),
+                              asgiref_message_get_more_body (request));
+  send_response (channel, 200, answer, g_object_ref (task));
+}
+
 /* sized_app: a body with its content-length, in two chunks. */
 static void
 sized_app (AsgirefScope   *scope,
@@ -963,6 +984,27 @@ test_try_send_takes_what_needs_no_wait (void)
   g_assert_cmpstr (g_ptr_array_index (f.log.try_sends, 0), ==, "taken");
   g_assert_cmpstr (g_ptr_array_index (f.log.try_sends, 1), ==, "taken");
   g_assert_cmpstr (g_ptr_array_index (f.log.try_sends, 2), ==, "would block");
+
+  fixture_stop (&f);
+  fixture_clear (&f);
+}
+
+/* A request without a body has its only http.request there at once. */
+static void
+test_try_receive_gets_a_request_without_body (void)
+{
+  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autofree char *address = NULL;
+  Fixture f;
+
+  fixture_init (&f, try_receive_app);
+  address = url (&f, "/");
+  msg = soup_message_new ("GET", address);
+  body = fetch (&f, msg);
+
+  g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+  assert_body (body, "http.request, more_body 0");
 
   fixture_stop (&f);
   fixture_clear (&f);
@@ -1718,6 +1760,8 @@ main (int   argc,
   g_test_add_func ("/Asgiref/Server/response-with-content-length", test_response_with_content_length);
   g_test_add_func ("/Asgiref/Server/try-send-takes-what-needs-no-wait",
                    test_try_send_takes_what_needs_no_wait);
+  g_test_add_func ("/Asgiref/Server/try-receive-gets-a-request-without-body",
+                   test_try_receive_gets_a_request_without_body);
   g_test_add_func ("/Asgiref/Server/whole-response-has-content-length",
                    test_whole_response_has_content_length);
   g_test_add_func ("/Asgiref/Server/streamed-response-is-chunked", test_streamed_response_is_chunked);

@@ -356,6 +356,16 @@ def test_try_send_takes_dicts_and_says_when_it_would_wait():
     assert 'bytes' in refused.value.message
 
 
+def test_try_receive_gives_what_is_there_or_says_it_would_wait():
+    channel = Asgiref.Channel.new(Asgiref.Scope.new_http('POST', '/', None, None))
+    with pytest.raises(GLib.Error) as waits:
+        channel.try_receive()
+    assert waits.value.matches(Gio.io_error_quark(), Gio.IOErrorEnum.WOULD_BLOCK)
+    channel.put_input({'type': 'http.request', 'body': b'there', 'more_body': False})
+    assert channel.try_receive().to_dict() == {'type': 'http.request', 'body': b'there',
+                                               'more_body': False}
+
+
 def test_received_messages_read_as_their_view():
     for message in (Asgiref.Message.new_http_request(GLib.Bytes.new(b'chunk'), True),
                     Asgiref.Message.new_http_request(None, False),

@@ -2148,6 +2148,13 @@ class _AsgiInstance:
             return self.unclaimed.pop(0).to_dict()
         if self.ended is not None:
             return dict(self.ended)
+        # A message already there (a body the server read, the request
+        # without one) needs no future, no callback and no turn of the loop.
+        try:
+            return self._received(Asgiref.Channel.try_receive(self.channel))
+        except GLib.Error as error:
+            if not _is_io_error(error, Gio.IOErrorEnum.WOULD_BLOCK):
+                return self._receive_failed(error)
         waiter = self.asyncio.get_running_loop().create_future()
 
         def received(channel, result, *_user_data):
@@ -2164,19 +2171,26 @@ class _AsgiInstance:
 
         self.channel.receive_async(None, received)
         try:
-            message = (await waiter).to_dict()
+            message = await waiter
         except GLib.Error as error:
-            if _is_io_error(error, Gio.IOErrorEnum.CANCELLED):
-                raise self.asyncio.CancelledError() from None
-            if _is_io_error(error, Gio.IOErrorEnum.CLOSED) and self.ended is None:
-                # Already said once, or the server closed without saying:
-                # as uvicorn does, every later receive says the client left.
-                self.ended = self._disconnect()
-                return dict(self.ended)
-            raise
+            return self._receive_failed(error)
+        return self._received(message)
+
+    def _received(self, message):
+        message = message.to_dict()
         if message['type'] in ('http.disconnect', 'websocket.disconnect'):
             self.ended = message
         return message
+
+    def _receive_failed(self, error):
+        if _is_io_error(error, Gio.IOErrorEnum.CANCELLED):
+            raise self.asyncio.CancelledError() from None
+        if _is_io_error(error, Gio.IOErrorEnum.CLOSED) and self.ended is None:
+            # Already said once, or the server closed without saying: as
+            # uvicorn does, every later receive says the client left.
+            self.ended = self._disconnect()
+            return dict(self.ended)
+        raise error
 
     def _disconnect(self):
         if self.kind == Asgiref.ScopeKind.WEBSOCKET:
