@@ -19,9 +19,9 @@
  * [iface@Asgiref.Application]: asgiref's `WsgiToAsgi` for GLib.
  *
  * Each HTTP request runs the handler once, through
- * [method@Asgiref.Bridge.sync_to_async] on a worker thread of the default
- * bridge (never on the server's main loop), so a slow handler does not
- * delay other requests; it runs in the request's own
+ * [method@Asgiref.Bridge.sync_to_async] on a worker thread of the
+ * application's [property@Asgiref.WsgiApplication:bridge] (never on the
+ * server's main loop), so a slow handler does not delay other requests; it runs in the request's own
  * [struct@Asgiref.Context], so the request's [class@Asgiref.Local] values
  * are there. With [property@Asgiref.WsgiApplication:thread-sensitive], all
  * handlers run on the one thread of thread-sensitive code instead.
@@ -63,11 +63,15 @@ struct _AsgirefWsgiApplication
   gpointer user_data;
   GDestroyNotify destroy;
   gboolean thread_sensitive;
+
+  GMutex lock;                /* for bridge: serving threads read it */
+  AsgirefBridge *bridge;      /* NULL for the default one */
 };
 
 enum {
   PROP_0,
   PROP_THREAD_SENSITIVE,
+  PROP_BRIDGE,
   N_PROPS
 };
 
@@ -271,6 +275,7 @@ asgiref_wsgi_application_call (AsgirefApplication *application,
 {
   AsgirefWsgiApplication *self = ASGIREF_WSGI_APPLICATION (application);
   GCancellable *cancellable = g_task_get_cancellable (task);
+  g_autoptr(AsgirefBridge) bridge = NULL;
   Request *request;
 
   if (asgiref_scope_get_kind (scope) != ASGIREF_SCOPE_HTTP)
@@ -286,9 +291,12 @@ asgiref_wsgi_application_call (AsgirefApplication *application,
   request->channel = g_object_ref (channel);
   request->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
   request->task = g_object_ref (task);
+  g_mutex_lock (&self->lock);
+  bridge = g_object_ref (self->bridge != NULL ? self->bridge : asgiref_bridge_get_default ());
+  g_mutex_unlock (&self->lock);
   /* A server's requests, from its main context: those one poll() found
    * cost it one wake-up of the bridge's threads. */
-  _asgiref_bridge_sync_to_async_batched (asgiref_bridge_get_default (), run_handler, request, NULL,
+  _asgiref_bridge_sync_to_async_batched (bridge, run_handler, request, NULL,
                                          self->thread_sensitive ? ASGIREF_SYNC_FLAGS_NONE
                                                                 : ASGIREF_SYNC_FLAGS_NOT_THREAD_SENSITIVE,
                                          cancellable, on_handler_done, request,
@@ -310,6 +318,8 @@ asgiref_wsgi_application_finalize (GObject *object)
 
   if (self->destroy != NULL)
     self->destroy (self->user_data);
+  g_clear_object (&self->bridge);
+  g_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (asgiref_wsgi_application_parent_class)->finalize (object);
 }
@@ -326,6 +336,9 @@ asgiref_wsgi_application_get_property (GObject    *object,
     {
     case PROP_THREAD_SENSITIVE:
       g_value_set_boolean (value, self->thread_sensitive);
+      break;
+    case PROP_BRIDGE:
+      g_value_take_object (value, asgiref_wsgi_application_get_bridge (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -344,6 +357,9 @@ asgiref_wsgi_application_set_property (GObject      *object,
     {
     case PROP_THREAD_SENSITIVE:
       asgiref_wsgi_application_set_thread_sensitive (self, g_value_get_boolean (value));
+      break;
+    case PROP_BRIDGE:
+      asgiref_wsgi_application_set_bridge (self, g_value_get_object (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -372,12 +388,27 @@ asgiref_wsgi_application_class_init (AsgirefWsgiApplicationClass *klass)
     g_param_spec_boolean ("thread-sensitive", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  /**
+   * AsgirefWsgiApplication:bridge:
+   *
+   * The [class@Asgiref.Bridge] whose worker threads run the handlers;
+   * %NULL (the default) for [func@Asgiref.Bridge.get_default]. A bridge
+   * of the application's own bounds how many handlers run at once, to
+   * its [property@Asgiref.Bridge:max-threads]: more lets more handlers
+   * wait on I/O at the same time, fewer costs less where they compete
+   * for a lock, such as Python's interpreter lock.
+   */
+  properties[PROP_BRIDGE] =
+    g_param_spec_object ("bridge", NULL, NULL, ASGIREF_TYPE_BRIDGE,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
 asgiref_wsgi_application_init (AsgirefWsgiApplication *self)
 {
+  g_mutex_init (&self->lock);
 }
 
 /**
@@ -444,4 +475,51 @@ asgiref_wsgi_application_set_thread_sensitive (AsgirefWsgiApplication *self,
 
   self->thread_sensitive = thread_sensitive;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_THREAD_SENSITIVE]);
+}
+
+/**
+ * asgiref_wsgi_application_get_bridge:
+ * @self: an application
+ *
+ * Gets [property@Asgiref.WsgiApplication:bridge].
+ *
+ * Returns: (transfer full) (nullable): the bridge that runs the handlers,
+ *   or %NULL for the default one
+ */
+AsgirefBridge *
+asgiref_wsgi_application_get_bridge (AsgirefWsgiApplication *self)
+{
+  AsgirefBridge *bridge;
+
+  g_return_val_if_fail (ASGIREF_IS_WSGI_APPLICATION (self), NULL);
+
+  g_mutex_lock (&self->lock);
+  bridge = self->bridge != NULL ? g_object_ref (self->bridge) : NULL;
+  g_mutex_unlock (&self->lock);
+  return bridge;
+}
+
+/**
+ * asgiref_wsgi_application_set_bridge:
+ * @self: an application
+ * @bridge: (nullable): the bridge whose threads run the handlers, or
+ *   %NULL for the default one
+ *
+ * Sets [property@Asgiref.WsgiApplication:bridge], for the requests that
+ * arrive from now on.
+ */
+void
+asgiref_wsgi_application_set_bridge (AsgirefWsgiApplication *self,
+                                     AsgirefBridge          *bridge)
+{
+  gboolean changed;
+
+  g_return_if_fail (ASGIREF_IS_WSGI_APPLICATION (self));
+  g_return_if_fail (bridge == NULL || ASGIREF_IS_BRIDGE (bridge));
+
+  g_mutex_lock (&self->lock);
+  changed = g_set_object (&self->bridge, bridge);
+  g_mutex_unlock (&self->lock);
+  if (changed)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BRIDGE]);
 }

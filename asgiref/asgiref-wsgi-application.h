@@ -7,6 +7,7 @@
 
 #include <gio/gio.h>
 
+#include "asgiref-bridge.h"
 #include "asgiref-scope.h"
 #include "asgiref-version-macros.h"
 #include "asgiref-wsgi-response.h"
@@ -46,5 +47,10 @@ gboolean            asgiref_wsgi_application_get_thread_sensitive (AsgirefWsgiAp
 ASGIREF_AVAILABLE_IN_1_0
 void                asgiref_wsgi_application_set_thread_sensitive (AsgirefWsgiApplication *self,
                                                                    gboolean                thread_sensitive);
+ASGIREF_AVAILABLE_IN_1_0
+AsgirefBridge      *asgiref_wsgi_application_get_bridge           (AsgirefWsgiApplication *self);
+ASGIREF_AVAILABLE_IN_1_0
+void                asgiref_wsgi_application_set_bridge           (AsgirefWsgiApplication *self,
+                                                                   AsgirefBridge          *bridge);
 
 G_END_DECLS

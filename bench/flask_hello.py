@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""The Flask application of the framework benchmark (bench/flask.sh), and
+"""The Flask application of the framework benchmark (bench/frameworks.sh), and
 the program that serves it with AsgirefServer: `flask_hello.py` prints the
 port it listens on (127.0.0.1, any free port) and serves until SIGTERM."""
 

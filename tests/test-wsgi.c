@@ -19,6 +19,7 @@ typedef struct
   gint write_failures;        /* disconnect: the write that failed */
   GError *write_error;
   gint first_half_read;
+  GThread *handler_thread;    /* thread_handler: where it ran */
 } WsgiLog;
 
 typedef struct
@@ -28,15 +29,18 @@ typedef struct
   Fixture plain;               /* for raw_connect() */
 } WsgiFixture;
 
+/* With @bridge (or NULL for the default one) running the handlers. */
 static void
-wsgi_fixture_init (WsgiFixture        *f,
-                   AsgirefWsgiHandler  handler)
+wsgi_fixture_init_with_bridge (WsgiFixture        *f,
+                               AsgirefWsgiHandler  handler,
+                               AsgirefBridge      *bridge)
 {
   g_autoptr(AsgirefApplication) app = asgiref_wsgi_application_new (handler, &f->log, NULL);
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
 
   memset (f, 0, sizeof *f);
+  asgiref_wsgi_application_set_bridge (ASGIREF_WSGI_APPLICATION (app), bridge);
   f->log.main_thread = g_thread_self ();
   f->log.local = asgiref_local_new ();
   f->server = asgiref_server_new (app);
@@ -48,6 +52,13 @@ wsgi_fixture_init (WsgiFixture        *f,
   g_assert_true (asgiref_server_listen_local (f->server, 0, &error));
   g_assert_no_error (error);
   f->plain.port = asgiref_server_get_port (f->server);
+}
+
+static void
+wsgi_fixture_init (WsgiFixture        *f,
+                   AsgirefWsgiHandler  handler)
+{
+  wsgi_fixture_init_with_bridge (f, handler, NULL);
 }
 
 static void
@@ -489,6 +500,72 @@ test_wsgi_declines_websocket (void)
   wsgi_fixture_clear (&f);
 }
 
+/* ---- The bridge that runs them ------------------------------------------ */
+
+static gboolean
+thread_handler (AsgirefScope         *scope,
+                GInputStream         *body,
+                AsgirefWsgiResponse  *response,
+                gpointer              data,
+                GError              **error)
+{
+  WsgiLog *log = data;
+
+  note_call (log);
+  g_atomic_pointer_set (&log->handler_thread, g_thread_self ());
+  return asgiref_wsgi_response_start (response, 200, NULL, error) && write_text (response, "ok", error);
+}
+
+static void
+note_thread (GTask        *task,
+             gpointer      source,
+             gpointer      data,
+             GCancellable *cancellable)
+{
+  g_task_return_pointer (task, g_thread_self (), NULL);
+}
+
+/* The application's bridge has one thread: the handler ran there, as a
+ * job given to that bridge afterwards does. */
+static void
+test_wsgi_bridge_runs_the_handlers (void)
+{
+  g_autoptr(AsgirefBridge) bridge = asgiref_bridge_new (1);
+  g_autoptr(AsgirefBridge) property = NULL;
+  g_autoptr(AsgirefBridge) got = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *answer = NULL;
+  AsgirefApplication *app;
+  WsgiFixture f;
+
+  wsgi_fixture_init_with_bridge (&f, thread_handler, bridge);
+  app = asgiref_server_get_application (f.server);
+  got = asgiref_wsgi_application_get_bridge (ASGIREF_WSGI_APPLICATION (app));
+  g_assert_true (got == bridge);
+  g_object_get (app, "bridge", &property, NULL);
+  g_assert_true (property == bridge);
+
+  answer = request_raw (&f, "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+  g_assert_true (g_str_has_suffix (answer, "\r\n\r\nok"));
+  g_assert_nonnull (g_atomic_pointer_get (&f.log.handler_thread));
+
+  asgiref_bridge_sync_to_async (bridge, note_thread, NULL, NULL, ASGIREF_SYNC_FLAGS_NOT_THREAD_SENSITIVE,
+                                NULL, test_store_result, &result);
+  test_wait_for_result (&result);
+  g_assert_true (asgiref_bridge_sync_to_async_finish (bridge, result, &error) ==
+                 g_atomic_pointer_get (&f.log.handler_thread));
+  g_assert_no_error (error);
+
+  /* NULL goes back to the default bridge. */
+  asgiref_wsgi_application_set_bridge (ASGIREF_WSGI_APPLICATION (app), NULL);
+  g_clear_object (&got);
+  got = asgiref_wsgi_application_get_bridge (ASGIREF_WSGI_APPLICATION (app));
+  g_assert_null (got);
+
+  wsgi_fixture_clear (&f);
+}
+
 static void
 test_wsgi_thread_sensitive_property (void)
 {
@@ -512,6 +589,7 @@ main (int   argc,
   test_add_in_own_context ("/wsgi/handlers-run-at-once", test_wsgi_handlers_run_at_once);
   test_add_in_own_context ("/wsgi/declines-websocket", test_wsgi_declines_websocket);
   test_add_in_own_context ("/wsgi/thread-sensitive-property", test_wsgi_thread_sensitive_property);
+  test_add_in_own_context ("/wsgi/bridge-runs-the-handlers", test_wsgi_bridge_runs_the_handlers);
 
   return g_test_run ();
 }

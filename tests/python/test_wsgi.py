@@ -318,6 +318,37 @@ def test_locals_stay_with_their_request(serve):
     assert [data for _, _, data in results] == [b'/r%d' % n for n in range(4)]
 
 
+def test_threads_bound_the_handlers_running_at_once(serve):
+    # One thread: requests made at once are handled one after the other,
+    # on that thread.
+    threads = set()
+
+    def app(environ, start_response):
+        threads.add(threading.get_ident())
+        start_response('200 OK', [('Content-Type', 'text/plain')])
+        return [b'ok']
+
+    served = serve(app, threads=1)
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda n: served.request('GET', '/r%d' % n), range(3)))
+    assert [data for _, _, data in results] == [b'ok'] * 3
+    assert len(threads) == 1
+
+
+def test_threads_are_shared_and_checked():
+    def app(environ, start_response):
+        return []
+
+    first = Asgiref.WsgiApplication.new_for_callable(app, threads=2)
+    second = Asgiref.WsgiApplication.new_for_callable(app, threads=2)
+    assert first.get_bridge() == second.get_bridge()
+    assert first.get_bridge().get_max_threads() == 2
+    assert Asgiref.WsgiApplication.new_for_callable(app).get_bridge().get_max_threads() == 4
+    for wrong in (0, -1, True, 2.0, '2'):
+        with pytest.raises(ValueError):
+            Asgiref.WsgiApplication.new_for_callable(app, threads=wrong)
+
+
 # ---- Flask --------------------------------------------------------------
 
 def flask_app():

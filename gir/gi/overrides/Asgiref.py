@@ -1789,6 +1789,20 @@ def _run_wsgi(app, scope, body, response, multithread):
     return True
 
 
+_wsgi_bridges = {}
+_wsgi_bridges_lock = threading.Lock()
+
+
+def _wsgi_bridge(threads):
+    """The bridge of ``threads`` worker threads that Python WSGI
+    applications share."""
+    with _wsgi_bridges_lock:
+        bridge = _wsgi_bridges.get(threads)
+        if bridge is None:
+            bridge = _wsgi_bridges[threads] = Asgiref.Bridge.new(threads)
+        return bridge
+
+
 class WsgiApplication(Asgiref.WsgiApplication):
     """Serves synchronous handlers. ``new_for_callable(app)`` serves any
     PEP 3333 application (Flask, Django's ``get_wsgi_application()``)::
@@ -1799,18 +1813,26 @@ class WsgiApplication(Asgiref.WsgiApplication):
     handlers run on."""
 
     @classmethod
-    def new_for_callable(cls, app, thread_sensitive=False):
+    def new_for_callable(cls, app, thread_sensitive=False, threads=4):
         """An application running the PEP 3333 callable ``app`` once per
-        request, on a worker thread (or, ``thread_sensitive``, on the one
-        thread of thread-sensitive code), in the request's context."""
+        request, on one of ``threads`` worker threads (or, with
+        ``thread_sensitive``, on the one thread of thread-sensitive code),
+        in the request's context. The Python applications that ask for the
+        same number of threads share them. Four, like waitress: enough for
+        requests that wait on I/O, and few enough that Python's interpreter
+        lock does not pass between many threads on every call into C."""
         if not callable(app):
             raise TypeError('new_for_callable() needs a WSGI callable, not %r' % (app,))
+        if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+            raise ValueError('new_for_callable(): threads must be a positive int, not %r'
+                             % (threads,))
 
         def handler(scope, body, response):
             return _run_wsgi(app, scope, body, response, not thread_sensitive)
 
         made = Asgiref.WsgiApplication.new(handler)
         made.set_thread_sensitive(thread_sensitive)
+        made.set_bridge(_wsgi_bridge(threads))
         return made
 
 
