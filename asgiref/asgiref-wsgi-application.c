@@ -21,9 +21,9 @@
  * Each HTTP request runs the handler once, through
  * [method@Asgiref.Bridge.sync_to_async] on a worker thread of the
  * application's [property@Asgiref.WsgiApplication:bridge] (never on the
- * server's main loop), so a slow handler does not delay other requests; it runs in the request's own
- * [struct@Asgiref.Context], so the request's [class@Asgiref.Local] values
- * are there. With [property@Asgiref.WsgiApplication:thread-sensitive], all
+ * server's main loop), so a slow handler does not delay other requests;
+ * it runs in the request's own [struct@Asgiref.Context], so the request's
+ * [class@Asgiref.Local] values are there. With [property@Asgiref.WsgiApplication:thread-sensitive], all
  * handlers run on the one thread of thread-sensitive code instead.
  *
  * The handler gets the request's scope, its body as a blocking
