@@ -666,6 +666,31 @@ queue_bare_inputs_locked (AsgirefChannel *self)
     g_queue_push_tail (&self->inputs, take_bare_input_locked (self));
 }
 
+/* With the lock held: the next input, made now if it is bare, or NULL
+ * when none is there. Sets @drained when the server that watches the
+ * inputs is to hear of it: the application took the last one, or looked
+ * for one while none was there and the channel is open. */
+static AsgirefMessage *
+next_input_locked (AsgirefChannel *self,
+                   gboolean       *drained)
+{
+  AsgirefMessage *message = g_queue_pop_head (&self->inputs);
+
+  if (message == NULL && self->n_bare_inputs > 0)
+    message = take_bare_input_locked (self);
+  if (message != NULL)
+    {
+      _asgiref_protocol_note_received (&self->protocol, message);
+      self->input_bytes -= input_size (message);
+      *drained = self->drain_watched && g_queue_is_empty (&self->inputs);
+    }
+  else
+    *drained = self->drain_watched && !self->closed;
+  if (*drained)
+    self->drain_watched = FALSE;
+  return message;
+}
+
 /**
  * asgiref_channel_receive_async:
  * @self: a #AsgirefChannel
@@ -710,28 +735,11 @@ asgiref_channel_receive_async (AsgirefChannel      *self,
   cancelled = p->cancelled || self->instance_cancelled;
   if (!cancelled)
     {
-      message = g_queue_pop_head (&self->inputs);
-      if (message == NULL && self->n_bare_inputs > 0)
-        message = take_bare_input_locked (self);
-      if (message != NULL)
-        {
-          _asgiref_protocol_note_received (&self->protocol, message);
-          self->input_bytes -= input_size (message);
-          if (self->drain_watched && g_queue_is_empty (&self->inputs))
-            drained = TRUE;
-          if (drained)
-            self->drain_watched = FALSE;
-        }
-      else if (self->closed)
+      message = next_input_locked (self, &drained);
+      if (message == NULL && self->closed)
         closed = TRUE;
-      else
-        {
-          waiting = pending_wait_locked (p, &self->receives, handler);
-          /* Nothing was waiting: drained all the same, as
-           * _asgiref_channel_watch_receive() wants to hear. */
-          drained = self->drain_watched;
-          self->drain_watched = FALSE;
-        }
+      else if (message == NULL)
+        waiting = pending_wait_locked (p, &self->receives, handler);
     }
   _asgiref_mutex_unlock (&self->lock);
 
@@ -812,21 +820,8 @@ asgiref_channel_try_receive (AsgirefChannel  *self,
   cancelled = self->instance_cancelled;
   if (!cancelled && g_queue_is_empty (&self->receives))
     {
-      message = g_queue_pop_head (&self->inputs);
-      if (message == NULL && self->n_bare_inputs > 0)
-        message = take_bare_input_locked (self);
-      if (message != NULL)
-        {
-          _asgiref_protocol_note_received (&self->protocol, message);
-          self->input_bytes -= input_size (message);
-          drained = self->drain_watched && g_queue_is_empty (&self->inputs);
-        }
-      else if (self->closed)
-        closed = TRUE;
-      else
-        drained = self->drain_watched;   /* as a receive finding nothing */
-      if (drained)
-        self->drain_watched = FALSE;
+      message = next_input_locked (self, &drained);
+      closed = message == NULL && self->closed;
     }
   _asgiref_mutex_unlock (&self->lock);
 

@@ -5,58 +5,15 @@ Ctrl-C, as a reader would. The fragment is here as it is
 (check-snippets.py compares them)."""
 
 import importlib.util
-import io
-import os
-import re
-import signal
 import sys
 import threading
-import urllib.request
+
+import doc_util
 
 if importlib.util.find_spec('flask') is None:
     sys.exit(77)                       # a skip: Debian's python3-flask is not installed
 
-GUARD = 30
-
-
-class Printed(io.StringIO):
-    """Stands in for stdout: the client takes the port from the line the
-    guide's code prints, as a reader would, and waits for that line on a
-    condition rather than polling the text."""
-
-    def __init__(self):
-        super().__init__()
-        self.written = threading.Condition()
-
-    def write(self, text):
-        with self.written:
-            count = super().write(text)
-            self.written.notify_all()
-        return count
-
-    def wait_for_match(self, pattern):
-        """The match of @pattern at the start of what was printed; None
-        if nothing matches within GUARD seconds (a failure guard only)."""
-        with self.written:
-            return self.written.wait_for(lambda: re.match(pattern, self.getvalue()), GUARD)
-
-
-printed = sys.stdout = Printed()
-answers = []
-# Set, in case this process was started with SIGINT ignored.
-signal.signal(signal.SIGINT, signal.default_int_handler)
-
-
-def client():
-    """Once the server says its port: a request, then Ctrl-C."""
-    try:
-        said = printed.wait_for_match(r'serving on port (\d+)\n')
-        assert said, 'the server did not listen'
-        url = 'http://127.0.0.1:%s/hello/ann' % said.group(1)
-        with urllib.request.urlopen(url, timeout=GUARD) as response:
-            answers.append((response.status, response.read()))
-    finally:
-        os.kill(os.getpid(), signal.SIGINT)
+printed, answers, client = doc_util.print_to_a_client(r'serving on port (\d+)\n', '/hello/ann')
 
 
 import flask
